@@ -1,0 +1,63 @@
+import type { Duplex } from 'node:stream';
+
+export interface ExecOptions {
+  /** Run as another user through `sudo -n` (root unless becomeUser says otherwise). */
+  become?: boolean;
+  becomeUser?: string;
+  /** Bytes fed to the command's standard input; without it, stdin is /dev/null. */
+  stdin?: string | Buffer;
+  env?: Record<string, string>;
+}
+
+export interface ExecResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface WriteFileOptions {
+  /** Octal mode string such as "0640". */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  become?: boolean;
+  becomeUser?: string;
+}
+
+/**
+ * What a module may do to a host. Every call is one round trip on a persistent session, so a
+ * module's gather should be one script that prints all it needs.
+ */
+export interface Connection {
+  readonly host: string;
+  /** argv, quoted for POSIX sh when sent. */
+  run(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** A POSIX sh script (positional args available as $1…). */
+  sh(script: string, args?: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Atomic write: temp file beside the target, chown/chmod, rename into place. */
+  writeFile(path: string, data: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+  /** A TCP stream opened from the host itself (ssh forwardOut), e.g. to reach Redis on the node. */
+  forwardOut(host: string, port: number): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+export class ConnectionError extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** `sudo -n` refused (no passwordless right for the login user). */
+export class BecomeError extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BecomeError';
+  }
+}

@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { userInfo } from 'node:os';
+import type { Duplex } from 'node:stream';
+import { BecomeError, ConnectionError, type Connection } from './connection.js';
+import { SessionConnection } from './session-connection.js';
+
+/** The controller itself (`localhost`, delegate_to: localhost): the same sessions, no SSH. */
+export function localConnection(host = 'localhost'): Connection {
+  const me = userInfo().username;
+  return new SessionConnection(
+    host,
+    async (become, becomeUser) => {
+      const argv = become && becomeUser !== me ? ['sudo', '-n', '-H', '-u', becomeUser, '/bin/sh'] : ['/bin/sh'];
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      return {
+        stdin: child.stdin,
+        stdout: child.stdout,
+        stderr: child.stderr,
+        closed: new Promise<void>((r) => child.once('close', () => r())),
+      };
+    },
+    {
+      deathError: (become, stderr) =>
+        become
+          ? new BecomeError(host, `become failed on ${host}: ${stderr.trim()}`)
+          : new ConnectionError(host, `local shell ended: ${stderr.trim()}`),
+      forwardOut: (h, port) =>
+        new Promise<Duplex>((resolve, reject) => {
+          const s = connect({ host: h, port }, () => resolve(s));
+          s.once('error', reject);
+        }),
+      end: async () => {},
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import type { Duplex } from 'node:stream';
+import type { Connection, ExecOptions, ExecResult, WriteFileOptions } from './connection.js';
+import { shJoin } from './quote.js';
+import { ShellSession, type ShellStreams } from './shell-session.js';
+
+/** Opens a long-lived `/bin/sh`, as the login user or (become) through `sudo -n` as becomeUser. */
+export type SessionOpener = (become: boolean, becomeUser: string) => Promise<ShellStreams>;
+
+export interface TransportHooks {
+  deathError(become: boolean, stderr: string): Error;
+  forwardOut(host: string, port: number): Promise<Duplex>;
+  end(): Promise<void>;
+}
+
+// Temp file beside the target, attributes set before the rename: a reader never sees a half-written
+// file, and a crash leaves at most a .rplay.* temp file. Without an explicit mode/owner an existing
+// file keeps its own; a new one gets 0644.
+const WRITE_SCRIPT = `set -e
+t=$(mktemp "$(dirname -- "$1")/.rplay.XXXXXX")
+trap 'rm -f -- "$t"' EXIT
+cat > "$t"
+if [ -e "$1" ]; then chown --reference="$1" -- "$t" 2>/dev/null || true; chmod --reference="$1" -- "$t"; else chmod 0644 -- "$t"; fi
+if [ -n "$2" ]; then chown -- "$2" "$t"; fi
+if [ -n "$3" ]; then chmod -- "$3" "$t"; fi
+mv -f -- "$t" "$1"
+trap - EXIT`;
+
+export class SessionConnection implements Connection {
+  readonly #sessions = new Map<string, Promise<ShellSession>>();
+
+  constructor(
+    readonly host: string,
+    private readonly open: SessionOpener,
+    private readonly hooks: TransportHooks,
+  ) {}
+
+  #session(opts: ExecOptions): Promise<ShellSession> {
+    const become = opts.become ?? false;
+    const user = opts.becomeUser ?? 'root';
+    const key = become ? `become:${user}` : 'login';
+    let s = this.#sessions.get(key);
+    if (!s) {
+      s = this.open(become, user).then(
+        (streams) => new ShellSession(streams, (stderr) => this.hooks.deathError(become, stderr)),
+      );
+      // A failed open is not cached: the next task may try again.
+      s.catch(() => this.#sessions.delete(key));
+      this.#sessions.set(key, s);
+    }
+    return s;
+  }
+
+  async sh(script: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
+    const session = await this.#session(opts);
+    try {
+      return await session.exec(script, args, opts);
+    } catch (e) {
+      this.#sessions.delete(opts.become ? `become:${opts.becomeUser ?? 'root'}` : 'login');
+      throw e;
+    }
+  }
+
+  run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.sh(shJoin(argv), [], opts);
+  }
+
+  async writeFile(path: string, data: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {
+    const owner = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}` : '';
+    const r = await this.sh(WRITE_SCRIPT, [path, owner, opts.mode ?? ''], {
+      become: opts.become,
+      becomeUser: opts.becomeUser,
+      stdin: data,
+    });
+    if (r.rc !== 0) throw new Error(`writing ${path} on ${this.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
+  }
+
+  forwardOut(host: string, port: number): Promise<Duplex> {
+    return this.hooks.forwardOut(host, port);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#sessions.values()) await s.then((x) => x.close(), () => {});
+    this.#sessions.clear();
+    await this.hooks.end();
+  }
+}

@@ -1,0 +1,107 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Connection } from './connection/connection.js';
+
+export type Status = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export type Vars = Record<string, unknown>;
+
+/** Text before and after a change of one file; the reporter renders it as a unified diff. */
+export interface FileDiff {
+  path: string;
+  before: string;
+  after: string;
+}
+
+/** One thing a module would change on a host. */
+export interface Change {
+  /** One line, e.g. "mode 0644 → 0600 on /etc/redis/tls/node.key". */
+  description: string;
+  diff?: FileDiff;
+}
+
+/** A module's pure verdict from wanted args and actual state: [] changes means ok. */
+export interface Plan {
+  changes: Change[];
+  /** Short reason, e.g. "already installed". */
+  msg?: string;
+  /** Extra fields of the registered result (stdout, rc, stat, …). */
+  result?: Vars;
+  /** Variables to set on the host (set_fact, gathered facts). */
+  facts?: Vars;
+}
+
+export interface ApplyResult {
+  msg?: string;
+  result?: Vars;
+  facts?: Vars;
+  /** A module that only learns after acting whether anything changed (rare) may say so. */
+  changed?: boolean;
+}
+
+/** What a module sees of the host and run; it never sees whether the run is a check. */
+export interface ModuleContext {
+  /** Inventory name of the host. */
+  readonly host: string;
+  readonly conn: Connection;
+  readonly become: boolean;
+  readonly becomeUser: string;
+  /** The host's variables as the task sees them. */
+  readonly vars: Readonly<Vars>;
+  /** Root of the project (templates/, files/ are relative to it). */
+  readonly projectDir: string;
+  /** Evaluate an expression (as in `when:`) against the task's variables. */
+  evaluate(expr: string): unknown;
+}
+
+/** A module failed on a host for a reason the user must read (not a bug). */
+export class ModuleError extends Error {
+  constructor(
+    message: string,
+    readonly result: Vars = {},
+  ) {
+    super(message);
+    this.name = 'ModuleError';
+  }
+}
+
+export interface Module<S extends TSchema = TSchema, Actual = unknown> {
+  readonly name: string;
+  /** TypeBox schema of the args; compiled once by ajv, checked before any host is touched. */
+  readonly schema: S;
+  /** Arg keys the engine passes through uninterpolated (expressions the module evaluates itself). */
+  readonly rawArgs?: readonly string[];
+  /** One or few round trips: the host's actual state. */
+  gather(ctx: ModuleContext, args: Static<S>): Promise<Actual>;
+  /** Pure. */
+  plan(args: Static<S>, actual: Actual): Plan;
+  /** Make the changes; never called in check mode. */
+  apply?(ctx: ModuleContext, args: Static<S>, plan: Plan, actual: Actual): Promise<ApplyResult | void>;
+  /**
+   * The change is running something whose effect only running it shows (command, shell). In check
+   * mode such a task is reported "changed" (it would run), or "skipped" when the task's own
+   * changed_when would decide, since that needs the real output.
+   */
+  readonly opaque?: boolean;
+}
+
+/** Helper that keeps a module's arg types tied to its schema. */
+export function defineModule<S extends TSchema, Actual>(m: Module<S, Actual>): Module<S, Actual> {
+  return m;
+}
+
+export interface TaskResult {
+  status: Status;
+  msg?: string;
+  /** Rendered unified diff (already redacted), when --diff. */
+  diff?: string;
+  /** The registered value (Ansible-like: changed, failed, skipped, msg, rc, stdout, …). */
+  registered?: Vars;
+}
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+}
