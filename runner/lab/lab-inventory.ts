@@ -1,0 +1,28 @@
+// The lab as an Ansible-shaped inventory (the `rplay_lab` inventory plugin): every host in group redis.
+import type { InventoryDocument } from '../inventory/inventory-document.js';
+import { labLayout } from './lab-layout.js';
+import { readLabState } from './lab-state.js';
+import { LAB_USER } from './lab-user.js';
+
+const ZONES = ['lab-a', 'lab-b', 'lab-c'];
+
+export function labInventory(labDir: string): InventoryDocument {
+  const layout = labLayout(labDir);
+  const state = readLabState(layout.stateFile);
+  if (state === null) throw new Error(`no lab in ${layout.dir}: run \`rplay lab up\` first`);
+  const hosts: Record<string, Record<string, unknown>> = {};
+  const redis: Record<string, Record<string, unknown>> = {};
+  state.hosts.forEach((h, i) => {
+    hosts[h.name] = {
+      ansible_host: h.address,
+      ansible_port: 22,
+      ansible_user: LAB_USER,
+      ansible_ssh_private_key_file: layout.keyFile,
+      rplay_known_hosts_file: layout.knownHostsFile,
+      private_ip: h.address,
+      az: ZONES[i % ZONES.length],
+    };
+    redis[h.name] = {};
+  });
+  return { all: { hosts, children: { redis: { hosts: redis } } } };
+}
