@@ -1,0 +1,57 @@
+// A playbook file → its plays, with `- import_playbook: x.yml` entries replaced by that file's plays
+// (paths relative to the importing file), all validated before the engine sees any of it.
+import { dirname, join, resolve } from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import type { Module } from '../types.js';
+import { InputError, loadYamlFile, positionAtPath, positionOf } from '../yaml/load.js';
+import { registry } from '../../modules/registry.js';
+import { compile } from './ajv.js';
+import { importKeywords } from './keywords.js';
+import { normalizePlay } from './normalize-play.js';
+import { describeSchemaErrors } from './schema-errors.js';
+import type { Play, Playbook } from './types.js';
+
+let importValidator: ValidateFunction | undefined;
+
+/** `modules` is the module registry; tests may pass their own. */
+export async function loadPlaybook(path: string, modules: ReadonlyMap<string, Module> = registry): Promise<Playbook> {
+  return { file: path, plays: await loadPlays(path, modules, []) };
+}
+
+/** `importing`: the files (as named in messages) whose imports led here, outermost first. */
+async function loadPlays(file: string, modules: ReadonlyMap<string, Module>, importing: string[]): Promise<Play[]> {
+  const data = await loadYamlFile(file);
+  if (!Array.isArray(data)) {
+    const where = data !== null && typeof data === 'object' ? (positionOf(data) ?? file) : file;
+    throw new InputError('a playbook must be a list of plays (- hosts: …) or imports (- import_playbook: …)', where);
+  }
+  const plays: Play[] = [];
+  const chain = [...importing, file];
+  for (const [i, entry] of data.entries()) {
+    if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new InputError('each entry must be a play (hosts:, tasks:, …) or - import_playbook: file.yml', positionOf(data, i) ?? file);
+    }
+    const raw = entry as Record<string, unknown>;
+    if (!('import_playbook' in raw)) {
+      plays.push(normalizePlay(raw, { file, modules }));
+      continue;
+    }
+    importValidator ??= compile(importKeywords);
+    if (!importValidator(raw)) {
+      const problem = describeSchemaErrors(importValidator.errors ?? [], 'import_playbook');
+      throw new InputError(problem?.message ?? 'invalid import_playbook', positionAtPath(raw, problem?.path ?? []) ?? file);
+    }
+    const target = join(dirname(file), String(raw.import_playbook));
+    const where = positionOf(raw, 'import_playbook') ?? file;
+    const seen = chain.findIndex((f) => resolve(f) === resolve(target));
+    if (seen !== -1) throw new InputError(`import_playbook cycle: ${[...chain.slice(seen), target].join(' → ')}`, where);
+    try {
+      plays.push(...(await loadPlays(target, modules, chain)));
+    } catch (e) {
+      // A missing file is reported where it is imported; errors inside it carry their own position.
+      if (e instanceof InputError && e.file === target && !e.pos) throw new InputError(`import_playbook ${raw.import_playbook}: ${e.text}`, where);
+      throw e;
+    }
+  }
+  return plays;
+}
