@@ -1,0 +1,153 @@
+// `rplay PLAYBOOK... -i INVENTORY …`: load and validate everything first (bad input exits 1 before
+// any host is touched), then run, report, and exit with the run's code.
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { exitCodeOf, runPlaybooks } from '../execution/run-playbooks.js';
+import { loadInventory, type Inventory } from '../inventory/inventory.js';
+import { matchHosts } from '../inventory/patterns.js';
+import { loadPlaybook } from '../playbook/load-playbook.js';
+import { loadVarsFile, setVaultDecrypter } from '../vars/vars-file.js';
+import type { Playbook, TaskNode } from '../playbook/types.js';
+import { createReporter } from '../reporters/reporter.js';
+import { redactingWriter } from '../reporters/writer.js';
+import type { Vars } from '../types.js';
+import { resolveVaultPassword } from '../vault/password.js';
+import { vaultDecrypter } from '../vault/vars.js';
+import { InputError } from '../yaml/load.js';
+import { parseExtraVars } from './extra-vars.js';
+
+const options = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  check: { type: 'boolean', short: 'C' },
+  diff: { type: 'boolean', short: 'D' },
+  limit: { type: 'string', short: 'l' },
+  tags: { type: 'string', short: 't', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  forks: { type: 'string', short: 'f' },
+  json: { type: 'boolean' },
+  'detailed-exitcode': { type: 'boolean' },
+  'list-hosts': { type: 'boolean' },
+  'list-tasks': { type: 'boolean' },
+  'syntax-check': { type: 'boolean' },
+  'start-at-task': { type: 'string' },
+  'vault-password-file': { type: 'string' },
+  'ask-vault-pass': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+} as const;
+
+export async function playCommand(argv: string[]): Promise<number> {
+  const err = redactingWriter(process.stderr);
+  const out = redactingWriter(process.stdout);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (e) {
+    err.line(`rplay: ${(e as Error).message} (see rplay --help)`);
+    return 1;
+  }
+  const { values: v, positionals: playbooks } = parsed;
+  if (playbooks.length === 0) {
+    err.line('rplay: no playbook given (see rplay --help)');
+    return 1;
+  }
+  const inventories = v.inventory ?? [];
+  const forks = v.forks === undefined ? 100 : Number(v.forks);
+  if (!Number.isInteger(forks) || forks < 1) {
+    err.line(`rplay: --forks must be a positive whole number, got '${v.forks}'`);
+    return 1;
+  }
+  if (inventories.length === 0 && !v['syntax-check']) {
+    err.line('rplay: no inventory given: add -i INVENTORY (a file, a folder, or a plugin file)');
+    return 1;
+  }
+
+  let books: Playbook[];
+  let inventory: Inventory;
+  let extraVars: Vars;
+  try {
+    const password = await resolveVaultPassword({
+      passwordFile: v['vault-password-file'],
+      askPass: v["ask-vault-pass"] ?? false,
+    });
+    setVaultDecrypter(vaultDecrypter(password));
+    books = [];
+    for (const p of playbooks) books.push(await loadPlaybook(p));
+    if (v['syntax-check']) {
+      for (const b of books) out.line(`playbook: ${b.file}`);
+      return 0;
+    }
+    inventory = await loadInventory(inventories);
+    extraVars = await parseExtraVars(v['extra-vars'] ?? []);
+  } catch (e) {
+    if (e instanceof InputError || (e instanceof Error && e.name !== 'TypeError' && e.name !== 'ReferenceError')) {
+      err.line(`rplay: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+
+  if (v['list-hosts'] || v['list-tasks']) {
+    for (const b of books) {
+      for (const play of b.plays) {
+        out.line(`play: ${play.name} (${play.hosts})`);
+        if (v['list-hosts']) for (const h of matchHosts(inventory, play.hosts, v.limit)) out.line(`  ${h}`);
+        if (v['list-tasks']) listTasks(play.tasks, '  ', (l) => out.line(l));
+      }
+    }
+    return 0;
+  }
+
+  const projectDir = projectDirOf(playbooks[0]!);
+  const reporter = createReporter({
+    json: v.json ?? false,
+    tty: !v.json && process.stdout.isTTY === true,
+    verbosity: Math.min(2, v.verbose?.length ?? 0) as 0 | 1 | 2,
+    diff: v.diff ?? false,
+    out: process.stdout,
+    err: process.stderr,
+  });
+  const stateDir = process.env.RPLAY_STATE_DIR ?? join(projectDir, '.rplay', 'state');
+  const stats = await runPlaybooks({
+    books,
+    inventory,
+    reloadInventory: () => loadInventory(inventories),
+    reporter,
+    check: v.check ?? false,
+    diff: v.diff ?? false,
+    limit: v.limit,
+    tags: splitList(v.tags),
+    skipTags: splitList(v['skip-tags']),
+    extraVars,
+    forks,
+    startAtTask: v['start-at-task'],
+    projectDir,
+    pendingHandlersFile: join(stateDir, 'pending-handlers.json'),
+    loadVarsFile: (p) => loadVarsFile(resolve(projectDir, p)) as Promise<Vars>,
+  });
+  reporter.runEnd(stats);
+  await reporter.close();
+  return exitCodeOf(stats, v['detailed-exitcode'] ?? false);
+}
+
+function splitList(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Where templates/ and files/ live: the playbook's folder, or its parent when that is playbooks/. */
+function projectDirOf(playbook: string): string {
+  const dir = dirname(resolve(playbook));
+  if (basename(dir) === 'playbooks' && !existsSync(join(dir, 'templates'))) return dirname(dir);
+  return dir;
+}
+
+function listTasks(nodes: readonly TaskNode[], indent: string, print: (l: string) => void): void {
+  for (const n of nodes) {
+    if ('block' in n) {
+      listTasks([...n.block, ...n.rescue, ...n.always], indent, print);
+    } else {
+      print(`${indent}${n.name}${n.tags.length ? `\tTAGS: [${n.tags.join(', ')}]` : ''}`);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import type { Connection } from '../connection/connection.js';
+import { localConnection } from '../connection/local.js';
+import { connectSsh } from '../connection/ssh.js';
+import type { ConnectionSettings } from '../inventory/connection-settings.js';
+
+/** One persistent connection per host for the whole run, opened on first use. */
+export class ConnectionPool {
+  readonly #conns = new Map<string, Promise<Connection>>();
+  #local: Connection | undefined;
+
+  /** The controller itself, for `delegate_to: localhost` and the implicit localhost. */
+  local(): Connection {
+    return (this.#local ??= localConnection());
+  }
+
+  get(host: string, settings: () => ConnectionSettings): Promise<Connection> {
+    let c = this.#conns.get(host);
+    if (!c) {
+      const s = settings();
+      c =
+        s.connection === 'local'
+          ? Promise.resolve(this.local())
+          : connectSsh({
+              host,
+              address: s.address,
+              port: s.port,
+              user: s.user,
+              privateKeyFile: s.privateKeyFile,
+              knownHostsFile: s.knownHostsFile,
+              acceptNew: s.acceptNew,
+            });
+      this.#conns.set(host, c);
+    }
+    return c;
+  }
+
+  /** Forget a host's connection (it was lost); the next get() reconnects. */
+  drop(host: string): void {
+    this.#conns.delete(host);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#conns.values()].map((p) => p.then((c) => c.close(), () => {}));
+    if (this.#local) all.push(this.#local.close());
+    await Promise.all(all);
+    this.#conns.clear();
+  }
+}

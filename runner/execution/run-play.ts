@@ -1,0 +1,295 @@
+import { resolve } from 'node:path';
+import pLimit from 'p-limit';
+import type { Inventory } from '../inventory/inventory.js';
+import type { Block, Play, Playbook, Task, TaskNode } from '../playbook/types.js';
+import type { Reporter, TaskInfo } from '../reporters/reporter.js';
+import type { Vars } from '../types.js';
+import { Scope } from '../vars/scope.js';
+import { isActive, type HostState } from './host-state.js';
+import type { PendingHandlers } from './pending-handlers.js';
+import { runTask, type HostOutcome, type TaskEnv } from './run-task.js';
+import { interpolate } from './task-scope.js';
+
+export interface PlayEnv extends TaskEnv {
+  readonly reporter: Reporter;
+  readonly inventory: Inventory;
+  readonly hostVars: (host: string) => Vars;
+  readonly hostState: (host: string) => HostState | undefined;
+  readonly extraVars: Vars;
+  readonly forks: number;
+  readonly tags: readonly string[];
+  readonly skipTags: readonly string[];
+  /** Skip tasks until one with this name (cleared once reached). */
+  startAtTask?: string;
+  /** Undefined in check mode: a dry run changes nothing, not even the controller's state. */
+  readonly pending?: PendingHandlers;
+  loadVarsFile(path: string): Promise<Vars>;
+  /** meta: refresh_inventory */
+  refreshInventory(): Promise<void>;
+}
+
+/** What a block passes down to the tasks inside it. */
+interface Inherited {
+  when: string[];
+  tags: string[];
+  vars: Vars;
+  become?: boolean;
+  becomeUser?: string;
+}
+
+export async function runPlay(env: PlayEnv, book: Playbook, index: number, play: Play, hosts: HostState[]): Promise<void> {
+  env.reporter.playStart({ name: play.name, hosts: hosts.map((h) => h.name) });
+  const key = `${resolve(book.file)}#${index}:${play.name}`;
+  for (const batch of batches(hosts, play.serial)) {
+    await new PlayRun(env, play, key, batch).run();
+  }
+}
+
+function batches(hosts: HostState[], serial: number | string | undefined): HostState[][] {
+  if (serial === undefined) return [hosts];
+  const n =
+    typeof serial === 'string' && serial.endsWith('%')
+      ? Math.max(1, Math.floor((hosts.length * Number(serial.slice(0, -1))) / 100))
+      : Math.max(1, Number(serial));
+  const out: HostState[][] = [];
+  for (let i = 0; i < hosts.length; i += n) out.push(hosts.slice(i, i + n));
+  return out;
+}
+
+class PlayRun {
+  readonly #limit;
+  readonly #notified = new Map<string, Set<string>>();
+  readonly #varsFiles = new Map<string, Vars>();
+
+  constructor(
+    private readonly env: PlayEnv,
+    private readonly play: Play,
+    private readonly key: string,
+    private readonly hosts: HostState[],
+  ) {
+    this.#limit = pLimit(env.forks);
+    for (const h of hosts) this.#notified.set(h.name, new Set(env.pending?.get(key, h.name)));
+  }
+
+  async run(): Promise<void> {
+    const top: Inherited = { when: [], tags: [], vars: {}, become: this.play.become, becomeUser: this.play.becomeUser };
+    await Promise.all(this.hosts.filter(isActive).map((h) => this.#limit(() => this.#loadVarsFiles(h))));
+    if (this.play.gatherFacts) await this.#runTask(factsTask(this.play), top, false);
+    await this.#runNodes(this.play.tasks, top);
+    await this.#flushHandlers();
+  }
+
+  async #loadVarsFiles(h: HostState): Promise<void> {
+    const vars: Vars = {};
+    const scope = this.#scope(h, {});
+    for (const f of this.play.varsFiles) {
+      try {
+        Object.assign(vars, await this.env.loadVarsFile(String(interpolate(f, scope))));
+      } catch (e) {
+        this.#record({ name: 'vars_files', module: 'vars_files', handler: false }, h, {
+          status: 'failed',
+          msg: (e as Error).message,
+          registered: {},
+          notify: false,
+        });
+      }
+    }
+    this.#varsFiles.set(h.name, vars);
+  }
+
+  /** Lowest precedence first: inventory, play vars, vars_files, block/task vars, facts, extra vars. */
+  #scope(h: HostState, taskVars: Vars): Scope {
+    const magic: Vars = {
+      inventory_hostname: h.name,
+      inventory_hostname_short: h.name.split('.')[0],
+      group_names: this.env.inventory.hosts.get(h.name)?.groups.filter((g) => g !== 'all') ?? [],
+      groups: groupsOf(this.env.inventory),
+      hostvars: hostvarsOf(this.env),
+      ansible_play_hosts: this.hosts.filter(isActive).map((x) => x.name),
+      ansible_check_mode: this.env.check,
+      playbook_dir: this.env.projectDir,
+    };
+    return new Scope([
+      { vars: this.env.hostVars(h.name) },
+      { vars: magic, literal: true },
+      { vars: this.play.vars },
+      { vars: this.#varsFiles.get(h.name) ?? {} },
+      { vars: taskVars },
+      { vars: h.facts, literal: true },
+      { vars: this.env.extraVars },
+    ]);
+  }
+
+  async #runNodes(nodes: readonly TaskNode[], inh: Inherited): Promise<void> {
+    for (const node of nodes) {
+      if ('block' in node) await this.#runBlock(node, inh);
+      else await this.#runTask(node, inh, false);
+    }
+  }
+
+  async #runBlock(b: Block, inh: Inherited): Promise<void> {
+    const inner: Inherited = {
+      when: [...inh.when, ...(b.when ?? [])],
+      tags: [...inh.tags, ...b.tags],
+      vars: { ...inh.vars, ...b.vars },
+      become: b.become ?? inh.become,
+      becomeUser: b.becomeUser ?? inh.becomeUser,
+    };
+    const entered = this.hosts.filter(isActive);
+    const before = new Map(entered.map((h) => [h.name, h.stats.failed]));
+    await this.#runNodes(b.block, inner);
+    const failedInBlock = entered.filter((h) => h.failed && !h.unreachable);
+    if (b.rescue.length && failedInBlock.length) {
+      for (const h of failedInBlock) h.failed = false;
+      await this.#runNodes(b.rescue, inner);
+      // A rescued failure is handled, as in Ansible's recap (rescued, not failed).
+      for (const h of failedInBlock) if (!h.failed) h.stats.failed = before.get(h.name) ?? 0;
+    }
+    if (b.always.length) {
+      const stillFailed = entered.filter((h) => h.failed && !h.unreachable);
+      for (const h of stillFailed) h.failed = false;
+      await this.#runNodes(b.always, inner);
+      for (const h of stillFailed) h.failed = true;
+    }
+  }
+
+  #selectedByTags(tags: readonly string[]): boolean {
+    const { tags: only, skipTags } = this.env;
+    if (skipTags.some((t) => tags.includes(t))) return false;
+    if (only.length === 0) return true;
+    return tags.includes('always') || only.some((t) => t === 'all' || tags.includes(t));
+  }
+
+  async #runTask(task: Task, inh: Inherited, handler: boolean, only?: HostState[]): Promise<void> {
+    if (!handler && !this.#selectedByTags([...inh.tags, ...task.tags])) return;
+    if (!handler && this.env.startAtTask !== undefined) {
+      if (task.name !== this.env.startAtTask) return;
+      this.env.startAtTask = undefined;
+    }
+    const hosts = (only ?? this.hosts).filter(isActive);
+    if (hosts.length === 0) return;
+    const info: TaskInfo = { name: task.name, module: task.module, handler };
+    this.env.reporter.taskStart(info);
+    if (task.module === 'meta') {
+      await this.#meta(task);
+      this.env.reporter.taskEnd(info);
+      return;
+    }
+    const effective: Task = {
+      ...task,
+      when: inh.when.length || task.when ? [...inh.when, ...(task.when ?? [])] : undefined,
+      become: task.become ?? inh.become ?? undefined,
+      becomeUser: task.becomeUser ?? inh.becomeUser,
+    };
+    const targets = task.runOnce ? hosts.slice(0, 1) : hosts;
+    await Promise.all(
+      targets.map((h) =>
+        this.#limit(async () => {
+          const scope = this.#scope(h, { ...inh.vars, ...task.vars });
+          const withBecome = effective.become === undefined ? { ...effective, become: becomeDefault(scope) } : effective;
+          const o = await runTask(this.env, withBecome, h, scope);
+          this.#record(info, h, o, task);
+          if (task.runOnce) for (const other of hosts.slice(1)) if (task.register) other.facts[task.register] = o.registered;
+        }),
+      ),
+    );
+    this.env.reporter.taskEnd(info);
+  }
+
+  #record(info: TaskInfo, h: HostState, o: HostOutcome, task?: Task): void {
+    this.env.reporter.hostResult(info, h.name, { status: o.status, msg: o.msg, diff: o.diff, registered: o.registered });
+    switch (o.status) {
+      case 'ok':
+        h.stats.ok++;
+        break;
+      case 'changed':
+        h.stats.ok++;
+        h.stats.changed++;
+        if (this.env.check) h.wouldChange = true;
+        break;
+      case 'skipped':
+        h.stats.skipped++;
+        break;
+      case 'failed':
+        if (o.ignored) break;
+        h.stats.failed++;
+        h.failed = true;
+        break;
+      case 'unreachable':
+        h.stats.unreachable++;
+        h.unreachable = true;
+        break;
+    }
+    if (task?.register) h.facts[task.register] = o.registered;
+    if (task && o.notify && task.notify.length) {
+      const set = this.#notified.get(h.name)!;
+      for (const n of task.notify) set.add(n);
+      this.env.pending?.set(this.key, h.name, set);
+    }
+  }
+
+  async #meta(task: Task): Promise<void> {
+    const action = String(task.args.action ?? task.args._ ?? '');
+    if (action === 'flush_handlers') await this.#flushHandlers();
+    else if (action === 'refresh_inventory') await this.env.refreshInventory();
+  }
+
+  /** Notified handlers, once each, in handler order, on the hosts that notified them. */
+  async #flushHandlers(): Promise<void> {
+    for (const handler of this.play.handlers) {
+      const hosts = this.hosts.filter((h) => isActive(h) && this.#notified.get(h.name)?.has(handler.name));
+      if (hosts.length === 0) continue;
+      await this.#runTask(handler, { when: [], tags: [], vars: {}, become: this.play.become, becomeUser: this.play.becomeUser }, true, hosts);
+      for (const h of hosts) {
+        if (!isActive(h)) continue; // still owed: the next run runs it
+        const set = this.#notified.get(h.name)!;
+        set.delete(handler.name);
+        this.env.pending?.set(this.key, h.name, set);
+      }
+    }
+  }
+}
+
+function becomeDefault(scope: Scope): boolean | undefined {
+  if (!scope.has('ansible_become')) return undefined;
+  const v = scope.get('ansible_become');
+  return v === true || v === 'true' || v === 'yes';
+}
+
+function factsTask(play: Play): Task {
+  return {
+    name: 'Gathering Facts',
+    module: 'setup',
+    args: {},
+    notify: [],
+    ignoreErrors: false,
+    tags: ['always'],
+    noLog: false,
+    runOnce: false,
+    pos: play.pos,
+    file: play.pos.file,
+  } as Task;
+}
+
+const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
+function groupsOf(inv: Inventory): Record<string, string[]> {
+  let g = groupsCache.get(inv);
+  if (!g) {
+    g = {};
+    for (const name of inv.groups.keys()) g[name] = [];
+    for (const h of inv.hosts.values()) for (const name of h.groups) (g[name] ??= []).push(h.name);
+    groupsCache.set(inv, g);
+  }
+  return g;
+}
+
+/** hostvars[h]: another host's inventory variables plus what it registered, resolved on use. */
+function hostvarsOf(env: PlayEnv): Vars {
+  return new Proxy({} as Vars, {
+    has: (_t, name) => typeof name === 'string' && env.inventory.hosts.has(name),
+    get: (_t, name) =>
+      typeof name === 'string' && env.inventory.hosts.has(name)
+        ? new Scope([{ vars: env.hostVars(name) }, { vars: env.hostState(name)?.facts ?? {}, literal: true }])
+        : undefined,
+  });
+}
