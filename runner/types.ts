@@ -68,6 +68,8 @@ export interface Module<S extends TSchema = TSchema, Actual = unknown> {
   readonly name: string;
   /** TypeBox schema of the args; compiled once by ajv, checked before any host is touched. */
   readonly schema: S;
+  /** The arg a free-form string maps to (`shell: echo hi` → `{ cmd: 'echo hi' }`). */
+  readonly freeForm?: string;
   /** Arg keys the engine passes through uninterpolated (expressions the module evaluates itself). */
   readonly rawArgs?: readonly string[];
   /** One or few round trips: the host's actual state. */

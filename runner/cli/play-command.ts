@@ -124,7 +124,7 @@ export async function playCommand(argv: string[]): Promise<number> {
     startAtTask: v['start-at-task'],
     projectDir,
     pendingHandlersFile: join(stateDir, 'pending-handlers.json'),
-    loadVarsFile: (p) => loadVarsFile(resolve(projectDir, p)) as Promise<Vars>,
+    loadVarsFile,
   });
   reporter.runEnd(stats);
   await reporter.close();

@@ -1,10 +1,11 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { Inventory } from '../inventory/inventory.js';
 import type { Block, Play, Playbook, Task, TaskNode } from '../playbook/types.js';
 import type { Reporter, TaskInfo } from '../reporters/reporter.js';
 import type { Vars } from '../types.js';
 import { Scope } from '../vars/scope.js';
+import { lazyMapping, UNDEFINED, type VarSource } from '../vars/expression/values.js';
 import { isActive, type HostState } from './host-state.js';
 import type { PendingHandlers } from './pending-handlers.js';
 import { runTask, type HostOutcome, type TaskEnv } from './run-task.js';
@@ -41,7 +42,7 @@ export async function runPlay(env: PlayEnv, book: Playbook, index: number, play:
   env.reporter.playStart({ name: play.name, hosts: hosts.map((h) => h.name) });
   const key = `${resolve(book.file)}#${index}:${play.name}`;
   for (const batch of batches(hosts, play.serial)) {
-    await new PlayRun(env, play, key, batch).run();
+    await new PlayRun(env, play, key, dirname(resolve(book.file)), batch).run();
   }
 }
 
@@ -65,6 +66,8 @@ class PlayRun {
     private readonly env: PlayEnv,
     private readonly play: Play,
     private readonly key: string,
+    /** vars_files are relative to the playbook's folder, as in Ansible. */
+    private readonly bookDir: string,
     private readonly hosts: HostState[],
   ) {
     this.#limit = pLimit(env.forks);
@@ -84,7 +87,7 @@ class PlayRun {
     const scope = this.#scope(h, {});
     for (const f of this.play.varsFiles) {
       try {
-        Object.assign(vars, await this.env.loadVarsFile(String(interpolate(f, scope))));
+        Object.assign(vars, await this.env.loadVarsFile(resolve(this.bookDir, String(interpolate(f, scope)))));
       } catch (e) {
         this.#record({ name: 'vars_files', module: 'vars_files', handler: false }, h, {
           status: 'failed',
@@ -284,12 +287,10 @@ function groupsOf(inv: Inventory): Record<string, string[]> {
 }
 
 /** hostvars[h]: another host's inventory variables plus what it registered, resolved on use. */
-function hostvarsOf(env: PlayEnv): Vars {
-  return new Proxy({} as Vars, {
-    has: (_t, name) => typeof name === 'string' && env.inventory.hosts.has(name),
-    get: (_t, name) =>
-      typeof name === 'string' && env.inventory.hosts.has(name)
-        ? new Scope([{ vars: env.hostVars(name) }, { vars: env.hostState(name)?.facts ?? {}, literal: true }])
-        : undefined,
-  });
+function hostvarsOf(env: PlayEnv): VarSource {
+  return lazyMapping((name) =>
+    env.inventory.hosts.has(name)
+      ? new Scope([{ vars: env.hostVars(name) }, { vars: env.hostState(name)?.facts ?? {}, literal: true }])
+      : UNDEFINED,
+  );
 }

@@ -28,6 +28,7 @@ export interface RunOptions {
   projectDir: string;
   /** Controller-side state (handlers owed from an earlier run). */
   pendingHandlersFile: string;
+  /** Loads an (absolute) vars file, decrypting vault files. */
   loadVarsFile(path: string): Promise<Vars>;
 }
 

@@ -6,6 +6,7 @@ import { renderDiff } from '../reporters/render-diff.js';
 import { redact, revealAll } from '../secret.js';
 import { ModuleError, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
 import { registry } from '../../modules/registry.js';
+import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
 import type { HostState } from './host-state.js';
 import { evaluate, interpolate, isTrue, withVars, viewOf, type TaskScope } from './task-scope.js';
 
@@ -69,7 +70,7 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
       notify: changed,
     });
   } catch (e) {
-    return finish(task, failure(e, env, host));
+    return finish(task, failure(e, env, host, task));
   }
 }
 
@@ -85,14 +86,17 @@ function finish(task: Task, o: HostOutcome): HostOutcome {
   return out;
 }
 
-function failure(e: unknown, env: TaskEnv, host: HostState): HostOutcome {
+function failure(e: unknown, env: TaskEnv, host: HostState, task: Task): HostOutcome {
   if (e instanceof ConnectionError) {
     return { status: 'unreachable', msg: e.message, registered: { unreachable: true, msg: e.message }, notify: false };
   }
-  const msg = e instanceof Error ? e.message : String(e);
+  // A mistake in the playbook (undefined variable, bad expression) names where it was written.
+  const located = e instanceof UndefinedVariableError || e instanceof ExpressionError;
+  const text = e instanceof Error ? e.message : String(e);
+  const msg = located ? `${task.pos.file}:${task.pos.line}:${task.pos.col}: task "${task.name}": ${text}` : text;
   // Check mode: facts read after an earlier simulated change may not exist yet (a package's unit, a
   // directory a previous task creates). Report the truth: this may change, not ok and not failed.
-  if (env.check && host.wouldChange) {
+  if (env.check && host.wouldChange && !located) {
     return { status: 'changed', msg: `may change (depends on earlier changes): ${msg}`, registered: { changed: true, msg }, notify: true };
   }
   const extra = e instanceof ModuleError ? e.result : {};

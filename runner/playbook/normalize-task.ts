@@ -30,7 +30,7 @@ let blockValidator: ValidateFunction | undefined;
 
 /** The arg a module takes a free-form string as (`shell: echo hi` → { cmd: 'echo hi' }). */
 function freeFormKey(mod: Module): string | undefined {
-  return (mod as Module & { freeForm?: string }).freeForm;
+  return mod.freeForm;
 }
 
 function isMapping(v: unknown): v is Raw {

@@ -1,7 +1,7 @@
 // The variables API: scopes, `{{ }}` interpolation, conditions and expressions, vars files.
 export { ExpressionError, UndefinedVariableError } from './errors.js';
 export { evaluateExpression } from './expression/evaluate.js';
-export { LOOKUP, UNDEFINED, truthy, toText, type VarSource } from './expression/values.js';
+export { LOOKUP, UNDEFINED, lazyMapping, toText, truthy, type VarSource } from './expression/values.js';
 export { checkCondition, evaluateCondition, evaluateWhen } from './conditions.js';
 export { checkTemplates, hasTemplate, interpolate, renderString } from './interpolate.js';
 export { Scope, type VarLayer } from './scope.js';

@@ -4,7 +4,7 @@
 import { ExpressionError } from './errors.js';
 import { evaluateExpression } from './expression/evaluate.js';
 import { parseExpression } from './expression/parse.js';
-import { isPlainObject, toText, type VarSource } from './expression/values.js';
+import { isPlainObject, setOwn, toText, type VarSource } from './expression/values.js';
 
 type Segment = { text: string } | { expr: string };
 
@@ -73,8 +73,9 @@ export function interpolate(value: unknown, vars: VarSource): unknown {
     let changed = false;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = interpolate(v, vars);
-      if (out[k] !== v) changed = true;
+      const r = interpolate(v, vars);
+      setOwn(out, k, r);
+      if (r !== v) changed = true;
     }
     return changed ? out : value;
   }

@@ -109,7 +109,17 @@ export function parseYaml(text: string, file: string): unknown {
   return new Converter(doc, text, at).value(doc.contents);
 }
 
+/** `obj[key] = value` that stays an own property even for a key named `__proto__`. */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** An alias re-expands its anchor each time; a cap stops "billion laughs" documents. */
+const MAX_ALIAS_EXPANSIONS = 10_000;
+
 class Converter {
+  private aliases = 0;
+
   constructor(
     private readonly doc: Document,
     private readonly text: string,
@@ -126,6 +136,7 @@ class Converter {
       const target = node.resolve(this.doc);
       if (!target) throw new InputError(`unknown alias *${node.source}`, this.pos(node));
       if (seen.has(target)) throw new InputError(`alias *${node.source} refers to itself`, this.pos(node));
+      if (++this.aliases > MAX_ALIAS_EXPANSIONS) throw new InputError('too many alias expansions', this.pos(node));
       return this.value(target, new Set([...seen, target]));
     }
     if (isScalar(node)) return node.value ?? null;
@@ -153,8 +164,7 @@ class Converter {
         const key = this.key(keyNode);
         const keyPos = keyNode ? this.pos(keyNode) : this.pos(node);
         if (Object.hasOwn(out, key)) throw new InputError(`duplicate key '${key}'`, keyPos);
-        out[key] =
-          key === 'mode' && isScalar(pair.value) ? this.mode(pair.value) : this.value(pair.value, seen);
+        setOwn(out, key, key === 'mode' && isScalar(pair.value) ? this.mode(pair.value) : this.value(pair.value, seen));
         entries.set(key, keyPos);
       }
       // `<<: *base` — keys written here win over merged ones, earlier merge sources over later ones.
@@ -164,7 +174,7 @@ class Converter {
         }
         for (const [k, v] of Object.entries(src)) {
           if (Object.hasOwn(out, k)) continue;
-          out[k] = v;
+          setOwn(out, k, v);
           const p = positionOf(src, k);
           if (p) entries.set(k, p);
         }

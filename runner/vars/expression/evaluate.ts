@@ -15,6 +15,7 @@ import {
   isVarSource,
   keepSecret,
   plain,
+  setOwn,
   toText,
   truthy,
   typeName,
@@ -67,7 +68,7 @@ class Evaluator {
         const out: Record<string, unknown> = {};
         for (const p of (node as ObjectNode).properties) {
           const k = p.key.type === 'Identifier' ? (p.key as jsep.Identifier).name : toText(this.value(p.key));
-          out[k] = this.value(p.value);
+          setOwn(out, k, this.value(p.value));
         }
         return out;
       }
@@ -251,7 +252,7 @@ function arithmetic(op: string, a: unknown, b: unknown): unknown {
 }
 
 /** The expression as the user wrote it, for error messages (`result.stdout`, `groups['redis']`). */
-export function describe(node: Node): string {
+function describe(node: Node): string {
   switch (node.type) {
     case 'Identifier':
       return (node as jsep.Identifier).name;

@@ -13,6 +13,7 @@ import {
   getMember,
   isPlainObject,
   plain,
+  setOwn,
   toText,
   truthy,
   typeName,
@@ -105,7 +106,7 @@ function combine(input: unknown, args: Args): Record<string, unknown> {
     const out = { ...a };
     for (const [k, v] of Object.entries(b)) {
       const prev = out[k];
-      out[k] = recursive && isPlainObject(prev) && isPlainObject(v) ? merge(prev, v) : v;
+      setOwn(out, k, recursive && isPlainObject(prev) && isPlainObject(v) ? merge(prev, v) : v);
     }
     return out;
   };

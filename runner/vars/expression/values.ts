@@ -5,7 +5,6 @@ import { ExpressionError } from '../errors.js';
 
 /** "No such variable/attribute" — distinct from null, which is a value (`none`). */
 export const UNDEFINED: unique symbol = Symbol('undefined');
-export type Maybe = unknown; // any value, or UNDEFINED
 
 export const LOOKUP: unique symbol = Symbol('rplay.vars.lookup');
 
@@ -22,6 +21,11 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/** `obj[key] = value` that stays an own property even for `__proto__` (user data may use any key). */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Secrets reveal themselves only where a value is actually used. */
@@ -90,8 +94,11 @@ export function expectList(v: unknown, what: string): unknown[] {
   return p;
 }
 
-/** Attribute or item of a value, Python-style (negative list indices count from the end). */
-export function getMember(obj: unknown, key: unknown): Maybe {
+/**
+ * Attribute or item of a value, Python-style (negative list indices count from the end), or UNDEFINED
+ * when there is none.
+ */
+export function getMember(obj: unknown, key: unknown): unknown {
   if (isVarSource(obj)) return typeof key === 'string' ? obj[LOOKUP](key) : UNDEFINED;
   const o = plain(obj);
   const k = plain(key);
@@ -106,4 +113,12 @@ export function getMember(obj: unknown, key: unknown): Maybe {
     return typeof name === 'string' && Object.hasOwn(o, name) ? o[name] : UNDEFINED;
   }
   return UNDEFINED;
+}
+
+/**
+ * A mapping whose entries are computed on use (e.g. `hostvars`: one Scope per host, built only for the
+ * hosts an expression names). `get` returns UNDEFINED for unknown keys.
+ */
+export function lazyMapping(get: (name: string) => unknown): VarSource {
+  return { [LOOKUP]: get };
 }

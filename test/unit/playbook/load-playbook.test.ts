@@ -154,6 +154,17 @@ test('blocks with rescue and always; defaults of an empty play', async () => {
   assert.equal(((b.always[0] as Block).block[0] as Task).args, { msg: 'nested' });
 });
 
+test('blocks: task keywords are not block keywords; a handler cannot be a block', async () => {
+  let r = await errorOf({ 'playbooks/x.yml': play(`    - name: B\n      register: out\n      block:\n        - debug: {}\n`) });
+  assert.is(r.message, `${r.dir}/playbooks/x.yml:5:7: block "B": unknown key 'register' — 'register' belongs on the tasks inside the block`);
+  r = await errorOf({ 'playbooks/x.yml': play(`    - block:\n        - debug: {}\n      rescu: []\n`) });
+  assert.is(r.message, `${r.dir}/playbooks/x.yml:6:7: block: unknown key 'rescu' (did you mean 'rescue'?)`);
+  r = await errorOf({ 'playbooks/x.yml': play(`    - block:\n        - aptt: {}\n`) });
+  assert.is(r.message, `${r.dir}/playbooks/x.yml:5:11: task: module 'aptt' unknown (did you mean 'apt'?)`);
+  r = await errorOf({ 'playbooks/x.yml': `- hosts: all\n  handlers:\n    - block: []\n` });
+  assert.is(r.message, `${r.dir}/playbooks/x.yml:3:7: a handler cannot be a block`);
+});
+
 test('unknown module: error at the key with did-you-mean', async () => {
   const { dir, message } = await errorOf({
     'playbooks/x.yml': play(`    - name: Install redis

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MASK, Secret, redact } from '../../../runner/secret.js';
-import { ExpressionError, Scope, UndefinedVariableError, interpolate, renderString } from '../../../runner/vars/index.js';
+import { ExpressionError, Scope, UNDEFINED, UndefinedVariableError, interpolate, lazyMapping, renderString } from '../../../runner/vars/index.js';
 
 function throws<E extends Error>(fn: () => unknown, type: new (...a: never[]) => E): E {
   try {
@@ -108,6 +108,20 @@ test('another host\'s Scope can be reached through a mapping (hostvars)', () => 
   assert.is(renderString("{{ hostvars['node-2'].addr }}", s), '127.0.1.2');
   assert.is(renderString("{{ hostvars['node-2'].nope is defined }}", s), false);
   assert.is(renderString("{{ 'addr' in hostvars['node-2'] }}", s), true);
+});
+
+test('a lazy mapping computes entries on use (hostvars for many hosts)', () => {
+  const built: string[] = [];
+  const hostvars = lazyMapping((name) => {
+    if (!name.startsWith('node-')) return UNDEFINED;
+    built.push(name);
+    return Scope.of({ addr: `127.0.1.${name.slice(5)}` });
+  });
+  const s = Scope.of({ hostvars });
+  assert.is(renderString("{{ hostvars['node-7'].addr }}", s), '127.0.1.7');
+  assert.is(renderString("{{ 'web-1' in hostvars }}", s), false);
+  assert.is(renderString("{{ hostvars['web-1'] | default('none') }}", s), 'none');
+  assert.equal(built, ['node-7']);
 });
 
 test('template syntax errors: unterminated, {% %}', () => {

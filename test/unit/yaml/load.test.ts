@@ -96,6 +96,13 @@ test('loadYamlFile reads a file; a missing one is an InputError naming it', asyn
   }
 });
 
+test('a key named __proto__ is an ordinary key, never a prototype', () => {
+  const data = parseYaml('__proto__: {polluted: 1}\n', 'f.yml') as Record<string, unknown>;
+  assert.equal(Object.keys(data), ['__proto__']);
+  assert.is(Object.getPrototypeOf(data), Object.prototype);
+  assert.is((data as { polluted?: unknown }).polluted, undefined);
+});
+
 test('an empty document is null', () => {
   assert.is(parseYaml('', 'f.yml'), null);
   assert.is(parseYaml('# only a comment\n', 'f.yml'), null);

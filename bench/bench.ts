@@ -1,0 +1,106 @@
+// `npm run bench`: medians of 5 runs of real rplay processes against the lab, wall time including
+// Node's start-up, and rplay's peak RSS (VmHWM sampled from /proc while it runs).
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labDown, labUp } from '../runner/lab/lab.js';
+import { repoDir } from '../test/support/rplay-cli.js';
+
+interface Sample {
+  seconds: number;
+  rssMb: number;
+  code: number;
+  stdout: string;
+}
+
+const cli = join(repoDir, 'dist', 'runner', 'cli.js');
+
+function runRplay(args: string[], env: Record<string, string> = {}): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, [cli, ...args], { cwd: repoDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let peakKb = 0;
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', () => {});
+    const sample = (): void => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        /* exited */
+      }
+    };
+    const timer = setInterval(sample, 5);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, rssMb: peakKb / 1024, code: code ?? -1, stdout });
+    });
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function report(label: string, samples: Sample[], target: string): void {
+  const bad = samples.find((s) => s.code !== 0);
+  if (bad) throw new Error(`${label}: rplay exited ${bad.code}\n${bad.stdout.slice(-2000)}`);
+  const changed = samples.map((s) => /changed=(\d+)/g.exec(s.stdout)?.[1]);
+  console.log(
+    `${label.padEnd(48)} median ${median(samples.map((s) => s.seconds)).toFixed(2)} s  ` +
+      `(runs: ${samples.map((s) => s.seconds.toFixed(2)).join(', ')})  peak RSS ${median(samples.map((s) => s.rssMb)).toFixed(0)} MB  target ${target}` +
+      (changed.some((c) => c !== '0') && label.includes('re-run') ? '  [NOT CONVERGED]' : ''),
+  );
+}
+
+async function withLab<T>(hosts: number, prefix: string, fn: (inventory: string, dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'rplay-bench-'));
+  try {
+    await labUp(dir, { hosts, prefix });
+    const inventory = join(dir, 'inventory.yml');
+    writeFileSync(inventory, `plugin: rplay_lab\nlab_dir: ${JSON.stringify(dir)}\n`);
+    return await fn(inventory, dir);
+  } finally {
+    await labDown(dir, { purge: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function times(n: number, f: () => Promise<Sample>): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for (let i = 0; i < n; i++) out.push(await f());
+  return out;
+}
+
+async function main(): Promise<void> {
+  console.log(`rplay bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  const state = (dir: string): Record<string, string> => ({ RPLAY_STATE_DIR: join(dir, 'state') });
+
+  await withLab(3, '127.0.20', async (inv, dir) => {
+    const args = ['playbooks/demo.yml', '-i', inv];
+    const first = await runRplay(args, state(dir));
+    if (first.code !== 0) throw new Error(`demo did not converge:\n${first.stdout}`);
+    report('(a) demo re-run, 3 hosts, converged', await times(5, () => runRplay(args, state(dir))), '≤ 0.8 s');
+  });
+
+  const ten = (inv: string): string[] => ['bench/playbooks/ten-tasks.yml', '-i', inv];
+  const fresh: Sample[] = [];
+  for (let i = 0; i < 5; i++) {
+    fresh.push(await withLab(100, '127.0.21', (inv, dir) => runRplay(ten(inv), state(dir))));
+  }
+  report('(c) 10 tasks, first run on 100 fresh hosts', fresh, '≤ 6 s');
+  await withLab(100, '127.0.21', async (inv, dir) => {
+    const first = await runRplay(ten(inv), state(dir));
+    if (first.code !== 0) throw new Error(`ten-tasks did not converge:\n${first.stdout.slice(-3000)}`);
+    report('(b) 10 tasks re-run, 100 hosts, converged', await times(5, () => runRplay(ten(inv), state(dir))), '≤ 3 s');
+  });
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});
