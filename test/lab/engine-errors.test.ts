@@ -70,15 +70,16 @@ test('a vault secret lands in the host file and in no output, even with -vv --di
   const password = 'Zq8-vault-secret-7Kp2mX';
   const vaultPass = join(lab.dir, 'vault-pass');
   writeFileSync(vaultPass, 'correct horse battery staple\n');
-  writeFileSync('test/fixtures/vars/secret.vault.yml', encryptVault(`app_password: ${password}\n`, 'correct horse battery staple'));
-  const args = [fx('secret.yml'), '-i', lab.inventoryPath, '--vault-password-file', vaultPass, '-vv', '--diff'];
+  const vaultFile = join(lab.dir, 'secret.vault.yml');
+  writeFileSync(vaultFile, encryptVault(`app_password: ${password}\n`, 'correct horse battery staple'));
+  const args = [fx('secret.yml'), '-i', lab.inventoryPath, '-e', `secret_vars_file=${vaultFile}`, '--vault-password-file', vaultPass, '-vv', '--diff'];
   for (const extra of [[], ['--json'], ['--check']]) {
     const r = await rplay([...args, ...extra], { env: env() });
     assert.is(r.code, 0, r.stderr);
     assert.not.ok(r.stdout.includes(password) || r.stderr.includes(password), `secret printed with ${extra.join(' ')}`);
   }
   assert.is(readFileSync(join(root('node-2'), 'srv/secret.conf'), 'utf8'), `password ${password}\n`);
-  const noPass = await rplay([fx('secret.yml'), '-i', lab.inventoryPath], { env: { ...env(), RPLAY_VAULT_PASSWORD_FILE: '' } });
+  const noPass = await rplay([fx('secret.yml'), '-i', lab.inventoryPath, '-e', `secret_vars_file=${vaultFile}`], { env: { ...env(), RPLAY_VAULT_PASSWORD_FILE: '' } });
   assert.is(noPass.code, 2);
   assert.match(noPass.stdout + noPass.stderr, /encrypted/);
 });
