@@ -1,0 +1,46 @@
+import { Type } from '@sinclair/typebox';
+import { defineModule, ModuleError } from '../runner/types.js';
+
+const schema = Type.Object(
+  {
+    /** Expressions (as in `when:`) that must all be true. */
+    that: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    fail_msg: Type.Optional(Type.String()),
+    success_msg: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+interface Verdict {
+  expr: string;
+  value: unknown;
+}
+
+/** Fails the task on the host unless every expression holds. */
+export const assert = defineModule({
+  name: 'assert',
+  schema,
+  // Expressions, evaluated here against the task's variables, not interpolated by the engine.
+  rawArgs: ['that'],
+  async gather(ctx, args): Promise<Verdict[]> {
+    const exprs = typeof args.that === 'string' ? [args.that] : args.that;
+    return exprs.map((expr) => {
+      try {
+        return { expr, value: ctx.evaluate(expr) };
+      } catch (e) {
+        throw new ModuleError(`assert: cannot evaluate '${expr}': ${(e as Error).message}`, { assertion: expr });
+      }
+    });
+  },
+  plan(args, verdicts) {
+    const failed = verdicts.find((v) => !v.value);
+    if (failed) {
+      const why = `assertion failed: ${failed.expr}`;
+      throw new ModuleError(args.fail_msg ? `${args.fail_msg} (${why})` : why, {
+        assertion: failed.expr,
+        evaluated_to: failed.value,
+      });
+    }
+    return { changes: [], msg: args.success_msg ?? 'all assertions passed' };
+  },
+});

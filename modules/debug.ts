@@ -1,0 +1,30 @@
+import { Type } from '@sinclair/typebox';
+import { defineModule } from '../runner/types.js';
+
+const schema = Type.Union([
+  Type.Object({ msg: Type.Unknown() }, { additionalProperties: false }),
+  Type.Object({ var: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
+
+type Shown = { msg: unknown } | { var: string; value: unknown };
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v, null, 2) ?? 'undefined';
+}
+
+/** Prints a message or a variable's value (Secrets stay masked: they print as ********). */
+export const debug = defineModule({
+  name: 'debug',
+  schema,
+  // `var` names an expression the module evaluates itself, so the engine must not interpolate it.
+  rawArgs: ['var'],
+  async gather(ctx, args): Promise<Shown> {
+    return 'var' in args ? { var: args.var, value: ctx.evaluate(args.var) } : { msg: args.msg };
+  },
+  plan(_args, shown) {
+    if ('var' in shown) {
+      return { changes: [], msg: `${shown.var} = ${show(shown.value)}`, result: { [shown.var]: shown.value } };
+    }
+    return { changes: [], msg: show(shown.msg), result: { msg: shown.msg } };
+  },
+});

@@ -1,0 +1,124 @@
+import { Type } from '@sinclair/typebox';
+import { shQuote } from '../../runner/connection/quote.js';
+import type { Change } from '../../runner/types.js';
+
+/**
+ * A file mode is an octal string of four digits ("0640"). The playbook loader turns YAML's 0640 into
+ * "0640"; a bare 640 (decimal in YAML) or symbolic modes are refused, so a mode is never silently wrong.
+ */
+export const Mode = Type.String({
+  pattern: '^0?[0-7]{4}$',
+  description: 'octal file mode with its leading 0, e.g. 0640 (or "0640"; 04755 with setuid)',
+});
+
+/** Owner or group: a name, or a numeric id. */
+const Principal = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*[$]?$' });
+
+/** The `mode`, `owner`, `group` args shared by file, copy and template. */
+export const attrArgs = {
+  mode: Type.Optional(Mode),
+  owner: Type.Optional(Principal),
+  group: Type.Optional(Principal),
+};
+
+export interface WantedAttrs {
+  mode?: string;
+  owner?: string;
+  group?: string;
+}
+
+export type PathType = 'file' | 'directory' | 'link' | 'other';
+
+/** Something at a path (not following a symlink there). */
+export interface PresentPath {
+  type: PathType;
+  mode: string;
+  owner: string;
+  group: string;
+  uid: number;
+  gid: number;
+  linkTarget?: string;
+}
+
+/** What is at a path, not following a symlink there. */
+export type PathState = { type: 'absent' } | PresentPath;
+
+/**
+ * A sh function `st PATH` printing one line "TYPE MODE OWNER GROUP UID GID" (or "absent"), and for a
+ * symlink a second line with its target. Gather scripts embed it so stat and content come back in
+ * one round trip.
+ */
+export const STAT_FN = `st() {
+  if [ -L "$1" ]; then t=link; elif [ -d "$1" ]; then t=directory; elif [ -f "$1" ]; then t=file
+  elif [ -e "$1" ]; then t=other; else echo absent; return 0; fi
+  stat -c "$t %a %U %G %u %g" -- "$1" || return 1
+  if [ "$t" = link ]; then readlink -- "$1"; fi
+}`;
+
+/** Parse `st` output; returns the state and how many lines it used. */
+export function parseStat(lines: readonly string[], path: string): { state: PathState; used: number } {
+  const first = lines[0] ?? '';
+  if (first === 'absent') return { state: { type: 'absent' }, used: 1 };
+  const f = first.split(' ');
+  if (f.length !== 6 || !['file', 'directory', 'link', 'other'].includes(f[0])) {
+    throw new Error(`unexpected stat output for ${path}: ${JSON.stringify(first)}`);
+  }
+  const type = f[0] as PathType;
+  const state: PresentPath = {
+    type,
+    mode: normalMode(f[1]),
+    owner: f[2],
+    group: f[3],
+    uid: Number(f[4]),
+    gid: Number(f[5]),
+  };
+  if (type === 'link') return { state: { ...state, linkTarget: lines[1] ?? '' }, used: 2 };
+  return { state, used: 1 };
+}
+
+/** Modes are compared as four digits: stat's %a drops leading zeros ("644"), YAML's 04755 has five. */
+export function normalMode(m: string): string {
+  return m.length === 5 ? m.slice(1) : m.padStart(4, '0');
+}
+
+function sameOwner(wanted: string, name: string, id: number): boolean {
+  return wanted === name || wanted === String(id);
+}
+
+/**
+ * One change per attribute that differs, e.g. "mode 0644 → 0600 on /etc/x". Modes are not
+ * compared on symlinks (Linux ignores them).
+ */
+export function attrChanges(path: string, wanted: WantedAttrs, actual: PathState): Change[] {
+  if (actual.type === 'absent') return [];
+  const out: Change[] = [];
+  if (wanted.mode !== undefined && actual.type !== 'link' && normalMode(wanted.mode) !== actual.mode) {
+    out.push({ description: `mode ${actual.mode} → ${normalMode(wanted.mode)} on ${path}` });
+  }
+  if (wanted.owner !== undefined && !sameOwner(wanted.owner, actual.owner, actual.uid)) {
+    out.push({ description: `owner ${actual.owner} → ${wanted.owner} on ${path}` });
+  }
+  if (wanted.group !== undefined && !sameOwner(wanted.group, actual.group, actual.gid)) {
+    out.push({ description: `group ${actual.group} → ${wanted.group} on ${path}` });
+  }
+  return out;
+}
+
+/** The wanted attributes as words for a creation message: "mode 0640, owner redis". */
+export function describeAttrs(wanted: WantedAttrs): string {
+  const parts = [
+    wanted.mode && `mode ${normalMode(wanted.mode)}`,
+    wanted.owner && `owner ${wanted.owner}`,
+    wanted.group && `group ${wanted.group}`,
+  ].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** sh lines that set the wanted attributes on `path` (chown before chmod: chown clears setuid bits). */
+export function attrCommands(path: string, wanted: WantedAttrs, isLink = false): string[] {
+  const cmds: string[] = [];
+  const who = `${wanted.owner ?? ''}${wanted.group ? `:${wanted.group}` : ''}`;
+  if (who) cmds.push(`chown ${isLink ? '-h ' : ''}-- ${shQuote(who)} ${shQuote(path)}`);
+  if (wanted.mode && !isLink) cmds.push(`chmod -- ${wanted.mode} ${shQuote(path)}`);
+  return cmds;
+}

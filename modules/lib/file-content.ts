@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { ModuleError, type ApplyResult, type Change, type ModuleContext, type Plan } from '../../runner/types.js';
+import { hostSh, tail } from './exec.js';
+import { attrChanges, attrCommands, describeAttrs, parseStat, STAT_FN, type PathState, type WantedAttrs } from './file-attrs.js';
+
+/** What copy and template want at `dest`: exact bytes plus attributes. */
+export interface WantedFile extends WantedAttrs {
+  dest: string;
+  content: Buffer;
+  backup?: boolean;
+}
+
+/** What is at `dest` now. `before` is the current text when it differs and is worth a diff. */
+export interface DestState {
+  state: PathState;
+  sameContent: boolean;
+  before?: string;
+  /** Content differs but is binary or too large to show. */
+  undiffable?: boolean;
+}
+
+// Files larger than this are compared by hash only; their old content is not fetched for a diff.
+const DIFF_LIMIT = 1024 * 1024;
+
+// One round trip: stat, then (regular files only) compare the sha256 with the wanted one and send
+// the current bytes, base64 (the session is text), only when they differ.
+const GATHER = `${STAT_FN}
+st "$1" || exit 1
+if [ -f "$1" ] && [ ! -L "$1" ]; then
+  h=$(sha256sum < "$1") || exit 1
+  if [ "\${h%% *}" = "$2" ]; then echo same
+  elif [ "$(stat -c %s -- "$1")" -gt "$3" ]; then echo large
+  else echo differs; base64 -w0 < "$1"; echo; fi
+fi`;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The text of `b`, or undefined for bytes a diff cannot show (NUL, invalid UTF-8). */
+export function asText(b: Buffer): string | undefined {
+  if (b.includes(0)) return undefined;
+  try {
+    return utf8.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+export function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+export async function gatherDest(ctx: ModuleContext, want: WantedFile): Promise<DestState> {
+  const r = await hostSh(ctx, GATHER, [want.dest, sha256(want.content), String(DIFF_LIMIT)]);
+  if (r.rc !== 0) throw new ModuleError(`cannot read ${want.dest}: ${tail(r.stderr)}`);
+  const lines = r.stdout.split('\n');
+  const { state, used } = parseStat(lines, want.dest);
+  const verdict = lines[used];
+  if (state.type !== 'file') return { state, sameContent: false };
+  if (verdict === 'same') return { state, sameContent: true };
+  if (verdict === 'large') return { state, sameContent: false, undiffable: true };
+  const before = asText(Buffer.from(lines[used + 1] ?? '', 'base64'));
+  return before === undefined ? { state, sameContent: false, undiffable: true } : { state, sameContent: false, before };
+}
+
+/** Pure: the changes that make `dest` hold the wanted bytes and attributes. */
+export function planDest(want: WantedFile, dest: DestState): Plan {
+  const { state } = dest;
+  const after = asText(want.content);
+  const path = want.dest;
+  if (state.type === 'directory' || state.type === 'other') {
+    throw new ModuleError(`${path} is a ${state.type}; name the file to write`);
+  }
+  const diff = (before: string | undefined) =>
+    before !== undefined && after !== undefined ? { diff: { path, before, after } } : {};
+  if (state.type === 'absent') {
+    return { changes: [{ description: `create ${path}${describeAttrs(want)}`, ...diff('') }] };
+  }
+  if (state.type === 'link') {
+    return { changes: [{ description: `replace symlink ${path} (→ ${state.linkTarget}) with a file${describeAttrs(want)}`, ...diff('') }] };
+  }
+  const changes: Change[] = [];
+  if (!dest.sameContent) {
+    const how = dest.undiffable || after === undefined ? ' (binary or large: no diff)' : '';
+    changes.push({ description: `content of ${path} differs${how}`, ...diff(dest.before) });
+  }
+  changes.push(...attrChanges(path, want, state));
+  return { changes, msg: changes.length ? undefined : `${path} as wanted` };
+}
+
+/** Write the bytes (atomically, keeping a backup if asked) or just fix attributes. */
+export async function applyDest(ctx: ModuleContext, want: WantedFile, dest: DestState): Promise<ApplyResult> {
+  const result: Record<string, unknown> = { dest: want.dest, checksum: sha256(want.content) };
+  const attrs = { mode: want.mode, owner: want.owner, group: want.group };
+  if (dest.sameContent && dest.state.type === 'file') {
+    const r = await hostSh(ctx, ['set -e', ...attrCommands(want.dest, attrs)].join('\n'));
+    if (r.rc !== 0) throw new ModuleError(`setting attributes of ${want.dest} failed: ${tail(r.stderr)}`);
+    return { result };
+  }
+  if (want.backup && dest.state.type === 'file') {
+    const r = await hostSh(ctx, 'b="$1.$(date +%Y-%m-%d@%H:%M:%S)~" && cp -p -- "$1" "$b" && printf %s "$b"', [want.dest]);
+    if (r.rc !== 0) throw new ModuleError(`backup of ${want.dest} failed: ${tail(r.stderr)}`);
+    result.backup_file = r.stdout;
+  }
+  try {
+    await ctx.conn.writeFile(want.dest, want.content, { ...attrs, become: ctx.become, becomeUser: ctx.becomeUser });
+  } catch (e) {
+    throw new ModuleError((e as Error).message, result);
+  }
+  return { result };
+}

@@ -1,0 +1,122 @@
+import { Type } from '@sinclair/typebox';
+import { defineModule, ModuleError, type Change } from '../runner/types.js';
+import { hostSh, tail } from './lib/exec.js';
+import { serviceFallbackScript } from './lib/service-fallback.js';
+
+// The lab's hosts import the fallback from here (contract: `sh -c "$script" svc ACTION [NAME]`).
+export { serviceFallbackScript };
+
+const schema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9@_.:-]+$' }),
+    state: Type.Optional(
+      Type.Union([Type.Literal('started'), Type.Literal('stopped'), Type.Literal('restarted'), Type.Literal('reloaded')]),
+    ),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, anyOf: [{ required: ['state'] }, { required: ['enabled'] }] },
+);
+
+export interface ServiceState {
+  /** systemd when it is PID 1, else the pidfile fallback. */
+  init: 'systemd' | 'fallback';
+  /** A unit file for the service exists. */
+  exists: boolean;
+  running: boolean;
+  /** Started at boot; `static` units (no [Install]) can be neither enabled nor disabled. */
+  boot: 'enabled' | 'disabled' | 'static';
+  /** systemd has an older copy of the unit file than the disk (it needs daemon-reload). */
+  needsReload: boolean;
+}
+
+// One round trip: which init, then the service's state from it. $1 the fallback script, $2 the name.
+const GATHER = `if [ -d /run/systemd/system ]; then
+  echo systemd
+  systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -- "$2.service"
+else
+  echo fallback
+  echo "ActiveState=$(sh -c "$1" svc status "$2")"
+  echo "UnitFileState=$(sh -c "$1" svc is-enabled "$2")"
+fi`;
+
+const ENABLED = new Set(['enabled', 'enabled-runtime']);
+// Unit file states that `systemctl enable/disable` cannot change.
+const STATIC = new Set(['static', 'indirect', 'generated', 'alias', 'transient']);
+
+/** Parse the GATHER output (exported for tests). */
+export function parseServiceGather(out: string): ServiceState {
+  const lines = out.split('\n');
+  const p: Record<string, string> = {};
+  for (const l of lines.slice(1)) {
+    const eq = l.indexOf('=');
+    if (eq > 0) p[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  const init = lines[0] === 'systemd' ? 'systemd' : 'fallback';
+  const unitFile = p.UnitFileState ?? '';
+  return {
+    init,
+    exists: init === 'systemd' ? p.LoadState !== 'not-found' : p.ActiveState !== 'not-found',
+    running: ['active', 'reloading', 'activating'].includes(p.ActiveState ?? ''),
+    boot: ENABLED.has(unitFile) ? 'enabled' : STATIC.has(unitFile) ? 'static' : 'disabled',
+    needsReload: p.NeedDaemonReload === 'yes',
+  };
+}
+
+type Action = 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable';
+
+/** Pure: the actions to take, in order (enable before start, as a boot would). */
+function actions(args: { state?: string; enabled?: boolean }, s: ServiceState): Action[] {
+  const out: Action[] = [];
+  if (args.enabled === true && s.boot === 'disabled') out.push('enable');
+  if (args.enabled === false && s.boot === 'enabled' && s.exists) out.push('disable');
+  if (args.state === 'started' && !s.running) out.push('start');
+  if (args.state === 'stopped' && s.running) out.push('stop');
+  if (args.state === 'restarted') out.push(s.running ? 'restart' : 'start');
+  if (args.state === 'reloaded') out.push(s.running ? 'reload' : 'start');
+  return out;
+}
+
+function unitName(name: string): string {
+  return name.replace(/\.service$/, '');
+}
+
+/** A daemon started/stopped/restarted/reloaded and enabled at boot, via systemd or the pidfile fallback. */
+export const service = defineModule({
+  name: 'service',
+  schema,
+  async gather(ctx, args): Promise<ServiceState> {
+    const r = await hostSh(ctx, GATHER, [serviceFallbackScript, unitName(args.name)]);
+    if (!/^(systemd|fallback)\n/.test(r.stdout)) throw new ModuleError(`service: reading the state of ${args.name} failed: ${tail(r.stderr)}`);
+    return parseServiceGather(r.stdout);
+  },
+  plan(args, s) {
+    const name = unitName(args.name);
+    // On a fresh host in check mode the unit file may not be written yet: say what would happen;
+    // a real run that still finds no unit fails in apply with the places it looked.
+    const missing = s.exists ? '' : ` (unit ${name}.service not installed yet)`;
+    const changes: Change[] = actions(args, s).map((a) => ({ description: `${a} ${name}${missing}` }));
+    const state = s.running ? 'running' : 'stopped';
+    return { changes, msg: changes.length ? undefined : `${name} ${state}, ${s.boot}`, result: { name, state, enabled: s.boot !== 'disabled' } };
+  },
+  async apply(ctx, args, _plan, s) {
+    const name = unitName(args.name);
+    const todo = actions(args, s);
+    const r =
+      s.init === 'systemd'
+        ? await hostSh(
+            ctx,
+            ['set -e', ...(s.needsReload ? ['systemctl daemon-reload'] : []), ...todo.map((a) => `systemctl ${a} -- "$1.service"`)].join('\n'),
+            [name],
+          )
+        : await hostSh(ctx, 'set -e; s=$1; n=$2; shift 2; for a in "$@"; do sh -c "$s" svc "$a" "$n"; done', [serviceFallbackScript, name, ...todo]);
+    if (r.rc !== 0) {
+      let why = tail(r.stderr);
+      if (s.init === 'systemd') {
+        const log = await hostSh(ctx, 'journalctl -u "$1.service" -n 10 --no-pager 2>/dev/null', [name]);
+        if (log.stdout.trim()) why += `\n${tail(log.stdout)}`;
+      }
+      throw new ModuleError(`service ${name}: ${todo.join(', ')} failed: ${why}`, { rc: r.rc, stderr: r.stderr });
+    }
+    return { result: { name, actions: todo } };
+  },
+});

@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { revealAll } from '../runner/secret.js';
+import { defineModule, ModuleError } from '../runner/types.js';
+import { renderTemplate } from '../runner/vars/render-template.js';
+import { attrArgs } from './lib/file-attrs.js';
+import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
+
+const schema = Type.Object(
+  {
+    /** A Mustache file under the project's templates/ folder (or an absolute path on the controller). */
+    src: Type.String({ minLength: 1 }),
+    dest: Type.String({ minLength: 1 }),
+    backup: Type.Optional(Type.Boolean()),
+    ...attrArgs,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The host's variables with Secrets revealed as Mustache reads them, one name at a time: the engine's
+ * view resolves variables lazily, and copying it whole would resolve (and might fail on) every one.
+ */
+function revealing(vars: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return new Proxy(vars as Record<string, unknown>, { get: (target, name) => revealAll(Reflect.get(target, name)) });
+}
+
+interface TemplateState {
+  want: WantedFile;
+  dest: DestState;
+}
+
+/**
+ * Renders a Mustache template on the controller with the host's variables (escaping off, undefined
+ * names are errors), then writes it like copy: atomic, diffable, attributes checked.
+ */
+export const template = defineModule({
+  name: 'template',
+  schema,
+  async gather(ctx, args): Promise<TemplateState> {
+    const file = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'templates', args.src);
+    const shown = relative(ctx.projectDir, file).startsWith('..') ? file : relative(ctx.projectDir, file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new ModuleError(`template: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    let rendered: string;
+    try {
+      rendered = renderTemplate(shown, text, revealing(ctx.vars));
+    } catch (e) {
+      throw new ModuleError((e as Error).message);
+    }
+    const want: WantedFile = {
+      dest: args.dest,
+      content: Buffer.from(rendered, 'utf8'),
+      mode: args.mode,
+      owner: args.owner,
+      group: args.group,
+      backup: args.backup,
+    };
+    return { want, dest: await gatherDest(ctx, want) };
+  },
+  plan: (_args, s) => planDest(s.want, s.dest),
+  apply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
+});

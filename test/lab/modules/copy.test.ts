@@ -1,0 +1,75 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copy } from '../../../modules/copy.js';
+import { converge, descriptions, failsWith, moduleHost, planOn, type ModuleHost } from './module-host.js';
+
+const t = suite<{ h: ModuleHost; project: string }>('copy on a lab host');
+t.before(async (c) => {
+  c.h = await moduleHost();
+  c.project = mkdtempSync(join(tmpdir(), 'rplay-copy-'));
+  mkdirSync(join(c.project, 'files'));
+  // Every byte value, to show binary content travels intact.
+  writeFileSync(join(c.project, 'files', 'blob.bin'), Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+});
+t.after(async (c) => {
+  rmSync(c.project, { recursive: true, force: true });
+  await c.h?.close();
+});
+
+const PW = `p&ss<w>"rd'`;
+
+t('content: created with mode and owner, bytes verbatim, then ok', async ({ h }) => {
+  const args = { dest: '/etc/redis/users.acl', content: `user app on >${PW}\n`, mode: '0640', owner: 'ubuntu', group: 'root' };
+  const { first } = await converge(copy, h.ctx(), args);
+  assert.equal(first.changes, [
+    {
+      description: 'create /etc/redis/users.acl (mode 0640, owner ubuntu, group root)',
+      diff: { path: '/etc/redis/users.acl', before: '', after: `user app on >${PW}\n` },
+    },
+  ]);
+  assert.is((await h.check('stat -c "%a %U %G" /etc/redis/users.acl; cat /etc/redis/users.acl')).stdout, `640 ubuntu root\nuser app on >${PW}\n`);
+});
+
+t('mode changed by hand: one change, no diff, content untouched', async ({ h }) => {
+  await h.check('chmod 0644 /etc/redis/users.acl');
+  const { first } = await converge(copy, h.ctx(), { dest: '/etc/redis/users.acl', content: `user app on >${PW}\n`, mode: '0640' });
+  assert.equal(first.changes, [{ description: 'mode 0644 → 0640 on /etc/redis/users.acl' }]);
+  assert.is((await h.check('stat -c %a /etc/redis/users.acl')).stdout, '640\n');
+});
+
+t('content edited by hand: diff shows the edit; backup keeps the old bytes; attributes kept', async ({ h }) => {
+  await h.check(`printf 'user app on >tampered\\n' > /etc/redis/users.acl`);
+  const { first, applied } = await converge(copy, h.ctx(), { dest: '/etc/redis/users.acl', content: `user app on >${PW}\n`, backup: true });
+  assert.equal(first.changes, [
+    {
+      description: 'content of /etc/redis/users.acl differs',
+      diff: { path: '/etc/redis/users.acl', before: 'user app on >tampered\n', after: `user app on >${PW}\n` },
+    },
+  ]);
+  const backup = String(applied && applied.result?.backup_file);
+  assert.match(backup, /^\/etc\/redis\/users\.acl\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
+  assert.is((await h.check('cat "$1"', [backup])).stdout, 'user app on >tampered\n');
+  assert.is((await h.check('stat -c "%a %U" /etc/redis/users.acl; cat /etc/redis/users.acl')).stdout, `640 ubuntu\nuser app on >${PW}\n`);
+});
+
+t('src from the project files/ folder: binary bytes intact, a trailing-slash dest takes the name', async ({ h, project }) => {
+  const { first } = await converge(copy, h.ctx({ projectDir: project }), { src: 'blob.bin', dest: '/srv/' });
+  assert.equal(descriptions(first), ['create /srv/blob.bin']);
+  assert.is((await h.check('wc -c < /srv/blob.bin; sha256sum < /srv/blob.bin | cut -d" " -f1')).stdout, `256\n${'40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880'}\n`);
+  await h.check(`printf 'x' | dd of=/srv/blob.bin bs=1 seek=10 conv=notrunc 2>/dev/null`);
+  const drift = await planOn(copy, h.ctx({ projectDir: project }), { src: 'blob.bin', dest: '/srv/' });
+  assert.equal(drift.changes, [{ description: 'content of /srv/blob.bin differs (binary or large: no diff)' }]);
+});
+
+t('a missing src names the file looked for; a missing parent folder fails and leaves nothing', async ({ h, project }) => {
+  await failsWith(planOn(copy, h.ctx({ projectDir: project }), { src: 'nope.txt', dest: '/srv/x' }), /^copy: cannot read src .*\/files\/nope\.txt: ENOENT$/);
+  const args = { dest: '/srv/no/such/dir/f', content: 'x' };
+  const actual = await copy.gather(h.ctx(), args);
+  await failsWith(Promise.resolve(copy.apply?.(h.ctx(), args, copy.plan(args, actual), actual)), /\/srv\/no\/such\/dir\/f/);
+  assert.is((await h.check('ls -A /srv')).stdout, 'blob.bin\n');
+});
+
+t.run();

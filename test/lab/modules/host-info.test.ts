@@ -1,0 +1,40 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { assert as assertModule } from '../../../modules/assert.js';
+import { ping } from '../../../modules/ping.js';
+import { setup } from '../../../modules/setup.js';
+import { failsWith, moduleHost, planOn, type ModuleHost } from './module-host.js';
+
+const t = suite<{ h: ModuleHost }>('ping, setup and assert on a lab host');
+t.before(async (c) => {
+  c.h = await moduleHost();
+});
+t.after(async (c) => {
+  await c.h?.close();
+});
+
+t('ping: pong, with and without become', async ({ h }) => {
+  assert.is((await planOn(ping, h.ctx(), {})).msg, 'pong');
+  assert.is((await planOn(ping, h.ctx({ become: false }), {})).msg, 'pong');
+});
+
+t('setup: the host own facts in one round trip, nothing changed', async ({ h }) => {
+  const p = await planOn(setup, h.ctx(), {});
+  assert.equal(p.changes, []);
+  const os = (await h.check('. /etc/os-release; echo "$VERSION_ID"')).stdout.trim();
+  assert.is(p.facts?.ansible_hostname, h.name);
+  assert.is(p.facts?.ansible_distribution, 'Debian');
+  assert.is(p.facts?.ansible_distribution_version, os);
+  assert.is(p.facts?.has_systemd, false);
+  const addrs = p.facts?.ansible_all_ipv4_addresses as string[];
+  assert.ok(Array.isArray(addrs) && addrs.every((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.')));
+});
+
+t('assert over gathered facts: passes, or fails naming the expression', async ({ h }) => {
+  const facts = (await planOn(setup, h.ctx(), {})).facts ?? {};
+  const ctx = h.ctx({ vars: facts });
+  assert.is((await planOn(assertModule, ctx, { that: ['ansible_distribution == "Debian"', 'not has_systemd'] })).msg, 'all assertions passed');
+  await failsWith(planOn(assertModule, ctx, { that: 'has_systemd', fail_msg: 'needs systemd' }), /^needs systemd \(assertion failed: has_systemd\)$/);
+});
+
+t.run();

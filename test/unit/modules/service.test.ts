@@ -1,0 +1,48 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseServiceGather, service, type ServiceState } from '../../../modules/service.js';
+
+const s = (over: Partial<ServiceState> = {}): ServiceState => ({ init: 'fallback', exists: true, running: false, boot: 'disabled', needsReload: false, ...over });
+const descs = (args: Parameters<typeof service.plan>[0], st: ServiceState) => service.plan(args, st).changes.map((c) => c.description);
+
+test('parseServiceGather: systemd properties and the fallback answers', () => {
+  assert.equal(parseServiceGather('systemd\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=yes\n'), {
+    init: 'systemd', exists: true, running: true, boot: 'enabled', needsReload: true,
+  });
+  assert.equal(parseServiceGather('systemd\nLoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n'), {
+    init: 'systemd', exists: false, running: false, boot: 'disabled', needsReload: false,
+  });
+  assert.equal(parseServiceGather('fallback\nActiveState=inactive\nUnitFileState=enabled\n'), {
+    init: 'fallback', exists: true, running: false, boot: 'enabled', needsReload: false,
+  });
+  assert.equal(parseServiceGather('fallback\nActiveState=not-found\nUnitFileState=disabled\n').exists, false);
+});
+
+test('started/stopped change only when needed; enable comes before start', () => {
+  assert.equal(descs({ name: 'redis', state: 'started', enabled: true }, s()), ['enable redis', 'start redis']);
+  const ok = service.plan({ name: 'redis.service', state: 'started', enabled: true }, s({ running: true, boot: 'enabled' }));
+  assert.equal(ok.changes, []);
+  assert.is(ok.msg, 'redis running, enabled');
+  assert.equal(descs({ name: 'redis', state: 'stopped', enabled: false }, s({ running: true, boot: 'enabled' })), ['disable redis', 'stop redis']);
+  assert.equal(descs({ name: 'redis', state: 'stopped' }, s()), []);
+});
+
+test('static units (no [Install]) are neither enabled nor disabled', () => {
+  assert.equal(parseServiceGather('systemd\nLoadState=loaded\nActiveState=inactive\nUnitFileState=static\nNeedDaemonReload=no\n').boot, 'static');
+  assert.equal(descs({ name: 'r', enabled: true }, s({ boot: 'static' })), []);
+  assert.equal(descs({ name: 'r', enabled: false }, s({ boot: 'static' })), []);
+});
+
+test('restarted always changes; reloaded reloads a running service and starts a stopped one', () => {
+  assert.equal(descs({ name: 'r', state: 'restarted' }, s({ running: true })), ['restart r']);
+  assert.equal(descs({ name: 'r', state: 'restarted' }, s()), ['start r']);
+  assert.equal(descs({ name: 'r', state: 'reloaded' }, s({ running: true })), ['reload r']);
+  assert.equal(descs({ name: 'r', state: 'reloaded' }, s()), ['start r']);
+});
+
+test('a unit not written yet (check mode on a fresh host) plans the start and says so', () => {
+  assert.equal(descs({ name: 'redis', state: 'started' }, s({ exists: false })), ['start redis (unit redis.service not installed yet)']);
+  assert.equal(descs({ name: 'redis', state: 'stopped', enabled: false }, s({ exists: false })), []);
+});
+
+test.run();
