@@ -253,7 +253,7 @@ export async function loadCa(dir: string): Promise<CaMaterial> {
   return { certPem, keyPem };
 }
 
-// One creation per directory per process, however many hosts' tasks ask at once.
+// Hosts' tasks that ask at the same time share one creation; later calls read the files again.
 const creating = new Map<string, Promise<CaMaterial>>();
 
 /**
@@ -264,8 +264,7 @@ export function ensureCa(dir: string): Promise<CaMaterial> {
   const abs = resolve(dir);
   let p = creating.get(abs);
   if (!p) {
-    p = makeOrLoadCa(abs);
-    p.catch(() => creating.delete(abs));
+    p = makeOrLoadCa(abs).finally(() => creating.delete(abs));
     creating.set(abs, p);
   }
   return p;

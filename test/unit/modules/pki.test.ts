@@ -1,6 +1,6 @@
 // The controller-side PKI checked with the tools that will consume it: OpenSSL and Node's TLS.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { ensureCa, issueEphemeralClientCert, issueKeyAndCertificate, loadCa, readCa, readCertificate } from '../../../modules/lib/pki.js';
 
 const root = mkdtempSync(join(tmpdir(), 'rplay-pki-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
 const caDir = join(root, 'pki');
 const mode = (p: string): number => statSync(p).mode & 0o777;
 

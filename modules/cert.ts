@@ -1,0 +1,185 @@
+import { chmod } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { shQuote } from '../runner/connection/quote.js';
+import { registerSecret, Secret } from '../runner/secret.js';
+import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
+import { certResult, checkSans, CERT_MODE, decideCert, KEY_MODE, planCert, type CertFacts, type NodeFile, type WantedCert } from './lib/cert-plan.js';
+import { hostOpts, hostSh, tail } from './lib/exec.js';
+import { attrArgs, attrCommands, parseStat, STAT_FN } from './lib/file-attrs.js';
+import { CA_KEY_FILE, ensureCa, generateRsaKey, issueCertificate, readCa } from './lib/pki.js';
+
+const schema = Type.Object(
+  {
+    /** Controller folder of the CA (relative to the project): ca.key (0600, never copied) and ca.crt. */
+    ca_dir: Type.String({ minLength: 1 }),
+    /** server (serverAuth + clientAuth, as Redis also connects out with it) or client. Default server. */
+    kind: Type.Optional(Type.Union([Type.Literal('server'), Type.Literal('client')])),
+    common_name: Type.String({ minLength: 1 }),
+    /** DNS names and IP addresses the certificate is valid for. */
+    sans: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    cert_path: Type.String({ minLength: 1 }),
+    key_path: Type.String({ minLength: 1 }),
+    /** Where the CA certificate goes on the node (peers and clients verify against it). */
+    ca_path: Type.Optional(Type.String({ minLength: 1 })),
+    owner: attrArgs.owner,
+    group: attrArgs.group,
+    /**
+     * Leaf key size, default 2048: leaves are re-issued every `days` and every TLS handshake pays
+     * for the key size (4096-bit signing is ~7× slower); the long-lived CA key is 4096-bit.
+     */
+    key_bits: Type.Optional(Type.Integer({ minimum: 2048, maximum: 8192 })),
+    days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    /** Re-issue when the certificate expires within this many days. Default 30. */
+    renew_before: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+type CertArgs = Static<typeof schema>;
+
+function wanted(args: CertArgs): WantedCert {
+  return {
+    caDir: args.ca_dir,
+    kind: args.kind ?? 'server',
+    commonName: args.common_name,
+    sans: args.sans ?? [],
+    certPath: args.cert_path,
+    keyPath: args.key_path,
+    caPath: args.ca_path,
+    owner: args.owner,
+    group: args.group,
+    keyBits: args.key_bits ?? 2048,
+    days: args.days ?? 365,
+    renewBefore: args.renew_before ?? 30,
+  };
+}
+
+// One round trip: stat and content of the certificate, key and CA file, then whether each parent
+// folder exists. Content travels base64 (the session is text); files over 1 MiB are not certificates.
+const GATHER = `${STAT_FN}
+for p in "$1" "$2" "$3"; do
+  if [ -z "$p" ]; then echo none; continue; fi
+  st "$p" || exit 1
+  if [ -f "$p" ] && [ ! -L "$p" ]; then
+    if [ -r "$p" ]; then printf 'content '; head -c 1048576 -- "$p" | base64 -w0; echo; else echo unreadable; fi
+  fi
+done
+shift 3
+# A folder the login user may not search hides its files (they would look absent): say so instead.
+for d in "$@"; do
+  a=$d; while [ ! -e "$a" ] && [ "$a" != / ]; do a=$(dirname -- "$a"); done
+  if [ ! -x "$a" ]; then echo "denied $a"; elif [ -d "$d" ]; then echo dir; else echo nodir; fi
+done`;
+
+interface GatheredFile {
+  state: NodeFile['state'];
+  content?: string;
+  /** The content as it crossed the wire. */
+  base64?: string;
+}
+
+function parseGather(stdout: string, paths: readonly string[], ctx: ModuleContext): { files: (GatheredFile | undefined)[]; dirs: string[] } {
+  const lines = stdout.split('\n');
+  let i = 0;
+  const files = paths.map((path): GatheredFile | undefined => {
+    if (lines[i] === 'none') {
+      i++;
+      return undefined;
+    }
+    const { state, used } = parseStat(lines.slice(i), path);
+    i += used;
+    if (state.type !== 'file') return { state };
+    const line = lines[i++] ?? '';
+    if (line === 'unreadable') {
+      throw new ModuleError(`cert: cannot read ${path} on ${ctx.host} as the login user (mode ${state.mode}, owner ${state.owner}); run the task with become`);
+    }
+    const base64 = line.slice('content '.length);
+    return { state, content: Buffer.from(base64, 'base64').toString('utf8'), base64 };
+  });
+  return { files, dirs: lines.slice(i) };
+}
+
+function parentDirs(w: WantedCert): string[] {
+  return [...new Set([w.certPath, w.keyPath, ...(w.caPath ? [w.caPath] : [])].map((p) => dirname(p)))];
+}
+
+async function gather(ctx: ModuleContext, args: CertArgs): Promise<CertFacts> {
+  const w = wanted(args);
+  checkSans(w.sans);
+  const dirs = parentDirs(w);
+  const paths = [w.certPath, w.keyPath, w.caPath ?? ''];
+  const r = await hostSh(ctx, GATHER, [...paths, ...dirs]);
+  if (r.rc !== 0) throw new ModuleError(`cert: reading ${paths.filter(Boolean).join(', ')} on ${ctx.host} failed: ${tail(r.stderr)}`);
+  const { files, dirs: dirLines } = parseGather(r.stdout, paths, ctx);
+  const denied = dirLines.find((l) => l.startsWith('denied '));
+  if (denied) throw new ModuleError(`cert: cannot look into ${denied.slice(7)} on ${ctx.host} as the login user; run the task with become`);
+  const [cert, key, caFile] = files as [GatheredFile, GatheredFile, GatheredFile | undefined];
+  // The key's text (and its base64 as sent) are secrets: masked if they ever reach any output.
+  if (key.base64) registerSecret(key.base64);
+  let ca;
+  try {
+    ca = await readCa(resolve(ctx.projectDir, w.caDir));
+  } catch (e) {
+    throw new ModuleError(`cert: ${(e as Error).message}`);
+  }
+  return {
+    now: Date.now(),
+    ca,
+    cert: { state: cert.state, content: cert.content },
+    key: { state: key.state, content: key.content === undefined ? undefined : new Secret(key.content) },
+    caFile: caFile && { state: caFile.state, content: caFile.content },
+    missingDirs: dirs.filter((_, n) => dirLines[n] !== 'dir'),
+  };
+}
+
+/**
+ * A TLS key and certificate on a node, signed by a CA that lives on the controller, plus the CA
+ * certificate. ok when the certificate is the CA's, matches its key, names the wanted CN and SANs,
+ * is not within renew_before of expiring, and modes (key 0600, certificates 0644) and owners are right.
+ */
+export const cert = defineModule({
+  name: 'cert',
+  schema,
+  gather,
+  plan: (args, facts) => planCert(wanted(args), facts),
+  async apply(ctx, args, _plan, facts) {
+    const w = wanted(args);
+    const d = decideCert(w, facts);
+    const caDir = resolve(ctx.projectDir, w.caDir);
+    let ca;
+    try {
+      ca = await ensureCa(caDir);
+      if (d.caKeyMode) await chmod(join(caDir, CA_KEY_FILE), 0o600);
+    } catch (e) {
+      throw new ModuleError(`cert: CA in ${w.caDir}: ${(e as Error).message}`);
+    }
+    const run = async (script: string, what: string): Promise<void> => {
+      const r = await hostSh(ctx, script);
+      if (r.rc !== 0) throw new ModuleError(`cert: ${what} on ${ctx.host} failed: ${tail(r.stderr)}`);
+    };
+    const write = async (path: string, data: string, mode: string): Promise<void> => {
+      try {
+        await ctx.conn.writeFile(path, data, { mode, owner: w.owner, group: w.group, ...hostOpts(ctx) });
+      } catch (e) {
+        throw new ModuleError(`cert: ${(e as Error).message}`);
+      }
+    };
+    if (d.missingDirs.length) await run(`mkdir -p -m 0755 -- ${d.missingDirs.map(shQuote).join(' ')}`, 'creating directories');
+
+    let keyPem = facts.key.content;
+    if (d.newKey.length || !keyPem) {
+      keyPem = await generateRsaKey(w.keyBits);
+      await write(w.keyPath, keyPem.reveal(), KEY_MODE);
+    }
+    let certPem = facts.cert.content;
+    if (d.issue.length || !certPem) {
+      certPem = issueCertificate(ca, keyPem, { kind: w.kind, commonName: w.commonName, sans: w.sans, days: w.days });
+      await write(w.certPath, certPem, CERT_MODE);
+    }
+    if (d.writeCaFile.length && w.caPath) await write(w.caPath, ca.certPem, CERT_MODE);
+    const fixes = d.attrFixes.flatMap((f) => attrCommands(f.path, f.wanted));
+    if (fixes.length) await run(['set -e', ...fixes].join('\n'), 'setting modes and owners');
+    return { result: certResult(w, certPem) };
+  },
+});

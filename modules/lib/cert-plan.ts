@@ -1,0 +1,237 @@
+// The cert module's pure half: from what is on the node and on the controller, decide what to do
+// (make the CA, a new key, a new certificate, the CA file, modes and owners) and say it in words
+// that name exactly what is wrong. apply() executes the same decision, so plan and apply never
+// disagree.
+import { createHash, createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
+import { ModuleError, type Change, type FileDiff, type Plan, type Vars } from '../../runner/types.js';
+import type { Secret } from '../../runner/secret.js';
+import { attrChanges, type PathState, type WantedAttrs } from './file-attrs.js';
+import { canonicalSan, readCertificate, readPrivateKey, samePem, type CaState, type CertInfo, type CertKind } from './pki.js';
+
+export const KEY_MODE = '0600';
+export const CERT_MODE = '0644';
+const DAY_MS = 86_400_000;
+const HIDDEN = '(private key: content not shown)';
+
+/** The args, defaults filled in. */
+export interface WantedCert {
+  caDir: string;
+  kind: CertKind;
+  commonName: string;
+  sans: string[];
+  certPath: string;
+  keyPath: string;
+  caPath?: string;
+  owner?: string;
+  group?: string;
+  keyBits: number;
+  days: number;
+  renewBefore: number;
+}
+
+/** A file on the node: its stat, and its text when it is a regular file (the key's as a Secret). */
+export interface NodeFile<C = string> {
+  state: PathState;
+  content?: C;
+}
+
+export interface CertFacts {
+  /** Milliseconds since the epoch when gathered: expiry is judged against it. */
+  now: number;
+  ca: CaState;
+  cert: NodeFile;
+  key: NodeFile<Secret>;
+  caFile?: NodeFile;
+  /** Parent folders of the three files that do not exist yet. */
+  missingDirs: string[];
+}
+
+export interface AttrFix {
+  path: string;
+  wanted: WantedAttrs;
+  changes: Change[];
+}
+
+export interface CertDecision {
+  createCa: boolean;
+  /** The CA key's mode when it is not 0600. */
+  caKeyMode?: string;
+  missingDirs: string[];
+  /** Why a new key is needed (empty: keep the node's key). */
+  newKey: string[];
+  /** Why a new certificate is needed (empty: keep it). */
+  issue: string[];
+  /** Why the node's CA certificate must be written. */
+  writeCaFile: string[];
+  attrFixes: AttrFix[];
+}
+
+function stateWord(path: string, s: PathState, what: string): string | undefined {
+  if (s.type === 'absent') return `${what} missing: ${path}`;
+  if (s.type === 'directory' || s.type === 'other') throw new ModuleError(`cert: ${path} is a ${s.type}, not a ${what} file`);
+  if (s.type === 'link') return `${what} ${path} is a symlink (→ ${s.linkTarget}); a file replaces it`;
+  return undefined;
+}
+
+function days(ms: number): number {
+  return Math.round(ms / DAY_MS);
+}
+
+function keyProblems(w: WantedCert, key: NodeFile<Secret>): string[] {
+  const word = stateWord(w.keyPath, key.state, 'private key');
+  if (word) return [word];
+  const k = readPrivateKey(key.content?.reveal() ?? '');
+  if (!k) return [`private key is not a PEM private key: ${w.keyPath}`];
+  const bits = k.asymmetricKeyType === 'rsa' ? k.asymmetricKeyDetails?.modulusLength : undefined;
+  if (bits !== w.keyBits) return [`private key size ${bits ? `${bits}-bit` : k.asymmetricKeyType} → ${w.keyBits}-bit RSA: ${w.keyPath}`];
+  return [];
+}
+
+function kindsWanted(kind: CertKind): CertKind[] {
+  return kind === 'server' ? ['server', 'client'] : ['client'];
+}
+
+function certProblems(w: WantedCert, f: CertFacts, newKey: boolean): string[] {
+  const word = stateWord(w.certPath, f.cert.state, 'certificate');
+  if (word) return [word];
+  const c = readCertificate(f.cert.content ?? '');
+  if (!c) return [`certificate is not a PEM certificate: ${w.certPath}`];
+  const out: string[] = [];
+  const ca = f.ca.state === 'present' ? readCertificate(f.ca.certPem) : undefined;
+  if (!ca || !c.x509.checkIssued(ca.x509) || !c.x509.verify(ca.x509.publicKey)) out.push(`certificate not signed by the CA in ${w.caDir}: ${w.certPath}`);
+  if (newKey) out.push(`certificate must match the new private key: ${w.certPath}`);
+  else {
+    const k = readPrivateKey(f.key.content?.reveal() ?? '');
+    if (k && !c.x509.checkPrivateKey(k)) out.push(`certificate does not match the private key ${w.keyPath}`);
+  }
+  if (c.commonName !== w.commonName) out.push(`common name differs: ${c.commonName || '(none)'} → ${w.commonName}`);
+  const want = [...new Set(w.sans.map(canonicalSan))].sort();
+  const plus = want.filter((s) => !c.sans.includes(s));
+  const minus = c.sans.filter((s) => !want.includes(s));
+  if (plus.length || minus.length) {
+    const bare = (s: string): string => s.replace(/^(IP|DNS):/, '');
+    out.push(`SANs differ: ${[...plus.map((s) => `+${bare(s)}`), ...minus.map((s) => `-${bare(s)}`)].join(' ')}`);
+  }
+  const kinds = kindsWanted(w.kind);
+  if (kinds.join(',') !== c.kinds.join(',')) out.push(`usage differs: ${c.kinds.join('+') || '(none)'} → ${kinds.join('+')}`);
+  const left = c.notAfter - f.now;
+  if (left <= 0) out.push(`expired ${days(-left)} days ago: ${w.certPath}`);
+  else if (left < w.renewBefore * DAY_MS) out.push(`expires in ${days(left)} days (renew_before ${w.renewBefore}): ${w.certPath}`);
+  return out;
+}
+
+function caFileProblems(w: WantedCert, f: CertFacts): string[] {
+  if (!w.caPath || !f.caFile) return [];
+  const word = stateWord(w.caPath, f.caFile.state, 'CA certificate');
+  if (word) return [word];
+  if (f.ca.state !== 'present' || !samePem(f.caFile.content ?? '', f.ca.certPem)) return [`CA certificate differs from the CA in ${w.caDir}: ${w.caPath}`];
+  return [];
+}
+
+/** Pure: what must happen for the node to hold a valid key, certificate and CA certificate. */
+export function decideCert(w: WantedCert, f: CertFacts): CertDecision {
+  const newKey = keyProblems(w, f.key);
+  const issue = certProblems(w, f, newKey.length > 0);
+  const writeCaFile = caFileProblems(w, f);
+  const attrs = { owner: w.owner, group: w.group };
+  const attrFixes: AttrFix[] = [];
+  const fix = (path: string, wanted: WantedAttrs, state: PathState, what: string): void => {
+    const changes = attrChanges(path, wanted, state).map((c) => ({ description: `${what} ${c.description}` }));
+    if (changes.length) attrFixes.push({ path, wanted, changes });
+  };
+  if (newKey.length === 0) fix(w.keyPath, { mode: KEY_MODE, ...attrs }, f.key.state, 'key');
+  if (issue.length === 0) fix(w.certPath, { mode: CERT_MODE, ...attrs }, f.cert.state, 'certificate');
+  if (w.caPath && f.caFile && writeCaFile.length === 0) fix(w.caPath, { mode: CERT_MODE, ...attrs }, f.caFile.state, 'CA certificate');
+  return {
+    createCa: f.ca.state === 'absent',
+    caKeyMode: f.ca.state === 'present' && f.ca.keyMode !== KEY_MODE ? f.ca.keyMode : undefined,
+    missingDirs: f.missingDirs,
+    newKey,
+    issue,
+    writeCaFile,
+    attrFixes,
+  };
+}
+
+/** A certificate as a few lines a diff can show (PEM bytes would say nothing). */
+function describeCert(c: CertInfo | undefined): string {
+  if (!c) return '';
+  return [
+    `subject: CN=${c.commonName}`,
+    `issuer: CN=${c.issuer}`,
+    `SANs: ${c.sans.join(', ') || '(none)'}`,
+    `usage: ${c.kinds.join('+') || '(none)'}`,
+    `expires: ${new Date(c.notAfter).toISOString().slice(0, 10)}`,
+    '',
+  ].join('\n');
+}
+
+function describeWanted(w: WantedCert, f: CertFacts): string {
+  const issuer = f.ca.state === 'present' ? `CN=${readCertificate(f.ca.certPem)?.issuer}` : `(new CA in ${w.caDir})`;
+  return [
+    `subject: CN=${w.commonName}`,
+    `issuer: ${issuer}`,
+    `SANs: ${[...new Set(w.sans.map(canonicalSan))].sort().join(', ') || '(none)'}`,
+    `usage: ${kindsWanted(w.kind).join('+')}`,
+    `expires: ${new Date(f.now + w.days * DAY_MS).toISOString().slice(0, 10)}`,
+    '',
+  ].join('\n');
+}
+
+/** What a key diff may show: that a key is there and its public half's fingerprint, never the key. */
+function publicKeyLine(key: NodeFile<Secret>): string {
+  const k = readPrivateKey(key.content?.reveal() ?? '');
+  if (!k) return key.state.type === 'absent' ? '' : `${HIDDEN}\n`;
+  const der = createPublicKey(k).export({ type: 'spki', format: 'der' });
+  return `${HIDDEN}\npublic key: sha256:${createHash('sha256').update(der).digest('hex').slice(0, 32)}\n`;
+}
+
+/** Pure: the decision as one change per fact that is wrong. */
+export function planCert(w: WantedCert, f: CertFacts): Plan {
+  const d = decideCert(w, f);
+  const changes: Change[] = [];
+  if (d.createCa) changes.push({ description: `create CA in ${w.caDir} (4096-bit RSA key, mode 0600, kept on the controller)` });
+  if (d.caKeyMode) changes.push({ description: `CA key mode ${d.caKeyMode} → ${KEY_MODE} in ${w.caDir}` });
+  for (const dir of d.missingDirs) changes.push({ description: `create directory ${dir}` });
+  if (d.newKey.length) {
+    const diff: FileDiff = { path: w.keyPath, before: publicKeyLine(f.key), after: `${HIDDEN}\npublic key: new ${w.keyBits}-bit RSA key\n` };
+    changes.push({ description: d.newKey[0], diff }, ...d.newKey.slice(1).map((description) => ({ description })));
+  }
+  if (d.issue.length) {
+    const before = f.cert.state.type === 'file' ? describeCert(readCertificate(f.cert.content ?? '')) : '';
+    const diff: FileDiff = { path: w.certPath, before, after: describeWanted(w, f) };
+    changes.push({ description: d.issue[0], diff }, ...d.issue.slice(1).map((description) => ({ description })));
+  }
+  if (d.writeCaFile.length && w.caPath) {
+    const before = f.caFile?.state.type === 'file' ? describeCert(readCertificate(f.caFile.content ?? '')) : '';
+    const after = f.ca.state === 'present' ? describeCert(readCertificate(f.ca.certPem)) : `(new CA in ${w.caDir})\n`;
+    changes.push({ description: d.writeCaFile[0], diff: { path: w.caPath, before, after } });
+  }
+  for (const fx of d.attrFixes) changes.push(...fx.changes);
+  if (changes.length) return { changes };
+  const result = certResult(w, f.cert.content ?? '');
+  return { changes, msg: `${w.commonName}: valid until ${String(result.not_after).slice(0, 10)}, signed by the CA in ${w.caDir}`, result };
+}
+
+/** The registered result: where the files are and what the certificate says. */
+export function certResult(w: WantedCert, certPem: string): Vars {
+  const c = readCertificate(certPem);
+  return {
+    cert_path: w.certPath,
+    key_path: w.keyPath,
+    ca_path: w.caPath,
+    not_after: c ? new Date(c.notAfter).toISOString() : '',
+    sans: c?.sans ?? [],
+    fingerprint_sha256: c?.fingerprint256 ?? '',
+  };
+}
+
+/** Wanted SANs must be DNS names or IP addresses. */
+export function checkSans(sans: readonly string[]): void {
+  for (const s of sans) {
+    if (isIP(s) === 0 && !/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(s)) {
+      throw new ModuleError(`cert: SAN ${JSON.stringify(s)} is neither a DNS name nor an IP address`);
+    }
+  }
+}
