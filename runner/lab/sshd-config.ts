@@ -11,7 +11,8 @@ export function sshdConfig(layout: LabLayout, host: { name: string; address: str
     'PidFile /run/sshd.pid',
     // StrictModes stays on: the key file and every folder above it are root-owned, not group- or
     // world-writable, and readable by the user (the lab folder is mode 0755).
-    `AuthorizedKeysFile ${inHost(layout, layout.authorizedKeysFile)}`,
+    // The lab key, and the instance key cloud-init would install (the EC2 emulator writes it there).
+    `AuthorizedKeysFile ${inHost(layout, layout.authorizedKeysFile)} .ssh/authorized_keys`,
     `AllowUsers ${LAB_USER}`,
     'UsePAM no',
     'PasswordAuthentication no',
