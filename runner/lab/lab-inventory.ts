@@ -2,6 +2,7 @@
 import type { InventoryDocument } from '../inventory/inventory-document.js';
 import { labLayout } from './lab-layout.js';
 import { readLabState } from './lab-state.js';
+import { readLabVault } from './lab-vault.js';
 import { LAB_USER } from './lab-user.js';
 
 const ZONES = ['lab-a', 'lab-b', 'lab-c'];
@@ -24,5 +25,5 @@ export function labInventory(labDir: string): InventoryDocument {
     };
     redis[h.name] = {};
   });
-  return { all: { hosts, children: { redis: { hosts: redis } } } };
+  return { all: { vars: readLabVault(layout.dir), hosts, children: { redis: { hosts: redis } } } };
 }

@@ -6,6 +6,7 @@ import { serviceFallbackScript } from '../../modules/service.js';
 import { bootHost, isHostInit, powerOff } from './host-process.js';
 import { ensureHostFolders, ensureMountTargets, freshRunDir } from './host-folders.js';
 import { ensureClientKey, ensureHostKey, writeKnownHosts } from './lab-keys.js';
+import { ensureLabVault } from './lab-vault.js';
 import { labLayout, type LabLayout } from './lab-layout.js';
 import { hostAddress, hostName, readLabState, writeLabState, type LabHostState, type LabState } from './lab-state.js';
 import { ensureLabUser } from './lab-user.js';
@@ -75,6 +76,7 @@ export async function labUp(dir: string, opts: { hosts?: number; prefix?: string
   chmodSync(layout.dir, 0o755);
   writeFileSync(layout.serviceScript, serviceFallbackScript, { mode: 0o755 });
   await ensureClientKey(layout);
+  ensureLabVault(layout.dir);
 
   const state: LabState = previous ?? { prefix, hosts: [] };
   for (let i = state.hosts.length + 1; i <= count; i++) {
