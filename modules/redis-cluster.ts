@@ -1,0 +1,143 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Redis } from 'ioredis';
+import type { Connection } from '../runner/connection/connection.js';
+import { applyFormation, FormationError, observeInstance } from '../runner/redis/cluster-apply.js';
+import { ClusterPlanError, clusterMembers, describeStep, label, planFormation, type FormationStep, type NodeObservation } from '../runner/redis/cluster-plan.js';
+import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
+import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
+import { instanceId, type RedisInstance } from '../runner/redis/topology.js';
+import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
+
+const schema = Type.Object(
+  {
+    /** The layout, as redis_topology computes it (its `redis_instances` fact). */
+    instances: Type.Array(
+      Type.Object(
+        {
+          host: Type.String({ minLength: 1 }),
+          address: Type.String({ minLength: 1 }),
+          az: Type.Optional(Type.String()),
+          port: Type.Integer({ minimum: 1, maximum: 55535 }),
+          role: Type.Union([Type.Literal('master'), Type.Literal('replica')]),
+          /** "address:port" of the master, for a replica. */
+          replica_of: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+    ...redisLoginArgs,
+    /** Seconds to wait for the nodes to agree after changing anything. Default 60. */
+    timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+type ClusterArgs = Static<typeof schema>;
+
+interface ClusterState {
+  observations: NodeObservation[];
+}
+
+function instancesOf(args: ClusterArgs): RedisInstance[] {
+  return args.instances.map((i) => ({
+    host: i.host,
+    address: i.address,
+    ...(i.az ? { az: i.az } : {}),
+    port: i.port,
+    role: i.role,
+    ...(i.replica_of ? { replicaOf: i.replica_of } : {}),
+  }));
+}
+
+async function login(ctx: ModuleContext, args: ClusterArgs): Promise<RedisLogin> {
+  try {
+    return await loadLogin(ctx.projectDir, args);
+  } catch (e) {
+    throw new ModuleError(`redis_cluster: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A client per instance, all through this host's SSH connection (every node reaches every other
+ * node's private address, as the cluster bus must). Any instance that cannot be reached is an
+ * error naming all of them.
+ */
+async function connectAll(conn: Connection, instances: readonly RedisInstance[], who: RedisLogin): Promise<Map<string, Redis>> {
+  const results = await Promise.allSettled(instances.map((i) => openRedis(conn, { ...who, host: i.address, port: i.port })));
+  const clients = new Map<string, Redis>();
+  const problems: string[] = [];
+  results.forEach((r, k) => {
+    const i = instances[k] as RedisInstance;
+    if (r.status === 'fulfilled') clients.set(instanceId(i), r.value);
+    else problems.push(`${label(i)}: ${isRefused(r.reason) ? 'not running (connection refused)' : (r.reason as Error).message}`);
+  });
+  if (problems.length) {
+    for (const c of clients.values()) c.disconnect();
+    throw new ModuleError(`redis_cluster: cannot reach every instance as ${who.user} from ${conn.host}: ${problems.join('; ')}`);
+  }
+  return clients;
+}
+
+async function withClients<T>(ctx: ModuleContext, args: ClusterArgs, fn: (clients: Map<string, Redis>, instances: RedisInstance[]) => Promise<T>): Promise<T> {
+  const instances = instancesOf(args);
+  const clients = await connectAll(ctx.conn, instances, await login(ctx, args));
+  try {
+    return await fn(clients, instances);
+  } finally {
+    for (const c of clients.values()) c.disconnect();
+  }
+}
+
+function steps(s: ClusterState): FormationStep[] {
+  try {
+    return planFormation(s.observations);
+  } catch (e) {
+    if (e instanceof ClusterPlanError) throw new ModuleError(`redis_cluster: ${e.message}`);
+    throw e;
+  }
+}
+
+function summary(observations: readonly NodeObservation[]): string {
+  const members = clusterMembers(observations);
+  const masters = members.filter((m) => m.role === 'master').length;
+  return `${masters} master(s), ${members.length - masters} replica(s), all 16384 slots served, cluster_state:ok on every node`;
+}
+
+/**
+ * Forms the Redis cluster over the given instances, or completes it: MEET, slots, REPLICATE, then
+ * waits until every node agrees. ok when all instances are one cluster serving every slot, agreeing,
+ * with each master's replicas on other hosts. Run it once (run_once) from any node: it talks to every
+ * instance through tunnels from that node, as the admin user over TLS with rplay's client certificate.
+ */
+export const redisCluster = defineModule({
+  name: 'redis_cluster',
+  schema,
+  async gather(ctx, args): Promise<ClusterState> {
+    return withClients(ctx, args, async (clients, instances) => {
+      try {
+        const observations = await Promise.all(instances.map((i) => observeInstance(clients.get(instanceId(i)) as Redis, i)));
+        return { observations };
+      } catch (e) {
+        throw new ModuleError(`redis_cluster: reading the cluster state failed: ${(e as Error).message}`);
+      }
+    });
+  },
+  plan(_args, s) {
+    const planned = steps(s);
+    if (planned.length) return { changes: planned.map((p) => ({ description: describeStep(p) })) };
+    return { changes: [], msg: summary(s.observations), result: { nodes: clusterMembers(s.observations) } };
+  },
+  async apply(ctx, args, _plan, s) {
+    const planned = steps(s);
+    const after = await withClients(ctx, args, async (clients) => {
+      try {
+        return await applyFormation(clients, s.observations, planned, { timeoutMs: (args.timeout ?? 60) * 1000 });
+      } catch (e) {
+        if (e instanceof FormationError) throw new ModuleError(`redis_cluster: ${e.message}`);
+        throw e;
+      }
+    });
+    return { msg: summary(after), result: { nodes: clusterMembers(after) } };
+  },
+});
