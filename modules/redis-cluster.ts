@@ -104,6 +104,23 @@ function summary(observations: readonly NodeObservation[]): string {
   return `${masters} master(s), ${members.length - masters} replica(s), all 16384 slots served, cluster_state:ok on every node`;
 }
 
+/** One line per instance — host, zone, address, role, slots or master — for a person to read. */
+function table(observations: readonly NodeObservation[]): string {
+  const rows = clusterMembers(observations).map((m) => [
+    m.host,
+    m.az ?? '-',
+    `${m.address}:${m.port}`,
+    m.role,
+    m.role === 'master' ? `slots ${m.slots}` : `replica of ${m.master ?? '?'}`,
+  ]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]!.length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function formed(observations: readonly NodeObservation[]): { msg: string; result: { nodes: ReturnType<typeof clusterMembers>; summary: string } } {
+  return { msg: summary(observations), result: { nodes: clusterMembers(observations), summary: table(observations) } };
+}
+
 /**
  * Forms the Redis cluster over the given instances, or completes it: MEET, slots, REPLICATE, then
  * waits until every node agrees. ok when all instances are one cluster serving every slot, agreeing,
@@ -126,7 +143,7 @@ export const redisCluster = defineModule({
   plan(_args, s) {
     const planned = steps(s);
     if (planned.length) return { changes: planned.map((p) => ({ description: describeStep(p) })) };
-    return { changes: [], msg: summary(s.observations), result: { nodes: clusterMembers(s.observations) } };
+    return { changes: [], ...formed(s.observations) };
   },
   async apply(ctx, args, _plan, s) {
     const planned = steps(s);
@@ -138,6 +155,6 @@ export const redisCluster = defineModule({
         throw e;
       }
     });
-    return { msg: summary(after), result: { nodes: clusterMembers(after) } };
+    return formed(after);
   },
 });

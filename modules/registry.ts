@@ -17,6 +17,7 @@ import { file } from './file.js';
 import { ping } from './ping.js';
 import { redisAcl } from './redis-acl.js';
 import { redisCluster } from './redis-cluster.js';
+import { redisCommand } from './redis-command.js';
 import { redisTopology } from './redis-topology.js';
 import { service } from './service.js';
 import { setFact } from './set-fact.js';
@@ -27,5 +28,5 @@ import { waitFor } from './wait-for.js';
 
 /** Every module by the name a task uses for it. */
 export const registry: ReadonlyMap<string, Module> = new Map<string, Module>(
-  [apt, assert, cert, command, copy, debug, ec2EbsDefaultEncryption, ec2Instance, ec2InternetGateway, ec2KeyPair, ec2RouteTable, ec2SecurityGroup, ec2Subnet, ec2Vpc, file, ping, redisAcl, redisCluster, redisTopology, service, setFact, setup, shell, template, waitFor].map((m) => [m.name, m as Module]),
+  [apt, assert, cert, command, copy, debug, ec2EbsDefaultEncryption, ec2Instance, ec2InternetGateway, ec2KeyPair, ec2RouteTable, ec2SecurityGroup, ec2Subnet, ec2Vpc, file, ping, redisAcl, redisCluster, redisCommand, redisTopology, service, setFact, setup, shell, template, waitFor].map((m) => [m.name, m as Module]),
 );

@@ -12,6 +12,7 @@ const HELP = `rplay — declarative, idempotent playbooks over SSH
   rplay inventory -i INVENTORY --list | --graph | --host NAME
   rplay lab up [--hosts N] | down | status | stop HOST | start HOST
   rplay vault encrypt|decrypt|view|create|rekey FILE [--vault-password-file F]
+  rplay redis-cli -i INVENTORY HOST[:PORT] [--user NAME] [-- ARGS...]
 
 Exit codes: 0 success; 1 bad input (nothing ran); 2 a task failed; 4 a host unreachable;
 3 (with --detailed-exitcode) success with changes.
@@ -29,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/lab-command.js')).labCommand(rest);
     case 'inventory':
       return (await import('./cli/inventory-command.js')).inventoryCommand(rest);
+    case 'redis-cli':
+      return (await import('./cli/redis-cli-command.js')).redisCliCommand(rest);
     case 'vault':
       return (await import('./cli/vault-command.js')).vaultCommand(rest);
     default:

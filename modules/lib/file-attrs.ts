@@ -119,6 +119,8 @@ export function attrCommands(path: string, wanted: WantedAttrs, isLink = false):
   const cmds: string[] = [];
   const who = `${wanted.owner ?? ''}${wanted.group ? `:${wanted.group}` : ''}`;
   if (who) cmds.push(`chown ${isLink ? '-h ' : ''}-- ${shQuote(who)} ${shQuote(path)}`);
-  if (wanted.mode && !isLink) cmds.push(`chmod -- ${wanted.mode} ${shQuote(path)}`);
+  // Five digits: GNU chmod keeps a directory's setgid bit (inherited from a setgid parent such as
+  // /etc/redis) under a four-digit mode, and the mode would never converge.
+  if (wanted.mode && !isLink) cmds.push(`chmod -- 0${normalMode(wanted.mode)} ${shQuote(path)}`);
   return cmds;
 }

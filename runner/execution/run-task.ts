@@ -62,9 +62,11 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
     const registered: Vars = { changed, failed: !!failed, results, skipped: results.every((r) => r.skipped) };
     if (failed) return finish(task, { ...failed, registered });
     if (registered.skipped) return skipped('every item skipped', registered);
+    // Say what changed, item by item, as Ansible prints each item; "N item(s)" when nothing did.
+    const itemMsgs = results.filter((r) => r.changed).map((r) => `${itemLabel(r.item)}: ${String(r.msg ?? 'changed')}`);
     return finish(task, {
       status: changed ? 'changed' : 'ok',
-      msg: `${results.length} item(s)`,
+      msg: itemMsgs.length ? itemMsgs.join('; ') : `${results.length} item(s)`,
       diff: diffs.join('') || undefined,
       registered,
       notify: changed,
@@ -72,6 +74,15 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
   } catch (e) {
     return finish(task, failure(e, env, host, task));
   }
+}
+
+function itemLabel(item: unknown): string {
+  if (item && typeof item === 'object' && !Array.isArray(item)) {
+    const o = item as Vars;
+    const name = o.name ?? o.port ?? o.path ?? o.dest;
+    if (name !== undefined) return `(item=${String(name)})`;
+  }
+  return `(item=${typeof item === 'string' ? item : JSON.stringify(item)})`;
 }
 
 function skipped(msg: string, registered: Vars = { changed: false, skipped: true }): HostOutcome {

@@ -9,6 +9,7 @@ import type { InventoryDocument } from './inventory-document.js';
 export type InventoryPlugin = (config: Record<string, unknown>, file: string) => Promise<InventoryDocument>;
 
 const plugins: Record<string, InventoryPlugin> = {
+  aws_ec2: async (config, file) => (await import('./aws-ec2-plugin.js')).awsEc2Inventory(config, file),
   rplay_lab: async (config, file) => {
     allowOnly(config, file, ['plugin', 'lab_dir']);
     const { defaultLabDir } = await import('../lab/lab-layout.js');

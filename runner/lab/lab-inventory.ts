@@ -1,4 +1,5 @@
 // The lab as an Ansible-shaped inventory (the `rplay_lab` inventory plugin): every host in group redis.
+import { join } from 'node:path';
 import type { InventoryDocument } from '../inventory/inventory-document.js';
 import { labLayout } from './lab-layout.js';
 import { readLabState } from './lab-state.js';
@@ -25,5 +26,7 @@ export function labInventory(labDir: string): InventoryDocument {
     };
     redis[h.name] = {};
   });
-  return { all: { vars: readLabVault(layout.dir), hosts, children: { redis: { hosts: redis } } } };
+  // The lab's CA stays with the lab, apart from any production CA on the same controller.
+  const vars = { ...readLabVault(layout.dir), rplay_pki_dir: join(layout.dir, 'pki') };
+  return { all: { vars, hosts, children: { redis: { hosts: redis } } } };
 }

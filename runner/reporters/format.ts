@@ -24,8 +24,9 @@ export function taskTitle(task: TaskInfo): string {
  * `changed: [node-1] => msg`, then the diff and (at -vv) the registered result. The message shows
  * for changed, failed and unreachable hosts, and for every host at -v.
  */
-export function hostLines(host: string, r: TaskResult, style: TextStyle): string[] {
-  const loud = r.status === 'changed' || r.status === 'failed' || r.status === 'unreachable';
+export function hostLines(host: string, r: TaskResult, style: TextStyle, module = ''): string[] {
+  // debug exists to print its message, as in Ansible.
+  const loud = r.status === 'changed' || r.status === 'failed' || r.status === 'unreachable' || module === 'debug';
   const msg = r.msg && (loud || style.verbosity >= 1) ? ` => ${r.msg}` : '';
   const lines = [`${r.status}: [${host}]${msg}`];
   if (style.diff && r.diff) lines.push(r.diff.replace(/\n$/, ''));
@@ -34,9 +35,9 @@ export function hostLines(host: string, r: TaskResult, style: TextStyle): string
 }
 
 /** Whether a result says more than hostLines' first line would at this verbosity. */
-export function isNoteworthy(r: TaskResult, style: TextStyle): boolean {
-  const quiet = r.status === 'ok' || r.status === 'skipped';
-  return !quiet || style.verbosity >= 1 || hostLines('', r, style).length > 1;
+export function isNoteworthy(r: TaskResult, style: TextStyle, module = ''): boolean {
+  const quiet = (r.status === 'ok' && module !== 'debug') || r.status === 'skipped';
+  return !quiet || style.verbosity >= 1 || hostLines('', r, style, module).length > 1;
 }
 
 const COUNTS = ['ok', 'changed', 'failed', 'skipped', 'unreachable'] as const;

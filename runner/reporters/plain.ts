@@ -22,8 +22,8 @@ export class PlainReporter implements Reporter {
     this.out.line(banner(taskTitle(task)));
   }
 
-  hostResult(_task: TaskInfo, host: string, result: TaskResult): void {
-    for (const l of hostLines(host, result, this.style)) this.out.line(l);
+  hostResult(task: TaskInfo, host: string, result: TaskResult): void {
+    for (const l of hostLines(host, result, this.style, task.module)) this.out.line(l);
   }
 
   taskEnd(): void {}

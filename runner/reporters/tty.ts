@@ -137,7 +137,7 @@ export class TtyReporter implements Reporter {
     );
     await list.run();
     for (const { host, result } of live.results) {
-      if (isNoteworthy(result, this.style)) for (const l of hostLines(host, result, this.style)) this.#out.line(l.replace(/^/gm, '  '));
+      if (isNoteworthy(result, this.style, live.info.module)) for (const l of hostLines(host, result, this.style, live.info.module)) this.#out.line(l.replace(/^/gm, '  '));
     }
   }
 }
