@@ -117,8 +117,16 @@ function table(observations: readonly NodeObservation[]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-function formed(observations: readonly NodeObservation[]): { msg: string; result: { nodes: ReturnType<typeof clusterMembers>; summary: string } } {
-  return { msg: summary(observations), result: { nodes: clusterMembers(observations), summary: table(observations) } };
+/** The result of a formed cluster: members, a table for people, and each instance's CLUSTER INFO. */
+function formed(observations: readonly NodeObservation[]) {
+  return {
+    msg: summary(observations),
+    result: {
+      nodes: clusterMembers(observations),
+      summary: table(observations),
+      cluster_info: observations.map((o) => ({ instance: instanceId(o.instance), info: o.infoText })),
+    },
+  };
 }
 
 /**

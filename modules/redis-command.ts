@@ -101,10 +101,13 @@ async function probe(conn: Connection, args: Args, login: RedisLogin): Promise<O
       clearTimeout(timer);
       done(e.message);
     });
-    stream.on('close', () => {
-      clearTimeout(timer);
-      done('connection closed by the server');
-    });
+    // A hang-up arrives as 'end' on the tunnel (the server's EOF) before any 'close'.
+    for (const ev of ['end', 'close']) {
+      stream.on(ev, () => {
+        clearTimeout(timer);
+        done('connection closed by the server');
+      });
+    }
     stream.write(`${args.command.join(' ')}\r\n`);
   });
 }
