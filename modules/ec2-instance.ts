@@ -8,7 +8,7 @@ import { invalidateInventoryCache, projectCacheDir } from '../runner/aws/invento
 import { findSecurityGroup, findSubnet } from '../runner/aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs } from '../runner/aws/module-args.js';
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
-import { identityFilters, identityText, tagSpecifications, tagText, wantedTags } from '../runner/aws/tags.js';
+import { identityFilters, identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
 import { poll, waitForSsh } from '../runner/aws/wait.js';
 import { defineModule, type Vars } from '../runner/types.js';
 
@@ -47,6 +47,7 @@ type InstanceArgs = typeof schema.static;
 export interface InstanceFacts {
   id: string;
   state: string;
+  tags: TagMap;
   privateIp?: string;
   publicIp?: string;
   az?: string;
@@ -78,6 +79,7 @@ function facts(i: Instance): InstanceFacts {
   return {
     id: i.InstanceId ?? '?',
     state: i.State?.Name ?? 'unknown',
+    tags: tagMap(i.Tags),
     ...(i.PrivateIpAddress === undefined ? {} : { privateIp: i.PrivateIpAddress }),
     ...(i.PublicIpAddress === undefined ? {} : { publicIp: i.PublicIpAddress }),
     ...(i.Placement?.AvailabilityZone === undefined ? {} : { az: i.Placement.AvailabilityZone }),
@@ -192,11 +194,17 @@ export function instanceSteps(args: InstanceArgs, actual: InstanceActual): Step<
   }
   const [one] = instances;
   if (one === undefined) return launchSteps(args, made(actual.launch ?? undefined, 'the launch target'));
-  if (one.state === 'running') return [];
-  if (one.state === 'stopped') {
-    return [{ description: `StartInstances ${one.id} (stopped)`, run: async (ec2) => void (await ec2.startInstances({ InstanceIds: [one.id] })) }, ...readySteps(args, one.id)];
+  if (one.state !== 'running' && one.state !== 'stopped') throw new AwsError(`instance ${one.id} (${args.name}) is ${one.state}: run again once it has settled`);
+  const steps: Step<InstanceState>[] = [];
+  // Tags decide inventory groups (role=redis): a tag lost by hand is put back.
+  const lacking = missingTags(wantedTags(args.name, args.project, args.tags), one.tags);
+  if (Object.keys(lacking).length > 0) {
+    steps.push({ description: `CreateTags ${one.id} ${tagText(lacking)}`, run: async (ec2) => void (await ec2.createTags({ Resources: [one.id], Tags: sdkTags(lacking) })) });
   }
-  throw new AwsError(`instance ${one.id} (${args.name}) is ${one.state}: run again once it has settled`);
+  if (one.state === 'stopped') {
+    steps.push({ description: `StartInstances ${one.id} (stopped)`, run: async (ec2) => void (await ec2.startInstances({ InstanceIds: [one.id] })) }, ...readySteps(args, one.id));
+  }
+  return steps;
 }
 
 function resultOf(f: InstanceFacts | undefined): Vars {

@@ -3,6 +3,10 @@
 // pays only for what it uses.
 import { redact } from './secret.js';
 
+// The AWS SDK warns on every run under Node 20 about its future Node 22 requirement: noise to a
+// playbook's output (README states the supported Node versions).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const HELP = `rplay — declarative, idempotent playbooks over SSH
 
   rplay PLAYBOOK... -i INVENTORY [-i INVENTORY2] [--check] [--diff] [--limit PATTERN]

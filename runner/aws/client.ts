@@ -52,7 +52,7 @@ export function ec2Client(s: AwsSettings): Promise<EC2> {
 
 async function makeClient(s: AwsSettings): Promise<EC2> {
   const attempts = maxAttempts();
-  const { EC2 } = await loadEc2Sdk();
+  const { EC2 } = loadEc2Sdk();
   const client = new EC2({
     region: s.region,
     maxAttempts: attempts,

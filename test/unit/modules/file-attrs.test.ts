@@ -38,7 +38,7 @@ test('modes on symlinks are not compared; an absent path has no attribute change
 test('attrCommands quotes the path and chowns before chmod', () => {
   assert.equal(attrCommands("/tmp/a b'c", { mode: '0600', owner: 'redis', group: 'adm' }), [
     `chown -- redis:adm '/tmp/a b'\\''c'`,
-    `chmod -- 0600 '/tmp/a b'\\''c'`,
+    `chmod -- 00600 '/tmp/a b'\\''c'`,
   ]);
   assert.equal(attrCommands('/l', { mode: '0600', group: 'adm' }, true), ['chown -h -- :adm /l']);
 });

@@ -1,0 +1,103 @@
+// The key pair: the controller's key made when missing (OpenSSH ed25519, mode 0600, readable by
+// ssh-keygen), imported into EC2 with the fingerprint EC2 computes, a different key replaced.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import ssh2 from 'ssh2';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ec2KeyPair } from '../../../modules/ec2-key-pair.js';
+import { ec2Fingerprint, generateEd25519, sameFingerprint } from '../../../runner/aws/ssh-keys.js';
+import { check, converge, descriptions, testAccount } from './support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rplay-keypair-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a generated key is OpenSSH ed25519 that ssh-keygen reads; its EC2 fingerprint is ssh-keygen\'s SHA256', () => {
+  const kp = generateEd25519('rplay test');
+  const file = join(dir, 'gen');
+  writeFileSync(file, kp.privateKey, { mode: 0o600 });
+  assert.ok(kp.privateKey.startsWith('-----BEGIN OPENSSH PRIVATE KEY-----'));
+  assert.is(execFileSync('ssh-keygen', ['-y', '-f', file]).toString().trim(), kp.publicKey);
+  const sha = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', file]).toString().split(' ')[1];
+  assert.ok(sameFingerprint(ec2Fingerprint(kp.publicKey)!, sha), `${ec2Fingerprint(kp.publicKey)} vs ${sha}`);
+});
+
+test('fingerprints match what EC2 records on import, for ed25519 and RSA keys', async () => {
+  const acct = await testAccount();
+  try {
+    const rsa = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).public;
+    for (const [name, pub] of [['ed', generateEd25519('x').publicKey], ['rsa', rsa]] as const) {
+      const r = await acct.ec2.importKeyPair({ KeyName: name, PublicKeyMaterial: Buffer.from(pub) });
+      assert.ok(sameFingerprint(ec2Fingerprint(pub)!, r.KeyFingerprint!), name);
+    }
+  } finally {
+    await acct.close();
+  }
+});
+
+test('no key anywhere: a check run plans it and writes nothing; a run makes the key (0600) and imports it; then ok', async () => {
+  const acct = await testAccount();
+  try {
+    const ctx = acct.ctx(dir);
+    const args = { name: 'redis-cluster-key', project: 'redis-lab', private_key_file: 'keys/redis-cluster-key' };
+    const path = join(dir, 'keys', 'redis-cluster-key');
+    assert.equal(descriptions(await check(ec2KeyPair, ctx, args)), [
+      `generate an ed25519 key pair at ${path} (mode 0600, stays on the controller) and ${path}.pub`,
+      `ImportKeyPair redis-cluster-key (the public key of ${path}, made above) tags Name=redis-cluster-key,project=redis-lab`,
+    ]);
+    assert.not.ok(existsSync(path));
+    await converge(ec2KeyPair, ctx, args);
+    assert.is(statSync(path).mode & 0o777, 0o600);
+    const pub = readFileSync(`${path}.pub`, 'utf8').trim();
+    const { KeyPairs = [] } = await acct.ec2.describeKeyPairs({ KeyNames: ['redis-cluster-key'], IncludePublicKey: true });
+    assert.is(KeyPairs[0].PublicKey, pub);
+    const again = await check(ec2KeyPair, ctx, args);
+    assert.equal(again.changes, []);
+    assert.is(again.result?.fingerprint, KeyPairs[0].KeyFingerprint);
+  } finally {
+    await acct.close();
+  }
+});
+
+test('EC2 holds another key under the name: drift — deleted and imported from the controller key', async () => {
+  const acct = await testAccount();
+  try {
+    const ctx = acct.ctx(dir);
+    const path = join(dir, 'existing');
+    const mine = generateEd25519('mine');
+    writeFileSync(path, mine.privateKey, { mode: 0o600 });
+    const theirs = generateEd25519('someone else').publicKey;
+    const old = await acct.ec2.importKeyPair({ KeyName: 'k', PublicKeyMaterial: Buffer.from(theirs) });
+    const args = { name: 'k', private_key_file: path };
+    assert.equal(descriptions(await check(ec2KeyPair, ctx, args)), [
+      `DeleteKeyPair k (fingerprint ${old.KeyFingerprint} is not ${path}'s ${ec2Fingerprint(mine.publicKey)})`,
+      `ImportKeyPair k (the public key of ${path}, fingerprint ${ec2Fingerprint(mine.publicKey)}) tags Name=k`,
+    ]);
+    await converge(ec2KeyPair, ctx, args);
+    const { KeyPairs = [] } = await acct.ec2.describeKeyPairs({ KeyNames: ['k'], IncludePublicKey: true });
+    assert.is(KeyPairs[0].PublicKey, mine.publicKey.split(' ').slice(0, 2).join(' '));
+    assert.not.ok(existsSync(`${path}.pub`), 'an existing key is read, nothing is written beside it');
+  } finally {
+    await acct.close();
+  }
+});
+
+test('a key EC2 cannot import (ECDSA) is an error before any call', async () => {
+  const acct = await testAccount();
+  try {
+    const path = join(dir, 'ecdsa');
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+    writeFileSync(path, pem, { mode: 0o600 });
+    await ec2KeyPair.gather(acct.ctx(dir), { name: 'k', private_key_file: path }).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, `${path}: EC2 imports ed25519 and RSA keys only, not ecdsa-sha2-nistp256`),
+    );
+  } finally {
+    await acct.close();
+  }
+});
+
+test.run();
