@@ -87,6 +87,19 @@ async function main(): Promise<void> {
     report('(a) demo re-run, 3 hosts, converged', await times(5, () => runRplay(args, state(dir))), '≤ 0.8 s');
   });
 
+  const deploy = (inv: string, ...extra: string[]): string[] => ['playbooks/redis.yml', '-i', inv, ...extra];
+  const firstDeploys: Sample[] = [];
+  for (let i = 0; i < 5; i++) {
+    firstDeploys.push(await withLab(3, '127.0.20', (inv, dir) => runRplay(deploy(inv), state(dir))));
+  }
+  report('(d) redis.yml, first run on 3 fresh hosts', firstDeploys, '≤ 10 s');
+  await withLab(3, '127.0.20', async (inv, dir) => {
+    const first = await runRplay(deploy(inv), state(dir));
+    if (first.code !== 0) throw new Error(`redis.yml did not converge:\n${first.stdout.slice(-3000)}`);
+    report('(e) redis.yml re-run, 3 hosts, converged', await times(5, () => runRplay(deploy(inv), state(dir))), '≤ 1 s');
+    report('(f) redis.yml --check, converged', await times(5, () => runRplay(deploy(inv, '--check'), state(dir))), '≤ 1 s');
+  });
+
   const ten = (inv: string): string[] => ['bench/playbooks/ten-tasks.yml', '-i', inv];
   const fresh: Sample[] = [];
   for (let i = 0; i < 5; i++) {

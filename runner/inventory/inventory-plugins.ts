@@ -11,14 +11,19 @@ export type InventoryPlugin = (config: Record<string, unknown>, file: string) =>
 const plugins: Record<string, InventoryPlugin> = {
   aws_ec2: async (config, file) => (await import('./aws-ec2-plugin.js')).awsEc2Inventory(config, file),
   rplay_lab: async (config, file) => {
-    allowOnly(config, file, ['plugin', 'lab_dir']);
+    allowOnly(config, file, ['plugin', 'lab_dir', 'hosts']);
     const { defaultLabDir } = await import('../lab/lab-layout.js');
     const { labInventory } = await import('../lab/lab-inventory.js');
     const dir = config.lab_dir;
     if (dir !== undefined && typeof dir !== 'string') {
       throw new InputError('lab_dir must be a path', positionOf(config, 'lab_dir') ?? file);
     }
-    return labInventory(dir === undefined ? defaultLabDir() : resolve(dirname(file), dir));
+    // hosts: false gives only the lab's secrets and CA folder, for an inventory whose hosts come
+    // from elsewhere (inventories/lab-aws: the EC2 emulator's instances).
+    if (config.hosts !== undefined && typeof config.hosts !== 'boolean') {
+      throw new InputError('hosts must be true or false', positionOf(config, 'hosts') ?? file);
+    }
+    return labInventory(dir === undefined ? defaultLabDir() : resolve(dirname(file), dir), { hosts: config.hosts !== false });
   },
 };
 

@@ -8,8 +8,11 @@ import { LAB_USER } from './lab-user.js';
 
 const ZONES = ['lab-a', 'lab-b', 'lab-c'];
 
-export function labInventory(labDir: string): InventoryDocument {
+export function labInventory(labDir: string, opts: { hosts: boolean } = { hosts: true }): InventoryDocument {
   const layout = labLayout(labDir);
+  // The lab's CA stays with the lab, apart from any production CA on the same controller.
+  const vars = { ...readLabVault(layout.dir), rplay_pki_dir: join(layout.dir, 'pki') };
+  if (!opts.hosts) return { all: { vars } };
   const state = readLabState(layout.stateFile);
   if (state === null) throw new Error(`no lab in ${layout.dir}: run \`rplay lab up\` first`);
   const hosts: Record<string, Record<string, unknown>> = {};
@@ -26,7 +29,5 @@ export function labInventory(labDir: string): InventoryDocument {
     };
     redis[h.name] = {};
   });
-  // The lab's CA stays with the lab, apart from any production CA on the same controller.
-  const vars = { ...readLabVault(layout.dir), rplay_pki_dir: join(layout.dir, 'pki') };
   return { all: { vars, hosts, children: { redis: { hosts: redis } } } };
 }

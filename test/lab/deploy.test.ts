@@ -22,7 +22,7 @@ const test = suite('deploy.yml on three lab hosts');
 let lab: Lab;
 let secrets: Record<string, string>;
 const env = (): Record<string, string> => ({ RPLAY_STATE_DIR: join(lab.dir, 'controller-state') });
-const deploy = (...extra: string[]) => rplayJson(['playbooks/deploy.yml', '-i', lab.inventoryPath, ...extra], { env: env() });
+const deploy = (...extra: string[]) => rplayJson(['playbooks/redis.yml', '-i', lab.inventoryPath, ...extra], { env: env() });
 const root = (host: string): string => join(lab.dir, 'hosts', host, 'root');
 const pki = (f: string): string => readFileSync(join(lab.dir, 'pki', f), 'utf8');
 const sh = promisify(execFile);
@@ -70,7 +70,7 @@ test('--check on fresh hosts lists the work and changes nothing', async () => {
 });
 
 test('deploy builds and verifies the cluster from nothing, printing no secret; the re-run is changed=0', async () => {
-  const first = await rplay(['playbooks/deploy.yml', '-i', lab.inventoryPath, '-vv', '--diff', '--json'], { env: env() });
+  const first = await rplay(['playbooks/redis.yml', '-i', lab.inventoryPath, '-vv', '--diff', '--json'], { env: env() });
   assert.is(first.code, 0, first.stdout.slice(-4000) + first.stderr);
   for (const [name, value] of Object.entries(secrets)) {
     assert.not.ok(first.stdout.includes(value) || first.stderr.includes(value), `${name} printed`);
