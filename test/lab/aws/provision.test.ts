@@ -3,7 +3,7 @@
 // lab hosts; the shipped inventories/lab-aws pointed at this test's emulator and lab.
 import type { EC2 as Ec2Client } from '@aws-sdk/client-ec2';
 import { EC2 } from '@aws-sdk/client-ec2';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { startEc2Emulator, type Ec2Emulator } from '../../../runner/lab/ec2/emulator.js';
 import { labHostProvider } from '../../../runner/lab/ec2/host-provider.js';
 import { startLab, type Lab } from '../../lab-fixture.js';
+import { copyLabAwsInventory } from '../../support/lab-aws.js';
 import { repoDir, rplay, rplayJson, totalChanged, type JsonRun } from '../../support/rplay-cli.js';
 
 const PREFIX = '127.0.8';
@@ -23,19 +24,6 @@ let ec2: Ec2Client;
 let work: string;
 let inventory: string;
 const playbooks = [join(repoDir, 'playbooks', 'network.yml'), join(repoDir, 'playbooks', 'instances.yml')];
-
-/** inventories/lab-aws as shipped, pointed at this test's emulator and lab folder. */
-function copyLabAwsInventory(): string {
-  const dir = join(work, 'lab-aws');
-  cpSync(join(repoDir, 'inventories', 'lab-aws'), dir, { recursive: true });
-  for (const f of ['aws_ec2.yml', join('group_vars', 'all.yml')]) {
-    const path = join(dir, f);
-    const text = readFileSync(path, 'utf8');
-    assert.match(text, 'http://127.0.0.1:4577', `${f} points at the lab's emulator`);
-    writeFileSync(path, text.replaceAll('http://127.0.0.1:4577', emu.url).replaceAll('.rplay/lab/', `${lab.dir}/`));
-  }
-  return dir;
-}
 
 function resultOf(run: JsonRun, task: string): { status: string; msg?: string } {
   const t = run.plays.flatMap((p) => p.tasks).find((x) => x.name === task);
@@ -62,7 +50,7 @@ test.before(async () => {
   lab = await startLab({ hosts: 3, prefix: PREFIX });
   emu = await startEc2Emulator({ stateFile: join(lab.dir, 'ec2', 'state.json'), hosts: labHostProvider(lab.dir) });
   ec2 = new EC2({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'AKIDLAB', secretAccessKey: 'not-checked' } });
-  inventory = copyLabAwsInventory();
+  inventory = copyLabAwsInventory(work, emu.url, lab.dir);
 });
 
 test.after(async () => {
