@@ -38,6 +38,10 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
       if (task.when && !isTrue(task.when, scope)) return skipped('conditional result was false');
       return finish(task, await runOnce(env, task, host, scope));
     }
+    // Conditions that do not name the loop item (a block's `when`, say) decide before the loop is
+    // expanded: `when: not ansible_check_mode` must guard a loop over a result that does not exist.
+    const [perItem, upFront] = partition(task.when ?? [], (c) => /\bitem\b/.test(c));
+    if (upFront.length && !isTrue(upFront, scope)) return skipped('conditional result was false');
     const items = interpolate(task.loop, scope);
     if (!Array.isArray(items)) throw new ModuleError(`loop must be a list, got ${typeof items}`);
     const results: Vars[] = [];
@@ -46,7 +50,7 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
     const diffs: string[] = [];
     for (const item of items) {
       const s = withVars(scope, { item });
-      if (task.when && !isTrue(task.when, s)) {
+      if (perItem.length && !isTrue(perItem, s)) {
         results.push({ item, skipped: true, changed: false });
         continue;
       }
@@ -83,6 +87,10 @@ function itemLabel(item: unknown): string {
     if (name !== undefined) return `(item=${String(name)})`;
   }
   return `(item=${typeof item === 'string' ? item : JSON.stringify(item)})`;
+}
+
+function partition<T>(xs: readonly T[], test: (x: T) => boolean): [T[], T[]] {
+  return [xs.filter(test), xs.filter((x) => !test(x))];
 }
 
 function skipped(msg: string, registered: Vars = { changed: false, skipped: true }): HostOutcome {

@@ -202,7 +202,7 @@ test('plugin errors name the inventory file: unknown plugin, unknown option, no 
   assert.is(await rejection(loadInventory([join(dir, 'a.yml')])), `${join(dir, 'a.yml')}:1:1: plugin: unknown inventory plugin 'nope' (known: aws_ec2, rplay_lab)`);
   assert.is(
     await rejection(loadInventory([join(dir, 'b.yml')])),
-    `${join(dir, 'b.yml')}:2:1: unknown option 'labdir' for plugin rplay_lab (options: plugin, lab_dir)`,
+    `${join(dir, 'b.yml')}:2:1: unknown option 'labdir' for plugin rplay_lab (options: plugin, lab_dir, hosts)`,
   );
   assert.match(
     await rejection(loadInventory([join(dir, 'c.yml')])),
