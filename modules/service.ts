@@ -35,8 +35,10 @@ const GATHER = `if [ -d /run/systemd/system ]; then
   systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -- "$2.service"
 else
   echo fallback
-  echo "ActiveState=$(sh -c "$1" svc status "$2")"
-  echo "UnitFileState=$(sh -c "$1" svc is-enabled "$2")"
+  # The fallback script runs in this shell (no new process): it reads the state with builtins only.
+  script=$1
+  set -- state "$2"
+  eval "$script"
 fi`;
 
 const ENABLED = new Set(['enabled', 'enabled-runtime']);

@@ -2,7 +2,7 @@
  * rplay's stand-in for systemctl where systemd is not PID 1 (the lab, containers). It reads the same
  * unit files and the same enable symlinks `systemctl enable` makes, and tracks each daemon by a
  * pidfile. Run as `sh -c "$serviceFallbackScript" svc ACTION [NAME]`, ACTION one of start stop
- * restart reload status enable disable is-enabled boot. The lab's init runs `boot` at host start.
+ * restart reload status state enable disable is-enabled boot. The lab's init runs `boot` at host start.
  */
 export const serviceFallbackScript = `
 piddir=/run/rplay-svc
@@ -36,7 +36,12 @@ running_pid() {
   read -r pid < "$piddir/$1.pid" || return 1
   case $pid in '' | *[!0-9]*) return 1 ;; esac
   [ -d "/proc/$pid" ] || return 1
-  [ "$(sed -n 's/^State:[[:space:]]*\\(.\\).*/\\1/p' "/proc/$pid/status" 2>/dev/null)" != Z ] || return 1
+  # Builtins only: the state is read on every converged run, for every service.
+  while IFS=: read -r key value; do
+    [ "$key" = State ] || continue
+    case $value in *zombie*) return 1 ;; esac
+    break
+  done < "/proc/$pid/status" 2> /dev/null
   echo "$pid"
 }
 
@@ -123,7 +128,7 @@ action=\${1:-}
 name=\${2:-}
 name=\${name%.service}
 case $action in
-  start | stop | restart | reload | status | enable | disable | is-enabled)
+  start | stop | restart | reload | status | state | enable | disable | is-enabled)
     [ -n "$name" ] || { err "$action needs a service name"; exit 2; } ;;
 esac
 case $action in
@@ -139,6 +144,12 @@ case $action in
     u=$(unit_file "$name") || { err "unit $name.service not found"; exit 1; }
     mkdir -p "$wants" && ln -sfn "$u" "$wants/$name.service" ;;
   disable) rm -f "$wants/$name.service" ;;
+  state)
+    # status and is-enabled in one go, as systemctl show prints them (what the service module reads).
+    if running_pid "$name" > /dev/null; then echo ActiveState=active
+    elif unit_file "$name" > /dev/null; then echo ActiveState=inactive
+    else echo ActiveState=not-found; fi
+    if [ -L "$wants/$name.service" ] || [ -e "$wants/$name.service" ]; then echo UnitFileState=enabled; else echo UnitFileState=disabled; fi ;;
   is-enabled)
     if [ -L "$wants/$name.service" ] || [ -e "$wants/$name.service" ]; then echo enabled; else echo disabled; exit 1; fi ;;
   boot)
@@ -149,6 +160,6 @@ case $action in
       do_start "\${n%.service}" || failed=1
     done
     exit $failed ;;
-  *) err "usage: svc start|stop|restart|reload|status|enable|disable|is-enabled NAME | svc boot"; exit 2 ;;
+  *) err "usage: svc start|stop|restart|reload|status|state|enable|disable|is-enabled NAME | svc boot"; exit 2 ;;
 esac
 `;
