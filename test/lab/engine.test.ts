@@ -70,4 +70,21 @@ test('drift: --check --diff names exactly the drifted tasks, a run fixes them, t
   assert.is(totalChanged(again.json), 0);
 });
 
+test('drift: a package removed by hand is reported by --check and installed again by a run', async () => {
+  const pkg = (...extra: string[]) => rplayJson(['test/fixtures/playbooks/package.yml', '-i', lab.inventoryPath, '--limit', 'node-1', ...extra], { env: env() });
+  const first = await pkg();
+  assert.is(first.code, 0, first.stdout);
+  const removed = await onHost(lab, 'node-1', 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -o DPkg::Lock::Timeout=120 hello');
+  assert.is(removed.rc, 0, removed.stderr);
+  const check = await pkg('--check', '--detailed-exitcode');
+  assert.is(check.code, 3);
+  assert.match(check.json.plays[0]!.tasks[0]!.results['node-1']!.msg ?? '', /install hello/);
+  assert.is((await onHost(lab, 'node-1', 'dpkg-query -W -f=\'${Status}\' hello')).stdout.includes('install ok installed'), false);
+  const fix = await pkg();
+  assert.is(fix.json.plays[0]!.tasks[0]!.results['node-1']!.status, 'changed');
+  assert.match((await onHost(lab, 'node-1', 'dpkg-query -W -f=\'${Status}\' hello')).stdout, /install ok installed/);
+  const again = await pkg('--detailed-exitcode');
+  assert.is(again.code, 0);
+});
+
 test.run();
