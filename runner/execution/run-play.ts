@@ -76,28 +76,37 @@ class PlayRun {
 
   async run(): Promise<void> {
     const top: Inherited = { when: [], tags: [], vars: {}, become: this.play.become, becomeUser: this.play.becomeUser };
-    await Promise.all(this.hosts.filter(isActive).map((h) => this.#limit(() => this.#loadVarsFiles(h))));
+    await this.#loadVarsFiles();
     if (this.play.gatherFacts) await this.#runTask(factsTask(this.play), top, false);
     await this.#runNodes(this.play.tasks, top);
     await this.#flushHandlers();
   }
 
-  async #loadVarsFiles(h: HostState): Promise<void> {
-    const vars: Vars = {};
-    const scope = this.#scope(h, {});
-    for (const f of this.play.varsFiles) {
-      try {
-        Object.assign(vars, await this.env.loadVarsFile(resolve(this.bookDir, String(interpolate(f, scope)))));
-      } catch (e) {
-        this.#record({ name: 'vars_files', module: 'vars_files', handler: false }, h, {
-          status: 'failed',
-          msg: (e as Error).message,
-          registered: {},
-          notify: false,
-        });
-      }
-    }
-    this.#varsFiles.set(h.name, vars);
+  /** vars_files per host (their paths may name host variables); a file that fails fails that host. */
+  async #loadVarsFiles(): Promise<void> {
+    if (this.play.varsFiles.length === 0) return;
+    const failures: [HostState, string][] = [];
+    await Promise.all(
+      this.hosts.filter(isActive).map((h) =>
+        this.#limit(async () => {
+          const vars: Vars = {};
+          const scope = this.#scope(h, {});
+          try {
+            for (const f of this.play.varsFiles) {
+              Object.assign(vars, await this.env.loadVarsFile(resolve(this.bookDir, String(interpolate(f, scope)))));
+            }
+          } catch (e) {
+            failures.push([h, (e as Error).message]);
+          }
+          this.#varsFiles.set(h.name, vars);
+        }),
+      ),
+    );
+    if (failures.length === 0) return;
+    const info: TaskInfo = { name: 'Load vars_files', module: 'vars_files', handler: false };
+    this.env.reporter.taskStart(info);
+    for (const [h, msg] of failures) this.#record(info, h, { status: 'failed', msg, registered: { failed: true, msg }, notify: false });
+    this.env.reporter.taskEnd(info);
   }
 
   /** Lowest precedence first: inventory, play vars, vars_files, block/task vars, facts, extra vars. */
@@ -232,7 +241,7 @@ class PlayRun {
   }
 
   async #meta(task: Task): Promise<void> {
-    const action = String(task.args.action ?? task.args._ ?? '');
+    const action = String(task.args.action ?? '');
     if (action === 'flush_handlers') await this.#flushHandlers();
     else if (action === 'refresh_inventory') await this.env.refreshInventory();
   }
@@ -271,7 +280,7 @@ function factsTask(play: Play): Task {
     runOnce: false,
     pos: play.pos,
     file: play.pos.file,
-  } as Task;
+  };
 }
 
 const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
