@@ -239,25 +239,18 @@ test('rplay inventory --graph shows the dynamic inventory (with group_vars besid
   assert.is(vars.az, 'us-east-1c');
 });
 
-test('100 instances: the inventory is read in at most 0.5 s', async () => {
+// How fast is the benchmark's concern (npm run bench); here: 100 instances, all of them, paged.
+test('100 instances: every one is in the inventory, in process and through the CLI', async () => {
   await launch(acct.ec2, null, 'a', { project: 'fleet' }, 100);
   const fleet = { ...base(), filters: { 'tag:project': 'fleet' }, hostnames: ['instance-id'] };
-  await awsEc2Inventory(fleet, file);
-  const t0 = performance.now();
   const doc = await awsEc2Inventory(fleet, file);
-  const ms = performance.now() - t0;
   assert.is(Object.keys(hostsOf(doc)).length, 100);
-  console.log(`    aws_ec2 inventory of 100 instances: ${ms.toFixed(0)} ms in process`);
-  assert.ok(ms <= 500, `${ms.toFixed(0)} ms`);
   const inv = join(dir, 'fleet');
   mkdirSync(inv, { recursive: true });
   writeFileSync(join(inv, 'aws_ec2.yml'), JSON.stringify(fleet));
-  const t1 = performance.now();
   const r = await rplay(['inventory', '-i', inv, '--list']);
-  const cli = performance.now() - t1;
   assert.is(r.code, 0, r.stderr);
   assert.is(Object.keys((JSON.parse(r.stdout) as { _meta: { hostvars: object } })._meta.hostvars).length, 100);
-  console.log(`    rplay inventory --list of 100 instances: ${cli.toFixed(0)} ms (whole command, node start-up and SDK load included)`);
 });
 
 test.run();
