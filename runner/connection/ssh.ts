@@ -18,6 +18,8 @@ export interface SshTarget {
   /** Add an unknown host key to knownHostsFile; a changed key is refused regardless. */
   acceptNew?: boolean;
   timeoutMs?: number;
+  /** Called once the connection is gone (closed, or lost: the host went down). */
+  onClose?: () => void;
 }
 
 // Ciphers and kex that Node does natively (ssh2's pure-JS chacha20 would cost CPU per byte).
@@ -88,7 +90,12 @@ export async function connectSsh(t: SshTarget): Promise<Connection> {
         });
       });
     });
-  const lost = new Promise<void>((r) => client.once('close', () => r()));
+  const lost = new Promise<void>((r) =>
+    client.once('close', () => {
+      t.onClose?.();
+      r();
+    }),
+  );
   return new SessionConnection(t.host, opener, {
     deathError: (become, stderr) => {
       const why = stderr.trim();

@@ -28,15 +28,15 @@ export class ConnectionPool {
               privateKeyFile: s.privateKeyFile,
               knownHostsFile: s.knownHostsFile,
               acceptNew: s.acceptNew,
+              // A host that went down (stopped, rebooted) is connected afresh by the next task on
+              // it, with its variables as they are then (a new address after meta: refresh_inventory).
+              onClose: () => {
+                if (this.#conns.get(host) === c) this.#conns.delete(host);
+              },
             });
       this.#conns.set(host, c);
     }
     return c;
-  }
-
-  /** Forget a host's connection (it was lost); the next get() reconnects. */
-  drop(host: string): void {
-    this.#conns.delete(host);
   }
 
   async closeAll(): Promise<void> {

@@ -1,0 +1,286 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Redis } from 'ioredis';
+import { ConnectionError, type Connection } from '../runner/connection/connection.js';
+import { observeInstance } from '../runner/redis/cluster-apply.js';
+import { label, observe, unsettled, type ObservedNode } from '../runner/redis/cluster-plan.js';
+import { formatRanges } from '../runner/redis/cluster-state.js';
+import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
+import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
+import { instanceId, type RedisInstance } from '../runner/redis/topology.js';
+import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
+
+const schema = Type.Object(
+  {
+    /** The layout, as redis_topology computes it (its `redis_instances` fact). */
+    instances: Type.Array(
+      Type.Object(
+        {
+          host: Type.String({ minLength: 1 }),
+          address: Type.String({ minLength: 1 }),
+          az: Type.Optional(Type.String()),
+          port: Type.Integer({ minimum: 1, maximum: 55535 }),
+          role: Type.Union([Type.Literal('master'), Type.Literal('replica')]),
+          replica_of: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+    /**
+     * drained: no instance on `host` is a master (each handed to an in-sync replica on another host by
+     * CLUSTER FAILOVER), so the host can go down while the cluster keeps serving. restored: the
+     * instances the layout makes masters are masters again (after a drained host came back).
+     * Both first wait until the cluster is whole: every instance answers, agrees, replicas in sync.
+     */
+    state: Type.Union([Type.Literal('drained'), Type.Literal('restored')]),
+    /** The host to drain (inventory name); default: this task's host. */
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    /** A master without a replica on another host stays where it is (its slots go unserved while the host is down) instead of failing the task. */
+    allow_downtime: Type.Optional(Type.Boolean()),
+    /** Seconds to wait for the cluster to be whole and for each failover. Default 300. */
+    timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+    ...redisLoginArgs,
+  },
+  { additionalProperties: false },
+);
+
+type FailoverArgs = Static<typeof schema>;
+
+/** What the instances say now: the ones that answered, and why the others did not. */
+export interface ClusterView {
+  nodes: ObservedNode[];
+  down: { instance: RedisInstance; why: string }[];
+}
+
+export interface FailoverActual extends ClusterView {
+  /** The host being drained (state drained). */
+  host: string;
+}
+
+export type FailoverStep =
+  | { kind: 'wait'; reasons: string[] }
+  /** replica null: one of the master's replicas on another host, known once the cluster is whole. */
+  | { kind: 'failover'; master: ObservedNode; replica: ObservedNode | null };
+
+export class FailoverPlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FailoverPlanError';
+  }
+}
+
+/** Why the cluster is not whole ([] when every instance answers, agrees and every replica is in sync). */
+export function problems(v: ClusterView): string[] {
+  return [...v.down.map((d) => `${label(d.instance)} does not answer (${d.why})`), ...unsettled(v.nodes)];
+}
+
+function slotsText(n: ObservedNode): string {
+  return formatRanges(n.me.slots);
+}
+
+/** The in-sync replicas of `master` on other hosts than `host`, the layout's own first. */
+function heirs(v: ClusterView, master: ObservedNode, host: string): ObservedNode[] {
+  const mine = (n: ObservedNode): number => (n.instance.replicaOf === instanceId(master.instance) ? 0 : 1);
+  return v.nodes
+    .filter((n) => n.me.role === 'replica' && n.me.masterId === master.id && n.instance.host !== host && n.replication.master_link_status === 'up')
+    .sort((a, b) => mine(a) - mine(b));
+}
+
+/** Pure: what makes `host` hold no master (state drained) or puts masters back where the layout has them. */
+export function failoverPlan(state: 'drained' | 'restored', v: ClusterView, host: string, allowDowntime: boolean): FailoverStep[] {
+  const why = problems(v);
+  const steps: FailoverStep[] = why.length ? [{ kind: 'wait', reasons: why }] : [];
+  if (state === 'restored') {
+    const byId = new Map(v.nodes.map((n) => [n.id, n]));
+    for (const n of v.nodes) {
+      const current = n.me.masterId === undefined ? undefined : byId.get(n.me.masterId);
+      if (n.instance.role === 'master' && n.me.role === 'replica' && current !== undefined) steps.push({ kind: 'failover', master: current, replica: n });
+    }
+    return steps;
+  }
+  for (const m of v.nodes.filter((n) => n.instance.host === host && n.me.role === 'master' && n.me.slots.length > 0)) {
+    const [heir] = heirs(v, m, host);
+    if (heir !== undefined || why.length > 0) steps.push({ kind: 'failover', master: m, replica: heir ?? null });
+    else if (!allowDowntime) {
+      throw new FailoverPlanError(
+        `${label(m.instance)} serves slots ${slotsText(m)} and has no in-sync replica on another host: with ${host} down those slots would go unserved. ` +
+          'Give every master a replica (redis_replicas_per_master: 1, then run the cluster phase), or accept the downtime with allow_downtime: true',
+      );
+    }
+  }
+  return steps;
+}
+
+export function describeFailoverStep(s: FailoverStep): string {
+  if (s.kind === 'wait') {
+    const more = s.reasons.length > 3 ? ` (+${s.reasons.length - 3} more)` : '';
+    return `wait until the cluster is whole: ${s.reasons.slice(0, 3).join('; ')}${more}`;
+  }
+  const who = s.replica === null ? `a replica of ${label(s.master.instance)} on another host` : label(s.replica.instance);
+  return `CLUSTER FAILOVER on ${who}: it takes over slots ${slotsText(s.master)} from ${label(s.master.instance)}`;
+}
+
+function instancesOf(args: FailoverArgs): RedisInstance[] {
+  return args.instances.map((i) => ({
+    host: i.host,
+    address: i.address,
+    ...(i.az ? { az: i.az } : {}),
+    port: i.port,
+    role: i.role,
+    ...(i.replica_of ? { replicaOf: i.replica_of } : {}),
+  }));
+}
+
+/**
+ * Clients to every instance through the host's SSH connection, kept across looks: an instance that
+ * does not answer (down, starting, loading its data) is tried again at the next look.
+ */
+class Observer {
+  readonly #clients = new Map<string, Redis>();
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly login: RedisLogin,
+    readonly instances: readonly RedisInstance[],
+  ) {}
+
+  client(i: RedisInstance): Redis | undefined {
+    return this.#clients.get(instanceId(i));
+  }
+
+  async look(): Promise<ClusterView> {
+    const seen = await Promise.all(this.instances.map((i) => this.#lookAt(i)));
+    return {
+      nodes: seen.flatMap((s) => ('node' in s ? [s.node] : [])),
+      down: seen.flatMap((s) => ('why' in s ? [{ instance: s.instance, why: s.why }] : [])),
+    };
+  }
+
+  async #lookAt(i: RedisInstance): Promise<{ node: ObservedNode } | { instance: RedisInstance; why: string }> {
+    const key = instanceId(i);
+    try {
+      let c = this.#clients.get(key);
+      if (c === undefined || c.status !== 'ready') {
+        c?.disconnect();
+        c = await openRedis(this.conn, { ...this.login, host: i.address, port: i.port, connectTimeoutMs: 3000 });
+        this.#clients.set(key, c);
+      }
+      return { node: observe(await observeInstance(c, i)) };
+    } catch (e) {
+      this.#clients.get(key)?.disconnect();
+      this.#clients.delete(key);
+      // ssh2's word for a client whose connection is gone: the host's, not the instance's, problem.
+      if ((e as Error).message === 'Not connected') {
+        throw new ConnectionError(this.conn.host, `the SSH connection to ${this.conn.host} is gone (the host went down after it was opened)`);
+      }
+      return { instance: i, why: isRefused(e) ? 'not running' : (e as Error).message.split('\n')[0] ?? 'error' };
+    }
+  }
+
+  close(): void {
+    for (const c of this.#clients.values()) c.disconnect();
+    this.#clients.clear();
+  }
+}
+
+async function loginOf(ctx: ModuleContext, args: FailoverArgs): Promise<RedisLogin> {
+  try {
+    return await loadLogin(ctx.projectDir, args);
+  } catch (e) {
+    throw new ModuleError(`redis_failover: ${(e as Error).message}`);
+  }
+}
+
+function planOrFail(args: FailoverArgs, a: FailoverActual): FailoverStep[] {
+  try {
+    return failoverPlan(args.state, a, a.host, args.allow_downtime ?? false);
+  } catch (e) {
+    if (e instanceof FailoverPlanError) throw new ModuleError(`redis_failover: ${e.message}`);
+    throw e;
+  }
+}
+
+function mastersText(v: ClusterView): string {
+  return v.nodes
+    .filter((n) => n.me.role === 'master' && n.me.slots.length > 0)
+    .map((n) => label(n.instance))
+    .join(', ');
+}
+
+/** Polls until `done` says the view is right; a timeout names the last reasons. */
+async function until(obs: Observer, deadline: number, what: string, reasons: (v: ClusterView) => string[]): Promise<ClusterView> {
+  for (;;) {
+    const v = await obs.look();
+    const why = reasons(v);
+    if (why.length === 0) return v;
+    if (Date.now() > deadline) throw new ModuleError(`redis_failover: ${what} did not happen in time: ${why.slice(0, 3).join('; ')}`);
+    await sleep(200);
+  }
+}
+
+/** CLUSTER FAILOVER on the replica, then waits until it is the master and its old master its replica. */
+async function failover(obs: Observer, replica: ObservedNode, master: ObservedNode, deadline: number): Promise<void> {
+  const c = obs.client(replica.instance);
+  if (c === undefined) throw new ModuleError(`redis_failover: no connection to ${label(replica.instance)}`);
+  try {
+    await c.call('CLUSTER', 'FAILOVER');
+  } catch (e) {
+    throw new ModuleError(`redis_failover: CLUSTER FAILOVER on ${label(replica.instance)}: ${(e as Error).message}`);
+  }
+  await until(obs, deadline, `${label(replica.instance)} taking over from ${label(master.instance)}`, (v) => {
+    const r = v.nodes.find((n) => n.id === replica.id);
+    const m = v.nodes.find((n) => n.id === master.id);
+    return [
+      ...(r?.me.role === 'master' ? [] : [`${label(replica.instance)} is still a ${r?.me.role ?? 'silent node'}`]),
+      ...(m === undefined || m.me.role === 'replica' ? [] : [`${label(master.instance)} is still a master`]),
+    ];
+  });
+}
+
+/**
+ * Moves a host's Redis masters to their replicas on other hosts before the host goes down (drained),
+ * and back where the layout puts them once it is up again (restored), with CLUSTER FAILOVER: the
+ * replica takes over only once it has every write, so the cluster keeps serving. Both wait first
+ * until the cluster is whole, so one host is never taken down while another is still rejoining.
+ */
+export const redisFailover = defineModule({
+  name: 'redis_failover',
+  schema,
+  async gather(ctx, args): Promise<FailoverActual> {
+    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesOf(args));
+    try {
+      return { ...(await obs.look()), host: args.host ?? ctx.host };
+    } finally {
+      obs.close();
+    }
+  },
+  plan(args, a) {
+    const steps = planOrFail(args, a);
+    if (steps.length) return { changes: steps.map((s) => ({ description: describeFailoverStep(s) })) };
+    const msg = args.state === 'drained' ? `no master on ${a.host}; the cluster is whole` : `masters where the layout puts them: ${mastersText(a)}`;
+    return { changes: [], msg, result: { masters: mastersText(a) } };
+  },
+  async apply(ctx, args, _plan, a) {
+    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesOf(args));
+    const deadline = Date.now() + (args.timeout ?? 300) * 1000;
+    const done: string[] = [];
+    try {
+      // Each failover changes the picture: look again, plan again, until nothing is left.
+      for (let round = 0; round <= args.instances.length * 2; round++) {
+        const whole = await until(obs, deadline, 'the cluster becoming whole', problems);
+        const next = planOrFail(args, { ...whole, host: a.host }).find((s) => s.kind === 'failover');
+        if (next === undefined) {
+          const moved = done.length ? `${done.join('; ')}; ` : '';
+          return { msg: `${moved}masters: ${mastersText(whole)}`, result: { masters: mastersText(whole) } };
+        }
+        if (next.kind !== 'failover' || next.replica === null) throw new ModuleError(`redis_failover: ${describeFailoverStep(next)}: no replica to take over`);
+        await failover(obs, next.replica, next.master, deadline);
+        done.push(`${label(next.replica.instance)} took over from ${label(next.master.instance)}`);
+      }
+      throw new ModuleError(`redis_failover: the masters keep moving after ${done.length} failover(s): ${done.join('; ')}`);
+    } finally {
+      obs.close();
+    }
+  },
+});
