@@ -1,0 +1,256 @@
+import { resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { LABEL_PATTERN } from '../runner/aws/snapshot-tags.js';
+import { backupDir, BackupError, dataFiles, rdbBaseManifest, verifyBackup, type VerifiedBackup } from '../runner/redis/backup-manifest.js';
+import { putFile, remoteSums } from '../runner/redis/file-transfer.js';
+import { loadLogin } from '../runner/redis/login.js';
+import { openRedis } from '../runner/redis/open-redis.js';
+import { defineModule, ModuleError, type ModuleContext, type Vars } from '../runner/types.js';
+import { hostOpts, hostSh, tail } from './lib/exec.js';
+import { serviceFallbackScript } from './lib/service-fallback.js';
+
+const schema = Type.Object(
+  {
+    /** This node's instances to restore (redis_topology's `redis_local_instances` fits). */
+    instances: Type.Array(Type.Object({ port: Type.Integer({ minimum: 1, maximum: 65535 }), address: Type.Optional(Type.String()) }, { additionalProperties: true }), { minItems: 1 }),
+    /** The backup's label: backups/<label>/<from_host>/<port>. */
+    label: Type.String({ pattern: LABEL_PATTERN }),
+    /** Controller folder of the backups, relative to the project (default: backups). */
+    src: Type.Optional(Type.String({ minLength: 1 })),
+    /** Whose backup ('' or unset: this host's own). */
+    from_host: Type.Optional(Type.String()),
+    /** aof: the AOF folder as saved (the default when there is one); rdb: the RDB, as the AOF's base when appendonly is on. */
+    from: Type.Optional(Type.Union([Type.Literal('aof'), Type.Literal('rdb'), Type.Literal('')])),
+    /** restored (default), or verified: only check the backup and report `pending` (ports still to restore). */
+    state: Type.Optional(Type.Union([Type.Literal('restored'), Type.Literal('verified')])),
+    owner: Type.Optional(Type.String({ minLength: 1 })),
+    group: Type.Optional(Type.String({ minLength: 1 })),
+    /** The unit of an instance is <service_prefix><port> (default redis-). */
+    service_prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9@_.:-]*$' })),
+    /**
+     * Optional admin login: with it, `verified` also refuses when an instance that was a master at
+     * backup time is a replica now (it would resync from its master and lose the restored keys).
+     */
+    login_user: Type.Optional(Type.String({ minLength: 1 })),
+    login_password: Type.Optional(Type.String({ minLength: 1 })),
+    tls: Type.Optional(Type.Object({ ca: Type.String(), cert: Type.String(), key: Type.String(), servername: Type.Optional(Type.String()) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+type RestoreArgs = Static<typeof schema>;
+
+/** Restored data dirs carry this file: "<label> <backup id>" of the backup put there. */
+export const MARKER = 'rplay-restored';
+
+interface InstanceFacts {
+  port: number;
+  unit: string;
+  /** Where the backup's files go (the Redis `dir` saved in backup.json). */
+  dir: string;
+  running: boolean;
+  /** The marker's line, or '' without one. */
+  marker: string;
+  /** ROLE now, when running and a login was given. */
+  role: 'master' | 'replica' | null;
+  backup: VerifiedBackup;
+}
+
+export interface RestoreActual {
+  init: 'systemd' | 'fallback';
+  instances: InstanceFacts[];
+}
+
+const prefixOf = (args: RestoreArgs): string => args.service_prefix ?? 'redis-';
+export const markerLine = (label: string, b: Pick<VerifiedBackup, 'id'>): string => `${label} ${b.id}`;
+
+/** One round trip: init system, then per instance "<port> <ActiveState> <marker line>". */
+const GATHER = `fb=$1; shift
+if [ -d /run/systemd/system ]; then echo systemd; else echo fallback; fi
+while [ $# -gt 0 ]; do
+  port=$1 unit=$2 dir=$3; shift 3
+  if [ -d /run/systemd/system ]; then st=$(systemctl show -p ActiveState --value -- "$unit.service")
+  else st=$(sh -c "$fb" svc status "$unit")
+  fi
+  m=$(head -n 1 -- "$dir/${MARKER}" 2>/dev/null || true)
+  printf '%s %s %s\\n' "$port" "\${st:-unknown}" "$m"
+done`;
+
+function parseGather(out: string): { init: 'systemd' | 'fallback'; states: Map<number, { state: string; marker: string }> } {
+  const [first, ...lines] = out.split('\n');
+  const states = new Map<number, { state: string; marker: string }>();
+  for (const l of lines) {
+    const m = /^(\d+) (\S+) ?(.*)$/.exec(l);
+    if (m !== null) states.set(Number(m[1]), { state: m[2], marker: m[3].trim() });
+  }
+  return { init: first === 'systemd' ? 'systemd' : 'fallback', states };
+}
+
+/** Which files to put back, as (backup path → data dir path), and a generated AOF manifest if any. */
+export function restoreLayout(b: Pick<VerifiedBackup, 'files' | 'meta'>, from: 'aof' | 'rdb' | undefined): { mode: 'aof' | 'rdb'; copies: [string, string][]; manifest: { path: string; text: string } | null } {
+  const { rdb, aof } = dataFiles(b);
+  const hasAof = aof.some((p) => p.endsWith('.manifest'));
+  const mode = from ?? (hasAof ? 'aof' : 'rdb');
+  if (mode === 'aof') {
+    if (!hasAof) throw new BackupError(`the backup has no AOF folder (${b.meta.appenddirname}/ with a manifest): restore from the RDB (from: rdb)`);
+    return { mode, copies: [...(rdb === null ? [] : [[rdb, rdb] as [string, string]]), ...aof.map((p) => [p, p] as [string, string])], manifest: null };
+  }
+  if (rdb === null) throw new BackupError(`the backup has no RDB file (${b.meta.dbfilename})`);
+  if (!b.meta.appendonly) return { mode, copies: [[rdb, rdb]], manifest: null };
+  // Redis 7 with appendonly on loads only the AOF: the RDB becomes the AOF's base.
+  const m = rdbBaseManifest(b.meta.appendfilename);
+  return { mode, copies: [[rdb, rdb], [rdb, `${b.meta.appenddirname}/${m.base}`]], manifest: { path: `${b.meta.appenddirname}/${m.manifestName}`, text: m.manifest } };
+}
+
+/** Moves the current data aside (kept, for forensics), puts the staged files in place, owner/mode, marker. */
+const SWAP = `set -e
+d=$1 stage=$2 keep=$3 owner=$4 marker=$5 db=$6 aof=$7
+mkdir -p -- "$d/$keep"
+for n in "$db" "$aof"; do if [ -e "$d/$n" ]; then mv -- "$d/$n" "$d/$keep/"; fi; done
+rmdir -- "$d/$keep" 2>/dev/null || true
+for n in "$stage"/* ; do [ -e "$n" ] || continue; mv -- "$n" "$d/"; done
+rmdir -- "$stage"
+for n in "$db" "$aof"; do
+  if [ -e "$d/$n" ]; then
+    chown -R -- "$owner" "$d/$n"
+    find "$d/$n" -type d -exec chmod 0750 {} + ; find "$d/$n" -type f -exec chmod 0640 {} +
+  fi
+done
+printf '%s\\n' "$marker" > "$d/${MARKER}.tmp"; chown -- "$owner" "$d/${MARKER}.tmp"; chmod 0640 "$d/${MARKER}.tmp"; mv -f -- "$d/${MARKER}.tmp" "$d/${MARKER}"`;
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+async function restoreOne(ctx: ModuleContext, args: RestoreArgs, init: RestoreActual['init'], f: InstanceFacts): Promise<string> {
+  const from = args.from === '' ? undefined : args.from;
+  const layout = restoreLayout(f.backup, from);
+  const stage = `${f.dir}/.rplay-restore`;
+  const opts = hostOpts(ctx);
+  const prep = await ctx.conn.sh('set -e; rm -rf -- "$1"; mkdir -m 0700 -- "$1"', [stage], opts);
+  if (prep.rc !== 0) throw new ModuleError(`redis_restore: preparing ${stage} on ${ctx.host} failed: ${tail(prep.stderr)}`);
+  const sums = new Map(f.backup.files.map((x) => [x.path, x.sha256]));
+  const placed: string[] = [];
+  for (const [src, dst] of layout.copies) {
+    const target = `${stage}/${dst}`;
+    const mk = await ctx.conn.sh('mkdir -p -- "$(dirname -- "$1")"', [target], opts);
+    if (mk.rc !== 0) throw new ModuleError(`redis_restore: mkdir for ${target} failed: ${tail(mk.stderr)}`);
+    await putFile(ctx.conn, resolve(f.backup.dir, ...src.split('/')), target, opts);
+    placed.push(target);
+  }
+  // End to end: what landed on the host is what SHA256SUMS lists.
+  const onHost = await remoteSums(ctx.conn, placed, opts);
+  layout.copies.forEach(([src, dst]) => {
+    const want = sums.get(src);
+    const got = onHost.get(`${stage}/${dst}`);
+    if (want !== got) throw new ModuleError(`redis_restore: ${dst} on ${ctx.host} has sha256 ${got ?? 'none'}, the backup's ${src} has ${want}: transfer damaged, nothing was replaced`);
+  });
+  if (layout.manifest !== null) await ctx.conn.writeFile(`${stage}/${layout.manifest.path}`, layout.manifest.text, { ...opts, mode: '0640' });
+  const owner = `${args.owner ?? 'redis'}:${args.group ?? args.owner ?? 'redis'}`;
+  const keep = `replaced-${stamp()}`;
+  const { meta } = f.backup;
+  const swap = await ctx.conn.sh(SWAP, [f.dir, stage, keep, owner, markerLine(args.label, f.backup), meta.dbfilename, meta.appenddirname], opts);
+  if (swap.rc !== 0) throw new ModuleError(`redis_restore: putting the backup into ${f.dir} on ${ctx.host} failed: ${tail(swap.stderr)}`);
+  const start =
+    init === 'systemd'
+      ? await hostSh(ctx, 'systemctl start -- "$1.service"', [f.unit])
+      : await hostSh(ctx, 'sh -c "$1" svc start "$2"', [serviceFallbackScript, f.unit]);
+  if (start.rc !== 0) throw new ModuleError(`redis_restore: the backup is in ${f.dir}, but starting ${f.unit} failed: ${tail(start.stderr)}`);
+  return `${f.port}: ${layout.mode} of ${args.label} in place (old files in ${f.dir}/${keep} if any), ${f.unit} started`;
+}
+
+async function currentRole(ctx: ModuleContext, args: RestoreArgs, address: string | undefined, port: number): Promise<'master' | 'replica' | null> {
+  if (args.login_user === undefined || args.login_password === undefined || args.tls === undefined || address === undefined) return null;
+  const login = await loadLogin(ctx.projectDir, { login_user: args.login_user, login_password: args.login_password, tls: args.tls });
+  const client = await openRedis(ctx.conn, { ...login, host: address, port }).catch((e: Error) => {
+    throw new ModuleError(`redis_restore: cannot log in to ${address}:${port} to read its role: ${e.message}`);
+  });
+  try {
+    return ((await client.call('ROLE')) as unknown[])[0] === 'master' ? 'master' : 'replica';
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Puts a backup made by redis_backup back under a stopped Redis instance and starts it (the
+ * runbook's data-corruption scenario): the backup is checked against its SHA256SUMS first; an
+ * instance that is running is refused, never stopped behind the user's back; the current files are
+ * kept aside in the data dir; files land with the instance's owner and modes; nodes.conf is left as
+ * it is, so the node rejoins its cluster as itself. A data dir that already holds this backup
+ * (its marker says so) is ok: re-running never throws away what was written since.
+ */
+export const redisRestore = defineModule({
+  name: 'redis_restore',
+  schema,
+  async gather(ctx, args): Promise<RestoreActual> {
+    const root = resolve(ctx.projectDir, args.src ?? 'backups');
+    const from = args.from_host === undefined || args.from_host === '' ? ctx.host : args.from_host;
+    const backups: VerifiedBackup[] = [];
+    for (const i of args.instances) {
+      try {
+        backups.push(await verifyBackup(backupDir(root, args.label, from, i.port)));
+      } catch (e) {
+        if (e instanceof BackupError) throw new ModuleError(`redis_restore: refusing to restore ${from}:${i.port}: ${e.message}`);
+        throw e;
+      }
+    }
+    const triples = args.instances.flatMap((i, k) => [String(i.port), `${prefixOf(args)}${i.port}`, (backups[k] as VerifiedBackup).meta.dir]);
+    const r = await hostSh(ctx, GATHER, [serviceFallbackScript, ...triples]);
+    if (r.rc !== 0) throw new ModuleError(`redis_restore: reading the instances' state on ${ctx.host} failed: ${tail(r.stderr)}`);
+    const { init, states } = parseGather(r.stdout);
+    const instances: InstanceFacts[] = [];
+    for (const [k, i] of args.instances.entries()) {
+      const backup = backups[k] as VerifiedBackup;
+      const s = states.get(i.port) ?? { state: 'unknown', marker: '' };
+      const running = ['active', 'activating', 'reloading'].includes(s.state);
+      const pending = s.marker !== markerLine(args.label, backup);
+      instances.push({
+        port: i.port,
+        unit: `${prefixOf(args)}${i.port}`,
+        dir: backup.meta.dir,
+        running,
+        marker: s.marker,
+        role: running && pending ? await currentRole(ctx, args, i.address, i.port) : null,
+        backup,
+      });
+    }
+    return { init, instances };
+  },
+  plan(args, actual) {
+    const pending = actual.instances.filter((f) => f.marker !== markerLine(args.label, f.backup));
+    for (const f of pending) {
+      if (f.backup.meta.role === 'master' && f.role === 'replica') {
+        throw new ModuleError(
+          `redis_restore: ${f.backup.meta.address}:${f.port} was a master when backup ${args.label} was taken and is a replica now: restored, it would resync from its master and lose the backup's keys. Make it a master again first (CLUSTER FAILOVER on it), then run again`,
+        );
+      }
+    }
+    const result: Vars = { pending: pending.map((f) => f.port), restored: actual.instances.filter((f) => !pending.includes(f)).map((f) => f.port) };
+    if (args.state === 'verified' || pending.length === 0) {
+      return { changes: [], msg: pending.length === 0 ? `backup ${args.label} is in place on ${actual.instances.map((f) => f.port).join(', ')}` : `backup ${args.label} verifies; to restore: ${pending.map((f) => f.port).join(', ')}`, result };
+    }
+    const running = pending.filter((f) => f.running);
+    if (running.length > 0) {
+      throw new ModuleError(`redis_restore: refusing to restore under running instance(s) ${running.map((f) => f.unit).join(', ')}: stop them first (service: state=stopped); nothing was changed`);
+    }
+    const from = args.from === '' ? undefined : args.from;
+    return {
+      changes: pending.map((f) => {
+        let mode: string;
+        try {
+          mode = restoreLayout(f.backup, from).mode;
+        } catch (e) {
+          throw new ModuleError(`redis_restore: ${f.port}: ${(e as Error).message}`);
+        }
+        return { description: `restore ${f.port} from backup ${args.label} (${mode}, ${f.backup.meta.keys} key(s) saved ${f.backup.meta.saved_at}) into ${f.dir}, keeping the current files aside; start ${f.unit}` };
+      }),
+      result,
+    };
+  },
+  async apply(ctx, args, _plan, actual) {
+    const msgs: string[] = [];
+    for (const f of actual.instances.filter((x) => x.marker !== markerLine(args.label, x.backup))) msgs.push(await restoreOne(ctx, args, actual.init, f));
+    return { msg: msgs.join('; ') };
+  },
+});

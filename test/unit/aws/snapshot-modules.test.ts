@@ -1,0 +1,224 @@
+// ec2_snapshot, ec2_root_volume and ec2_teardown: their plans from given facts (pure), and runs
+// against the in-memory EC2 emulator over HTTP — a root volume restored from a snapshot, resumed
+// after being cut short at every step, and a cross-region copy.
+import { EC2 } from '@aws-sdk/client-ec2';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ec2RootVolume, rootVolumeSteps, type RootActual } from '../../../modules/ec2-root-volume.js';
+import { ec2Snapshot, type SnapshotActual } from '../../../modules/ec2-snapshot.js';
+import { teardownSteps } from '../../../modules/ec2-teardown.js';
+import { AwsError } from '../../../runner/aws/errors.js';
+import type { NamedInstance } from '../../../runner/aws/instances-by-name.js';
+import type { SnapshotFacts } from '../../../runner/aws/snapshot-tags.js';
+import { runSteps } from '../../../runner/aws/steps.js';
+import { check, converge, descriptions, testAccount, type TestAccount } from './support.js';
+
+const plans = suite('plans from facts');
+
+const inst = (name: string, over: Partial<NamedInstance> = {}): NamedInstance => ({
+  name,
+  id: `i-${name}`,
+  state: 'running',
+  az: 'us-east-1a',
+  privateIp: '10.0.1.5',
+  rootDevice: '/dev/sda1',
+  volumes: { '/dev/sda1': `vol-${name}` },
+  tags: { Name: name },
+  ...over,
+});
+
+const snap = (id: string, over: Partial<SnapshotFacts> = {}): SnapshotFacts => ({
+  id, state: 'completed', startTime: '2024-06-01T00:00:00.000Z', of: 'node-a', device: '/dev/sda1', label: 'day-1', address: '10.0.1.5', copiedFrom: null, project: 'p', encrypted: true, volumeSize: 8, tags: {}, ...over,
+});
+
+const actual = (over: Partial<SnapshotActual> = {}): SnapshotActual => ({
+  now: '2024-06-30T00:00:00.000Z', region: 'us-east-1', instances: { 'node-a': inst('node-a'), 'node-b': inst('node-b', { volumes: { '/dev/sda1': 'vol-b', '/dev/sdf': 'vol-bdata' } }) }, existing: [], sources: null, ...over,
+});
+
+plans('a snapshot per volume of each instance, then one wait', () => {
+  const p = ec2Snapshot.plan({ instances: ['node-a', 'node-b'], project: 'p', label: 'day-2' }, actual());
+  assert.equal(descriptions(p), [
+    'CreateSnapshot vol-node-a (node-a /dev/sda1) tags Name=node-a-day-2,project=p,rplay:label=day-2',
+    'CreateSnapshot vol-b (node-b /dev/sda1) tags Name=node-b-day-2,project=p,rplay:label=day-2',
+    'CreateSnapshot vol-bdata (node-b /dev/sdf) tags Name=node-b-sdf-day-2,project=p,rplay:label=day-2',
+    'wait until the snapshots are completed',
+  ]);
+  const rootOnly = ec2Snapshot.plan({ instances: ['node-b'], project: 'p', label: 'day-2', devices: 'root' }, actual());
+  assert.equal(descriptions(rootOnly).length, 2);
+});
+
+plans('the label\'s snapshots existing: ok; the new ones count towards retention', () => {
+  const existing = [snap('s1', { label: 'day-1' }), snap('s0', { label: 'day-0', startTime: '2024-05-31T00:00:00.000Z' })];
+  assert.equal(descriptions(ec2Snapshot.plan({ instances: ['node-a'], project: 'p', label: 'day-1', retain_count: 2 }, actual({ existing }))), []);
+  const p = ec2Snapshot.plan({ instances: ['node-a'], project: 'p', label: 'day-2', retain_count: 2 }, actual({ existing }));
+  assert.equal(descriptions(p).slice(1), ['wait until the snapshots are completed', 'DeleteSnapshot s0 (node-a /dev/sda1, label day-0, beyond the newest 2 of node-a /dev/sda1)']);
+});
+
+plans('a missing instance, a missing label, a bad label are clear errors', () => {
+  assert.throws(() => ec2Snapshot.plan({ instances: ['node-z'], project: 'p', label: 'x' }, actual({ instances: { 'node-z': null } })), (e: Error) => e instanceof AwsError && /no instance is named node-z \(project p\) in us-east-1/.test(e.message));
+  assert.throws(() => ec2Snapshot.plan({ instances: ['node-a'], label: '' }, actual()), /label is required/);
+  assert.throws(() => ec2Snapshot.plan({ instances: ['node-a'], label: 'a b/c' }, actual()), /label 'a b\/c' must be letters/);
+});
+
+plans('copies: the source region\'s newest completed one, once', () => {
+  const sources = [snap('old', { startTime: '2024-05-01T00:00:00.000Z' }), snap('new'), snap('pending', { state: 'pending', startTime: '2024-06-02T00:00:00.000Z' })];
+  const args = { instances: ['node-a'], project: 'p', source_region: 'us-east-1', kms_key_id: 'alias/dr' };
+  const p = ec2Snapshot.plan(args, actual({ region: 'us-west-2', sources }));
+  assert.equal(descriptions(p), [
+    'CopySnapshot us-east-1/new (node-a /dev/sda1, label day-1) encrypted with alias/dr tags Name=node-a,project=p,rplay:copied-from=us-east-1/new',
+    'wait until the snapshots are completed',
+  ]);
+  assert.equal(descriptions(ec2Snapshot.plan(args, actual({ region: 'us-west-2', sources, existing: [snap('copy', { copiedFrom: 'us-east-1/new' })] }))), []);
+  assert.throws(() => ec2Snapshot.plan(args, actual({ region: 'us-west-2', sources: [] })), /no completed snapshot of node-a \(project p\) in us-east-1 to copy/);
+  assert.throws(() => ec2Snapshot.plan(args, actual({ region: 'us-east-1', sources })), /source_region us-east-1 is this region/);
+});
+
+const root = (over: Partial<RootActual> = {}): RootActual => ({
+  region: 'us-east-1', instance: inst('node-a'), snapshot: snap('snap-1'), root: { id: 'vol-old', state: 'in-use', snapshotId: 'snap-ami', tags: {} }, spare: null, ...over,
+});
+const rootArgs = { name: 'node-a', project: 'p' };
+const stepsOf = (a: RootActual): string[] => rootVolumeSteps(rootArgs, a).map((s) => s.description);
+
+plans('a running instance: stop, a volume from the snapshot, swap the roots, tag, start, wait for SSH', () => {
+  assert.equal(stepsOf(root()), [
+    'StopInstances i-node-a (node-a)',
+    'wait until i-node-a is stopped',
+    "CreateVolume from snap-1 (node-a, label day-1) in us-east-1a, encrypted with the snapshot's key",
+    'wait until the new volume is available',
+    'DetachVolume vol-old (the old root; kept, tagged rplay:replaced-by)',
+    'wait until vol-old is detached',
+    'AttachVolume at /dev/sda1 of i-node-a',
+    'wait until it is attached',
+    'CreateTags i-node-a rplay:restored-from=snap-1 rplay:restored-address=10.0.1.5',
+    'StartInstances i-node-a',
+    'wait until i-node-a is running',
+    'wait until SSH answers on port 22 of its public address',
+  ]);
+});
+
+plans('picked up half-way: a stopped instance without a root and a volume made earlier', () => {
+  const s = stepsOf(root({ instance: inst('node-a', { state: 'stopped' }), root: null, spare: { id: 'vol-new', state: 'available', snapshotId: 'snap-1', tags: {} } }));
+  assert.equal(s.slice(0, 3), ['use vol-new (made from snap-1 by an earlier run)', 'wait until the new volume is available', 'AttachVolume at /dev/sda1 of i-node-a']);
+});
+
+plans('a root that already comes from the snapshot: ok when running, started when stopped', () => {
+  const restored = { id: 'vol-new', state: 'in-use', snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' } };
+  const tagged = inst('node-a', { tags: { 'rplay:restored-from': 'snap-1' } });
+  assert.equal(stepsOf(root({ instance: tagged, root: restored })), []);
+  assert.equal(stepsOf(root({ instance: { ...tagged, state: 'stopped' }, root: restored }))[0], 'StartInstances i-node-a');
+  assert.equal(stepsOf(root({ root: restored }))[0], 'CreateTags i-node-a rplay:restored-from=snap-1 rplay:restored-address=10.0.1.5');
+});
+
+plans('no instance or no snapshot: an error saying what to run', () => {
+  assert.throws(() => stepsOf(root({ instance: null })), /no instance is named node-a \(project p\) in us-east-1: launch it first/);
+  assert.throws(() => stepsOf(root({ snapshot: null })), /no completed snapshot of node-a in us-east-1 to restore node-a from: run backup\.yml first/);
+});
+
+plans('teardown runs in dependency order whatever order the task lists', () => {
+  const steps = teardownSteps({ project: 'p', resources: ['vpcs', 'instances', 'internet_gateways', 'route_tables'] }, {
+    vpcs: [{ id: 'vpc-1', name: 'v' }],
+    instances: [{ id: 'i-1', name: 'n1' }],
+    internet_gateways: [{ id: 'igw-1', name: 'g', links: ['vpc-1'] }],
+    route_tables: [{ id: 'rtb-1', name: 'rt', links: ['rtbassoc-1'] }],
+  }).map((s) => s.description);
+  assert.equal(steps, [
+    'TerminateInstances i-1 (n1)',
+    'wait until they are terminated',
+    'DisassociateRouteTable rtbassoc-1 (of rtb-1)',
+    'DeleteRouteTable rtb-1 (rt)',
+    'DetachInternetGateway igw-1 from vpc-1',
+    'DeleteInternetGateway igw-1 (g)',
+    'DeleteVpc vpc-1 (v)',
+  ]);
+  // A volume that goes with its instance has no call of its own.
+  assert.equal(teardownSteps({ project: 'p', resources: ['volumes'] }, { volumes: [{ id: 'vol-1', name: '', goesWithInstance: true }] }), []);
+});
+
+plans.run();
+
+const live = suite('against the emulator');
+let acct: TestAccount;
+let ec2: EC2;
+
+async function launch(name: string, az = 'a'): Promise<string> {
+  const { Vpc } = await ec2.createVpc({ CidrBlock: `10.${az.charCodeAt(0)}.0.0/16` });
+  const { Subnet } = await ec2.createSubnet({ VpcId: Vpc!.VpcId!, CidrBlock: `10.${az.charCodeAt(0)}.1.0/24`, AvailabilityZone: `us-east-1${az}` });
+  const { Images = [] } = await ec2.describeImages({ Owners: ['099720109477'] });
+  const tags = [{ Key: 'Name', Value: name }, { Key: 'project', Value: 'p' }];
+  const r = await ec2.runInstances({ ImageId: Images[0]!.ImageId!, InstanceType: 't2.micro', MinCount: 1, MaxCount: 1, SubnetId: Subnet!.SubnetId!, TagSpecifications: [{ ResourceType: 'instance', Tags: tags }] });
+  await acct.emu.idle();
+  return r.Instances![0]!.InstanceId!;
+}
+
+async function rootOf(id: string): Promise<{ volume: string; snapshot: string; state: string }> {
+  const r = await ec2.describeInstances({ InstanceIds: [id] });
+  const i = r.Reservations![0]!.Instances![0]!;
+  const volume = i.BlockDeviceMappings!.find((m) => m.DeviceName === i.RootDeviceName)!.Ebs!.VolumeId!;
+  const { Volumes = [] } = await ec2.describeVolumes({ VolumeIds: [volume] });
+  return { volume, snapshot: Volumes[0]!.SnapshotId ?? '', state: i.State!.Name! };
+}
+
+live.before(async () => {
+  acct = await testAccount();
+  ec2 = acct.ec2;
+});
+live.after(async () => acct?.close());
+
+live('snapshot, then the root restored from it; then nothing to do', async () => {
+  const id = await launch('node-a');
+  const ctx = acct.ctx();
+  const made = await converge(ec2Snapshot, ctx, { instances: ['node-a'], project: 'p', label: 'day-1' });
+  assert.is(made.changes.length, 2);
+  assert.is(descriptions(await check(ec2Snapshot, ctx, { instances: ['node-a'], project: 'p', label: 'day-1' })).length, 0);
+  const { Snapshots = [] } = await ec2.describeSnapshots({ Filters: [{ Name: 'tag:rplay:label', Values: ['day-1'] }] });
+  assert.is(Snapshots[0]!.State, 'completed');
+
+  const args = { name: 'node-a', project: 'p', wait_ssh: false };
+  const before = await rootOf(id);
+  await converge(ec2RootVolume, ctx, args);
+  const after = await rootOf(id);
+  assert.is(after.snapshot, Snapshots[0]!.SnapshotId);
+  assert.is(after.state, 'running');
+  assert.is.not(after.volume, before.volume);
+  const { Volumes = [] } = await ec2.describeVolumes({ VolumeIds: [before.volume] });
+  assert.is(Volumes[0]!.State, 'available', 'the old root is kept');
+  assert.is(Volumes[0]!.Tags?.find((t) => t.Key === 'rplay:replaced-by')?.Value, after.volume);
+  assert.equal(descriptions(await check(ec2RootVolume, ctx, args)), []);
+});
+
+live('a restore cut short after any step completes on the next run', async () => {
+  const id = await launch('node-b', 'b');
+  const ctx = acct.ctx();
+  await converge(ec2Snapshot, ctx, { instances: ['node-b'], project: 'p', label: 'day-1' });
+  const args = { name: 'node-b', project: 'p', wait_ssh: false };
+  const total = rootVolumeSteps(args, await ec2RootVolume.gather(ctx, args)).length;
+  for (let cut = 1; cut < total; cut++) {
+    // Start over from the AMI's root each time: a fresh snapshot label makes the latest differ.
+    await converge(ec2Snapshot, ctx, { instances: ['node-b'], project: 'p', label: `cut-${cut}` });
+    const a = await ec2RootVolume.gather(ctx, args);
+    const steps = rootVolumeSteps(args, a);
+    await runSteps(ec2, steps.slice(0, cut), {});
+    await converge(ec2RootVolume, ctx, args);
+    const now = await rootOf(id);
+    assert.is(now.state, 'running', `cut after step ${cut}`);
+    assert.is(now.snapshot, a.snapshot!.id, `cut after step ${cut}: ${steps[cut - 1]!.description}`);
+    assert.equal(descriptions(await check(ec2RootVolume, ctx, args)), [], `cut after step ${cut}`);
+  }
+});
+
+live('a copy into another region, encrypted with its key, made once', async () => {
+  const west = acct.ctx('/nonexistent', { aws_region: 'us-west-2' });
+  const args = { instances: ['node-a'], project: 'p', source_region: 'us-east-1', kms_key_id: 'alias/dr-key' };
+  const p = await converge(ec2Snapshot, west, args);
+  assert.match(descriptions(p)[0]!, /^CopySnapshot us-east-1\/snap-[0-9a-f]+ \(node-a \/dev\/sda1, label day-1\) encrypted with alias\/dr-key/);
+  assert.equal(descriptions(await check(ec2Snapshot, west, args)), []);
+  const westEc2 = new EC2({ region: 'us-west-2', endpoint: acct.emu.url, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'not-checked' } });
+  const { Snapshots = [] } = await westEc2.describeSnapshots({ OwnerIds: ['self'] });
+  westEc2.destroy();
+  assert.is(Snapshots.length, 1);
+  assert.is(Snapshots[0]!.Encrypted, true);
+  assert.match(Snapshots[0]!.KmsKeyId ?? '', /^arn:aws:kms:us-west-2:/);
+  assert.is(Snapshots[0]!.Tags?.find((t) => t.Key === 'rplay:snapshot-of')?.Value, 'node-a');
+});
+
+live.run();
