@@ -148,9 +148,18 @@ class Evaluator {
   }
 
   private filter(input: Node, call: Node): unknown {
+    // `default` is what undefined values are for: the one filter that sees them. Its fallback is
+    // evaluated only when used, so `x | default(y.z)` needs no y.z when x is set.
+    if (isDefaultCall(call)) {
+      const value = this.maybe(input);
+      const given = call.type === 'CallExpression' ? (call as jsep.CallExpression).arguments : [];
+      const falsyToo = given.length > 1 && truthy(this.value(given[1]!));
+      if (value !== UNDEFINED && !(falsyToo && !truthy(value))) return value;
+      const { name, args } = this.callee(call, 'filter');
+      return keepSecret(value, applyFilter(name, value, args));
+    }
     const { name, args } = this.callee(call, 'filter');
-    // `default` is what undefined values are for: the one filter that sees them.
-    const value = name === 'default' || name === 'd' ? this.maybe(input) : this.value(input);
+    const value = this.value(input);
     return keepSecret(value, applyFilter(name, value, args));
   }
 
@@ -271,4 +280,10 @@ function describe(node: Node): string {
     default:
       return 'expression';
   }
+}
+
+/** `default`, `d`, `default(…)` or `d(…)` on the right of `|`. */
+function isDefaultCall(node: Node): boolean {
+  const callee = node.type === 'CallExpression' ? (node as jsep.CallExpression).callee : node;
+  return callee.type === 'Identifier' && ['default', 'd'].includes((callee as jsep.Identifier).name);
 }

@@ -143,6 +143,8 @@ test('an undefined name is an error naming it (attribute paths too)', () => {
 
 test('default / d: only undefined values (or falsy ones with true as second argument)', () => {
   assert.is(ev("missing | default('x')"), 'x');
+  // The fallback is evaluated only when it is used.
+  assert.is(ev('port | default(missing.deep)'), 6379);
   assert.is(ev("missing | d(5)"), 5);
   assert.is(ev("port | default(1)"), 6379);
   assert.is(ev("empty | default('x')"), '');
