@@ -34,6 +34,9 @@ test('every keyword does what Ansible users expect, and a re-run changes nothing
   assert.equal(tasksWith(r.json, 'localhost', 'skipped'), ['When false is skipped']);
   assert.equal(tasksWith(r.json, 'localhost', 'failed'), ['ignore_errors keeps going', 'Fails inside the block']);
   assert.is(r.json.stats.localhost!.failed, 0, 'an ignored or rescued failure does not fail the host');
+  const hidden = r.json.plays[0]!.tasks.find((t) => t.name === 'no_log hides what a task says')!.results.localhost!;
+  assert.match(hidden.msg ?? '', /hidden due to no_log/);
+  assert.not.match(r.stdout, /Kx81/);
 
   const again = await run(dir, '--skip-tags', 'special');
   assert.is(again.code, 0);
