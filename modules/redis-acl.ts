@@ -4,13 +4,10 @@ import type { Connection } from '../runner/connection/connection.js';
 import { aclDrift, aclListByUser, CANONICAL_SCRIPT, canonicalInput, describeDrift, parseCanonical, type Canonical } from '../runner/redis/acl-canonical.js';
 import { AclError, renderAclFile } from '../runner/redis/acl-file.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import type { RedisLogin } from '../runner/redis/open-redis.js';
+import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { defineModule, ModuleError, type Change, type ModuleContext } from '../runner/types.js';
 import { hostSh, tail } from './lib/exec.js';
 import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
-
-// ioredis loads only when a task talks to Redis (it costs ~60 ms of every run's start-up otherwise).
-const redis = (): Promise<typeof import('../runner/redis/open-redis.js')> => import('../runner/redis/open-redis.js');
 
 const schema = Type.Object(
   {
@@ -73,7 +70,7 @@ async function login(ctx: ModuleContext, args: AclArgs): Promise<RedisLogin> {
 async function withInstance<T>(conn: Connection, args: AclArgs, who: RedisLogin, port: number, fn: (c: Redis) => Promise<T>): Promise<T | undefined> {
   let client;
   try {
-    client = await (await redis()).openRedis(conn, { ...who, host: args.address ?? '', port });
+    client = await openRedis(conn, { ...who, host: args.address ?? '', port });
   } catch (e) {
     if (isRefused(e)) return undefined;
     throw new ModuleError(`redis_acl: cannot log in to ${where(args, port)} as ${who.user}: ${(e as Error).message}`);

@@ -4,31 +4,14 @@ import type { Connection } from '../runner/connection/connection.js';
 import { applyFormation, FormationError, observeInstance } from '../runner/redis/cluster-apply.js';
 import { ClusterPlanError, clusterMembers, describeStep, label, planFormation, type FormationStep, type NodeObservation } from '../runner/redis/cluster-plan.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import type { RedisLogin } from '../runner/redis/open-redis.js';
-import { instanceId, type RedisInstance } from '../runner/redis/topology.js';
+import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
+import { instanceId, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-
-// ioredis loads only when a task talks to Redis (it costs ~60 ms of every run's start-up otherwise).
-const redis = (): Promise<typeof import('../runner/redis/open-redis.js')> => import('../runner/redis/open-redis.js');
 
 const schema = Type.Object(
   {
     /** The layout, as redis_topology computes it (its `redis_instances` fact). */
-    instances: Type.Array(
-      Type.Object(
-        {
-          host: Type.String({ minLength: 1 }),
-          address: Type.String({ minLength: 1 }),
-          az: Type.Optional(Type.String()),
-          port: Type.Integer({ minimum: 1, maximum: 55535 }),
-          role: Type.Union([Type.Literal('master'), Type.Literal('replica')]),
-          /** "address:port" of the master, for a replica. */
-          replica_of: Type.Optional(Type.String({ minLength: 1 })),
-        },
-        { additionalProperties: false },
-      ),
-      { minItems: 1 },
-    ),
+    instances: redisInstancesArg,
     ...redisLoginArgs,
     /** Seconds to wait for the nodes to agree after changing anything. Default 60. */
     timeout: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -67,7 +50,7 @@ async function login(ctx: ModuleContext, args: ClusterArgs): Promise<RedisLogin>
  * error naming all of them.
  */
 async function connectAll(conn: Connection, instances: readonly RedisInstance[], who: RedisLogin): Promise<Map<string, Redis>> {
-  const results = await Promise.allSettled(instances.map(async (i) => (await redis()).openRedis(conn, { ...who, host: i.address, port: i.port })));
+  const results = await Promise.allSettled(instances.map((i) => openRedis(conn, { ...who, host: i.address, port: i.port })));
   const clients = new Map<string, Redis>();
   const problems: string[] = [];
   results.forEach((r, k) => {

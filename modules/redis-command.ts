@@ -4,13 +4,10 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
 import { loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import type { RedisLogin } from '../runner/redis/open-redis.js';
+import { openCluster, openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { defineModule, type ModuleContext } from '../runner/types.js';
 
 const endpoint = Type.Object({ address: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: true });
-
-// ioredis loads only when a task talks to Redis (it costs ~60 ms of every run's start-up otherwise).
-const redis = (): Promise<typeof import('../runner/redis/open-redis.js')> => import('../runner/redis/open-redis.js');
 
 const schema = Type.Object(
   {
@@ -41,7 +38,7 @@ interface Outcome {
 }
 
 async function inCluster(conn: Connection, args: Args, login: RedisLogin): Promise<Outcome> {
-  const cluster: Cluster = (await redis()).openCluster(
+  const cluster: Cluster = openCluster(
     conn,
     args.instances.map((i) => ({ host: i.address, port: i.port })),
     login,
@@ -67,7 +64,7 @@ async function single(conn: Connection, args: Args, login: RedisLogin): Promise<
   const target = args.instances[0]!;
   let client: Redis | undefined;
   try {
-    client = await (await redis()).openRedis(conn, { ...login, host: target.address, port: target.port });
+    client = await openRedis(conn, { ...login, host: target.address, port: target.port });
     const [name, ...rest] = args.command;
     return { reply: await client.call(name!, ...rest), error: null, node: `${target.address}:${target.port}` };
   } catch (e) {

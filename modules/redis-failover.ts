@@ -7,26 +7,13 @@ import { label, observe, unsettled, type ObservedNode } from '../runner/redis/cl
 import { formatRanges } from '../runner/redis/cluster-state.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
-import { instanceId, type RedisInstance } from '../runner/redis/topology.js';
+import { instanceId, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 
 const schema = Type.Object(
   {
     /** The layout, as redis_topology computes it (its `redis_instances` fact). */
-    instances: Type.Array(
-      Type.Object(
-        {
-          host: Type.String({ minLength: 1 }),
-          address: Type.String({ minLength: 1 }),
-          az: Type.Optional(Type.String()),
-          port: Type.Integer({ minimum: 1, maximum: 55535 }),
-          role: Type.Union([Type.Literal('master'), Type.Literal('replica')]),
-          replica_of: Type.Optional(Type.String({ minLength: 1 })),
-        },
-        { additionalProperties: false },
-      ),
-      { minItems: 1 },
-    ),
+    instances: redisInstancesArg,
     /**
      * drained: no instance on `host` is a master (each handed to an in-sync replica on another host by
      * CLUSTER FAILOVER), so the host can go down while the cluster keeps serving. restored: the

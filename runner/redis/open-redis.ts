@@ -5,7 +5,8 @@
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { AbstractConnector, Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { Connection } from '../connection/connection.js';
 
 /** PEM text (not paths) of the CA that signed the servers and of the client's certificate and key. */
@@ -34,6 +35,14 @@ export interface RedisEndpoint extends RedisLogin {
   /** The node's own address as Redis binds it (its private address). */
   host: string;
   port: number;
+}
+
+// ioredis loads on first use (it costs ~60 ms of start-up), and synchronously: it is CommonJS.
+const require = createRequire(import.meta.url);
+let lib: typeof import('ioredis') | undefined;
+function ioredis(): typeof import('ioredis') {
+  lib ??= require('ioredis') as typeof import('ioredis');
+  return lib;
 }
 
 /** A TLS session over a stream the node opened, resolved once the handshake is done. */
@@ -74,7 +83,7 @@ export function tlsOverTunnel(conn: Connection, host: string, port: number, logi
  * node a Cluster client discovers.
  */
 export function tunnelConnector(conn: Connection, login: RedisLogin): NonNullable<RedisOptions['Connector']> {
-  return class TunnelConnector extends AbstractConnector {
+  return class TunnelConnector extends ioredis().AbstractConnector {
     readonly #host: string;
     readonly #port: number;
     constructor(options: unknown) {
@@ -113,7 +122,7 @@ function clientOptions(conn: Connection, login: RedisLogin): RedisOptions {
  * listening) or a failed login rejects; the client never reconnects on its own.
  */
 export async function openRedis(conn: Connection, ep: RedisEndpoint): Promise<Redis> {
-  const client = new Redis({
+  const client = new (ioredis().Redis)({
     ...clientOptions(conn, ep),
     host: ep.host,
     port: ep.port,
@@ -146,7 +155,7 @@ export async function openRedis(conn: Connection, ep: RedisEndpoint): Promise<Re
  * slot map from.
  */
 export function openCluster(conn: Connection, seeds: readonly { host: string; port: number }[], login: RedisLogin, options: ClusterOptions = {}): Cluster {
-  const cluster = new Cluster(
+  const cluster = new (ioredis().Cluster)(
     seeds.map((s) => ({ host: s.host, port: s.port })),
     {
       ...options,

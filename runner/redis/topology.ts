@@ -3,6 +3,7 @@
 // So every host runs the same ports (one config, unit, data dir and bus port each), no replica
 // shares its master's host, and the ring interleaves availability zones so that, where the zones
 // allow it, a master's first replica sits in another zone than the master.
+import { Type } from '@sinclair/typebox';
 
 export interface TopologyHost {
   /** Inventory name. */
@@ -93,3 +94,20 @@ export function computeTopology(hosts: readonly TopologyHost[], opts: TopologyOp
   }
   return [...masters, ...replicas];
 }
+
+/** The layout as modules take it (redis_topology's `redis_instances` fact), for their arg schemas. */
+export const redisInstancesArg = Type.Array(
+  Type.Object(
+    {
+      host: Type.String({ minLength: 1 }),
+      address: Type.String({ minLength: 1 }),
+      az: Type.Optional(Type.String()),
+      port: Type.Integer({ minimum: 1, maximum: 55535 }),
+      role: Type.Union([Type.Literal('master'), Type.Literal('replica')]),
+      /** "address:port" of the master, for a replica. */
+      replica_of: Type.Optional(Type.String({ minLength: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+  { minItems: 1 },
+);
