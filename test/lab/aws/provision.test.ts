@@ -1,26 +1,20 @@
 // The runbook's phases 1 and 2 from an empty EC2 account, with the real CLI: playbooks/network.yml and
 // playbooks/instances.yml against the emulator (over HTTP, in this process) whose instances are real
 // lab hosts; the shipped inventories/lab-aws pointed at this test's emulator and lab.
-import type { EC2 as Ec2Client } from '@aws-sdk/client-ec2';
-import { EC2 } from '@aws-sdk/client-ec2';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { EC2 } from '@aws-sdk/client-ec2';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEc2Emulator, type Ec2Emulator } from '../../../runner/lab/ec2/emulator.js';
-import { labHostProvider } from '../../../runner/lab/ec2/host-provider.js';
-import { startLab, type Lab } from '../../lab-fixture.js';
-import { copyLabAwsInventory } from '../../support/lab-aws.js';
+import type { Lab } from '../../lab-fixture.js';
+import { startLabAws, type LabAws } from '../../support/lab-aws.js';
 import { repoDir, rplay, rplayJson, totalChanged, type JsonRun } from '../../support/rplay-cli.js';
 
 const PREFIX = '127.0.8';
-const env = { AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'not-checked', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const env = { AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'not-checked' };
 
 let lab: Lab;
-let emu: Ec2Emulator;
-let ec2: Ec2Client;
+let ec2: EC2;
 let work: string;
 let inventory: string;
 const playbooks = [join(repoDir, 'playbooks', 'network.yml'), join(repoDir, 'playbooks', 'instances.yml')];
@@ -45,19 +39,15 @@ async function liveInstances(): Promise<{ id: string; name: string; state: strin
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+let aws: LabAws;
+
 test.before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'rplay-aws-lab-'));
-  lab = await startLab({ hosts: 3, prefix: PREFIX });
-  emu = await startEc2Emulator({ stateFile: join(lab.dir, 'ec2', 'state.json'), hosts: labHostProvider(lab.dir) });
-  ec2 = new EC2({ region: 'us-east-1', endpoint: emu.url, credentials: { accessKeyId: 'AKIDLAB', secretAccessKey: 'not-checked' } });
-  inventory = copyLabAwsInventory(work, emu.url, lab.dir);
+  aws = await startLabAws({ hosts: 3, prefix: PREFIX });
+  ({ lab, ec2, work, inventory } = aws);
 });
 
 test.after(async () => {
-  ec2?.destroy();
-  await emu?.close();
-  await lab?.down();
-  rmSync(work, { recursive: true, force: true });
+  await aws?.down();
 });
 
 test('--check on an empty account lists every resource it would create, and creates none', async () => {
