@@ -5,7 +5,7 @@ import { applyFormation, FormationError, observeInstance } from '../runner/redis
 import { ClusterPlanError, clusterMembers, describeStep, label, planFormation, type FormationStep, type NodeObservation } from '../runner/redis/cluster-plan.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
-import { instanceId, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
+import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 
 const schema = Type.Object(
@@ -25,16 +25,6 @@ interface ClusterState {
   observations: NodeObservation[];
 }
 
-function instancesOf(args: ClusterArgs): RedisInstance[] {
-  return args.instances.map((i) => ({
-    host: i.host,
-    address: i.address,
-    ...(i.az ? { az: i.az } : {}),
-    port: i.port,
-    role: i.role,
-    ...(i.replica_of ? { replicaOf: i.replica_of } : {}),
-  }));
-}
 
 async function login(ctx: ModuleContext, args: ClusterArgs): Promise<RedisLogin> {
   try {
@@ -66,7 +56,7 @@ async function connectAll(conn: Connection, instances: readonly RedisInstance[],
 }
 
 async function withClients<T>(ctx: ModuleContext, args: ClusterArgs, fn: (clients: Map<string, Redis>, instances: RedisInstance[]) => Promise<T>): Promise<T> {
-  const instances = instancesOf(args);
+  const instances = instancesFromArg(args.instances);
   const clients = await connectAll(ctx.conn, instances, await login(ctx, args));
   try {
     return await fn(clients, instances);

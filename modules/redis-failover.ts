@@ -7,7 +7,7 @@ import { label, observe, unsettled, type ObservedNode } from '../runner/redis/cl
 import { formatRanges } from '../runner/redis/cluster-state.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
-import { instanceId, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
+import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 
 const schema = Type.Object(
@@ -108,16 +108,6 @@ export function describeFailoverStep(s: FailoverStep): string {
   return `CLUSTER FAILOVER on ${who}: it takes over slots ${slotsText(s.master)} from ${label(s.master.instance)}`;
 }
 
-function instancesOf(args: FailoverArgs): RedisInstance[] {
-  return args.instances.map((i) => ({
-    host: i.host,
-    address: i.address,
-    ...(i.az ? { az: i.az } : {}),
-    port: i.port,
-    role: i.role,
-    ...(i.replica_of ? { replicaOf: i.replica_of } : {}),
-  }));
-}
 
 /**
  * Clients to every instance through the host's SSH connection, kept across looks: an instance that
@@ -235,7 +225,7 @@ export const redisFailover = defineModule({
   name: 'redis_failover',
   schema,
   async gather(ctx, args): Promise<FailoverActual> {
-    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesOf(args));
+    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesFromArg(args.instances));
     try {
       return { ...(await obs.look()), host: args.host ?? ctx.host };
     } finally {
@@ -249,7 +239,7 @@ export const redisFailover = defineModule({
     return { changes: [], msg, result: { masters: mastersText(a) } };
   },
   async apply(ctx, args, _plan, a) {
-    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesOf(args));
+    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesFromArg(args.instances));
     const deadline = Date.now() + (args.timeout ?? 300) * 1000;
     const done: string[] = [];
     try {

@@ -3,7 +3,7 @@
 // So every host runs the same ports (one config, unit, data dir and bus port each), no replica
 // shares its master's host, and the ring interleaves availability zones so that, where the zones
 // allow it, a master's first replica sits in another zone than the master.
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 
 export interface TopologyHost {
   /** Inventory name. */
@@ -111,3 +111,15 @@ export const redisInstancesArg = Type.Array(
   ),
   { minItems: 1 },
 );
+
+/** The arg's snake_case instances as the topology's own records. */
+export function instancesFromArg(list: Static<typeof redisInstancesArg>): RedisInstance[] {
+  return list.map((i) => ({
+    host: i.host,
+    address: i.address,
+    ...(i.az ? { az: i.az } : {}),
+    port: i.port,
+    role: i.role,
+    ...(i.replica_of ? { replicaOf: i.replica_of } : {}),
+  }));
+}
