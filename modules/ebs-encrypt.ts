@@ -4,7 +4,7 @@ import { gatherMigration } from '../runner/aws/ebs-encrypt-facts.js';
 import { ENCRYPTS_TAG, planMigration, STATE_TAG, STEP_NAMES, stepsUpTo, type MigrationFacts, type MigrationStep } from '../runner/aws/ebs-encrypt-plan.js';
 import { currentRoot, runMigration, type MigrationSettings } from '../runner/aws/ebs-encrypt-steps.js';
 import { invalidateInventoryCache, projectCacheDir } from '../runner/aws/inventory-cache.js';
-import { awsArgs, awsSettings } from '../runner/aws/module-args.js';
+import { awsArgs, awsSettings, sshWaitArgs } from '../runner/aws/module-args.js';
 import { defineModule, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
@@ -21,12 +21,8 @@ const schema = Type.Object(
     only_stopped: Type.Optional(Type.Boolean()),
     /** Do the steps up to and including this one, leave the rest for a later run (step-by-step work, tests). */
     stop_after: Type.Optional(Type.Union(STEP_NAMES.map((n) => Type.Literal(n)))),
-    /** Wait until sshd answers after the start (default true), on its public (default) or private address. */
-    wait_ssh: Type.Optional(Type.Boolean()),
-    ssh_address: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])),
-    ssh_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-    /** Seconds each wait may take (a first snapshot of a large volume takes long on AWS). Default 1800. */
-    wait_timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** wait_timeout default 1800 s: a first snapshot of a large volume takes long on AWS. */
+    ...sshWaitArgs,
     ...awsArgs,
   },
   { additionalProperties: false },

@@ -6,7 +6,7 @@ import { ec2Client } from '../runner/aws/client.js';
 import { AwsError } from '../runner/aws/errors.js';
 import { invalidateInventoryCache, projectCacheDir } from '../runner/aws/inventory-cache.js';
 import { findSecurityGroup, findSubnet } from '../runner/aws/lookup.js';
-import { awsArgs, awsSettings, resourceArgs } from '../runner/aws/module-args.js';
+import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from '../runner/aws/module-args.js';
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityFilters, identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
 import { poll, waitForSsh } from '../runner/aws/wait.js';
@@ -30,13 +30,8 @@ const schema = Type.Object(
     /** Root volume size in GiB; default: the image's. */
     volume_size: Type.Optional(Type.Integer({ minimum: 1 })),
     volume_type: Type.Optional(Type.String({ minLength: 1 })),
-    /** Wait until sshd answers on the instance's address (default true). */
-    wait_ssh: Type.Optional(Type.Boolean()),
-    /** The address SSH is checked on: the public one (what the inventory uses) or the private one. */
-    ssh_address: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])),
-    ssh_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-    /** Seconds to wait for running and for SSH (default 600). */
-    wait_timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** wait_timeout default 600 s, for running and for SSH. */
+    ...sshWaitArgs,
     ...awsArgs,
   },
   { additionalProperties: false },

@@ -58,3 +58,14 @@ export function awsSettings(args: AwsArgs, vars: Readonly<Vars>): AwsSettings {
 
 /** An IPv4 CIDR block as EC2 writes it (10.0.0.0/16). */
 export const Cidr = Type.String({ pattern: '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}/(3[0-2]|[12]?\\d)$' });
+
+/** How a module that starts an instance waits for it to be reachable (ec2_instance, ebs_encrypt). */
+export const sshWaitArgs = {
+  /** Wait until sshd answers on the instance's address (default true). */
+  wait_ssh: Type.Optional(Type.Boolean()),
+  /** The address SSH is checked on: the public one (what the inventory uses) or the private one. */
+  ssh_address: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])),
+  ssh_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  /** Seconds each wait may take (the module's own default). */
+  wait_timeout: Type.Optional(Type.Integer({ minimum: 1 })),
+};
