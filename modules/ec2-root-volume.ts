@@ -1,4 +1,4 @@
-import type { EC2, VolumeType } from '@aws-sdk/client-ec2';
+import type { EC2, Volume, VolumeType } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from '../runner/aws/client.js';
 import { AwsError } from '../runner/aws/errors.js';
@@ -52,6 +52,8 @@ interface VolumeFacts {
   state: string;
   snapshotId: string | null;
   tags: TagMap;
+  /** Its attachment's state (attaching, attached, detaching), null when it is attached nowhere. */
+  attachment: string | null;
 }
 
 export interface RootActual {
@@ -100,6 +102,14 @@ function startSteps(args: RootArgs, inst: NamedInstance): Step<RootState>[] {
   return steps;
 }
 
+/** Waits for the new root's attachment: the volume made in this run, or `id` from an earlier one. */
+function attachedWait(args: RootArgs, id?: string): Step<RootState> {
+  return {
+    description: 'wait until it is attached',
+    run: async (ec2, s) => void (await settleVolume(ec2, id ?? made(s.volumeId, 'the new volume'), 'attached', (v) => v.Attachments?.[0]?.State === 'attached', timeoutMs(args))),
+  };
+}
+
 export function rootVolumeSteps(args: RootArgs, actual: RootActual): Step<RootState>[] {
   const { instance: inst, snapshot: snap, root, spare } = actual;
   const of = nonEmpty(args.snapshot_of) ?? args.name;
@@ -115,7 +125,11 @@ export function rootVolumeSteps(args: RootArgs, actual: RootActual): Step<RootSt
   };
   if (isRestored(root, snap.id)) {
     // A run stopped after the swap: what is left of it.
-    return [...(inst.tags[RESTORED_FROM] === snap.id ? [] : [tag]), ...(inst.state === 'stopped' ? startSteps(args, inst) : [])];
+    return [
+      ...(root?.attachment === 'attaching' ? [attachedWait(args, root.id)] : []),
+      ...(inst.tags[RESTORED_FROM] === snap.id ? [] : [tag]),
+      ...(inst.state === 'stopped' ? startSteps(args, inst) : []),
+    ];
   }
 
   const steps: Step<RootState>[] = [];
@@ -150,8 +164,11 @@ export function rootVolumeSteps(args: RootArgs, actual: RootActual): Step<RootSt
     run: async (ec2, s) => void (await settleVolume(ec2, made(s.volumeId, 'the new volume'), 'available', (v) => v.State === 'available', timeoutMs(args))),
   });
   if (root !== null) {
+    // A run stopped right after DetachVolume leaves the old root detaching (or already detached).
+    if (root.attachment === 'attached' || root.attachment === 'attaching') {
+      steps.push({ description: `DetachVolume ${root.id} (the old root; kept, tagged ${REPLACED_BY})`, run: async (ec2) => void (await ec2.detachVolume({ VolumeId: root.id, InstanceId: inst.id })) });
+    }
     steps.push(
-      { description: `DetachVolume ${root.id} (the old root; kept, tagged ${REPLACED_BY})`, run: async (ec2) => void (await ec2.detachVolume({ VolumeId: root.id, InstanceId: inst.id })) },
       {
         description: `wait until ${root.id} is detached`,
         async run(ec2, s) {
@@ -166,19 +183,15 @@ export function rootVolumeSteps(args: RootArgs, actual: RootActual): Step<RootSt
       description: `AttachVolume at ${inst.rootDevice} of ${inst.id}`,
       run: async (ec2, s) => void (await ec2.attachVolume({ VolumeId: made(s.volumeId, 'the new volume'), InstanceId: inst.id, Device: inst.rootDevice })),
     },
-    {
-      description: 'wait until it is attached',
-      run: async (ec2, s) =>
-        void (await settleVolume(ec2, made(s.volumeId, 'the new volume'), 'attached', (v) => v.Attachments?.[0]?.State === 'attached', timeoutMs(args))),
-    },
+    attachedWait(args),
     tag,
     ...startSteps(args, inst),
   );
   return steps;
 }
 
-function volumeFacts(v: { VolumeId?: string; State?: string; SnapshotId?: string; Tags?: { Key?: string; Value?: string }[] }): VolumeFacts {
-  return { id: v.VolumeId ?? '?', state: v.State ?? 'unknown', snapshotId: nonEmpty(v.SnapshotId) ?? null, tags: tagMap(v.Tags) };
+function volumeFacts(v: Volume): VolumeFacts {
+  return { id: v.VolumeId ?? '?', state: v.State ?? 'unknown', snapshotId: nonEmpty(v.SnapshotId) ?? null, tags: tagMap(v.Tags), attachment: v.Attachments?.[0]?.State ?? null };
 }
 
 async function chooseSnapshot(ec2: EC2, args: RootArgs, inst: NamedInstance | null): Promise<SnapshotFacts | null> {

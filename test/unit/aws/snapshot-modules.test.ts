@@ -74,7 +74,7 @@ plans('copies: the source region\'s newest completed one, once', () => {
 });
 
 const root = (over: Partial<RootActual> = {}): RootActual => ({
-  region: 'us-east-1', instance: inst('node-a'), snapshot: snap('snap-1'), root: { id: 'vol-old', state: 'in-use', snapshotId: 'snap-ami', tags: {} }, spare: null, ...over,
+  region: 'us-east-1', instance: inst('node-a'), snapshot: snap('snap-1'), root: { id: 'vol-old', state: 'in-use', snapshotId: 'snap-ami', tags: {}, attachment: 'attached' }, spare: null, ...over,
 });
 const rootArgs = { name: 'node-a', project: 'p' };
 const stepsOf = (a: RootActual): string[] => rootVolumeSteps(rootArgs, a).map((s) => s.description);
@@ -97,16 +97,41 @@ plans('a running instance: stop, a volume from the snapshot, swap the roots, tag
 });
 
 plans('picked up half-way: a stopped instance without a root and a volume made earlier', () => {
-  const s = stepsOf(root({ instance: inst('node-a', { state: 'stopped' }), root: null, spare: { id: 'vol-new', state: 'available', snapshotId: 'snap-1', tags: {} } }));
+  const s = stepsOf(root({ instance: inst('node-a', { state: 'stopped' }), root: null, spare: { id: 'vol-new', state: 'available', snapshotId: 'snap-1', tags: {}, attachment: null } }));
   assert.equal(s.slice(0, 3), ['use vol-new (made from snap-1 by an earlier run)', 'wait until the new volume is available', 'AttachVolume at /dev/sda1 of i-node-a']);
 });
 
 plans('a root that already comes from the snapshot: ok when running, started when stopped', () => {
-  const restored = { id: 'vol-new', state: 'in-use', snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' } };
+  const restored = { id: 'vol-new', state: 'in-use', snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' }, attachment: 'attached' };
   const tagged = inst('node-a', { tags: { 'rplay:restored-from': 'snap-1' } });
   assert.equal(stepsOf(root({ instance: tagged, root: restored })), []);
   assert.equal(stepsOf(root({ instance: { ...tagged, state: 'stopped' }, root: restored }))[0], 'StartInstances i-node-a');
   assert.equal(stepsOf(root({ root: restored }))[0], 'CreateTags i-node-a rplay:restored-from=snap-1 rplay:restored-address=10.0.1.5');
+});
+
+plans('stopped right after DetachVolume: the old root is not detached twice, still waited for and tagged', () => {
+  const stopped = inst('node-a', { state: 'stopped' });
+  const spare = { id: 'vol-new', state: 'available', snapshotId: 'snap-1', tags: {}, attachment: null };
+  for (const old of [
+    { id: 'vol-old', state: 'in-use', snapshotId: 'snap-ami', tags: {}, attachment: 'detaching' },
+    { id: 'vol-old', state: 'available', snapshotId: 'snap-ami', tags: {}, attachment: null },
+  ]) {
+    assert.equal(stepsOf(root({ instance: stopped, root: old, spare })).slice(0, 4), [
+      'use vol-new (made from snap-1 by an earlier run)',
+      'wait until the new volume is available',
+      'wait until vol-old is detached',
+      'AttachVolume at /dev/sda1 of i-node-a',
+    ]);
+  }
+});
+
+plans('stopped right after AttachVolume: the attachment is waited for before the instance starts', () => {
+  const attaching = { id: 'vol-new', state: 'in-use', snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' }, attachment: 'attaching' };
+  assert.equal(stepsOf(root({ instance: inst('node-a', { state: 'stopped' }), root: attaching })).slice(0, 3), [
+    'wait until it is attached',
+    'CreateTags i-node-a rplay:restored-from=snap-1 rplay:restored-address=10.0.1.5',
+    'StartInstances i-node-a',
+  ]);
 });
 
 plans('no instance or no snapshot: an error saying what to run', () => {
