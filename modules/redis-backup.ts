@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
@@ -210,9 +210,18 @@ export const redisBackup = defineModule({
     // Old ones go only once this one is safely written.
     for (const b of actual.prune) {
       await rm(b.dir, { recursive: true, force: true });
-      const labelDir = dirname(b.dir);
-      if ((await readdir(labelDir)).length === 0) await rmdir(labelDir);
+      await removeIfEmpty(dirname(b.dir));
     }
     return { result: { backups, pruned: actual.prune.map((b) => b.label) } };
   },
 });
+
+/** The label folder goes with its last node's backup. Every node prunes at once: rmdir alone is atomic. */
+async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw e;
+  }
+}
