@@ -4,6 +4,7 @@ import { addressesIn, addressMoves, readdressNodesConf } from '../runner/redis/n
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 import { hostOpts, hostSh, tail } from './lib/exec.js';
 import { serviceFallbackScript } from './lib/service-fallback.js';
+import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './lib/unit-control.js';
 
 const schema = Type.Object(
   {
@@ -35,7 +36,7 @@ interface ConfFacts {
 }
 
 export interface ReaddressActual {
-  init: 'systemd' | 'fallback';
+  init: InitSystem;
   moves: [string, string][];
   confs: ConfFacts[];
 }
@@ -45,12 +46,10 @@ const MARKER = 'rplay-readdressed';
 
 // Per instance: "@@ <port> <state> <present|absent> [<marker>]", then nodes.conf base64 on one line.
 const GATHER = `fb=$1; shift
-if [ -d /run/systemd/system ]; then echo systemd; else echo fallback; fi
+${UNIT_STATE_SH}
 while [ $# -gt 0 ]; do
   port=$1 unit=$2 conf=$3; shift 3
-  if [ -d /run/systemd/system ]; then st=$(systemctl show -p ActiveState --value -- "$unit.service")
-  else st=$(sh -c "$fb" svc status "$unit")
-  fi
+  st=$(unit_state "$unit")
   m=$(head -n 1 -- "$(dirname -- "$conf")/${MARKER}" 2>/dev/null || true)
   if [ -f "$conf" ]; then echo "@@ $port \${st:-unknown} present $m"; base64 -w0 < "$conf"; echo; else echo "@@ $port \${st:-unknown} absent $m"; echo; fi
 done`;
@@ -119,7 +118,7 @@ export const redisReaddress = defineModule({
         applied: m[4] ?? '',
       });
     }
-    return { init: init === 'systemd' ? 'systemd' : 'fallback', moves: [...moves], confs };
+    return { init: initSystem(init), moves: [...moves], confs };
   },
   plan(_args, actual) {
     const moves = new Map(actual.moves);
@@ -137,10 +136,7 @@ export const redisReaddress = defineModule({
       const text = rewritten(c, moves);
       if (text === null) continue;
       if (c.running) {
-        const stop =
-          actual.init === 'systemd'
-            ? await hostSh(ctx, 'systemctl stop -- "$1.service"', [c.unit])
-            : await hostSh(ctx, 'sh -c "$1" svc stop "$2"', [serviceFallbackScript, c.unit]);
+        const stop = await unitActions(ctx, actual.init, c.unit, ['stop']);
         if (stop.rc !== 0) throw new ModuleError(`redis_readdress: stopping ${c.unit} failed: ${tail(stop.stderr)}`);
       }
       // Kept beside it, as it was: the one record of the old layout.

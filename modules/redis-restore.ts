@@ -8,6 +8,7 @@ import { openRedis } from '../runner/redis/open-redis.js';
 import { defineModule, ModuleError, type ModuleContext, type Vars } from '../runner/types.js';
 import { hostOpts, hostSh, tail } from './lib/exec.js';
 import { serviceFallbackScript } from './lib/service-fallback.js';
+import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './lib/unit-control.js';
 
 const schema = Type.Object(
   {
@@ -57,7 +58,7 @@ interface InstanceFacts {
 }
 
 export interface RestoreActual {
-  init: 'systemd' | 'fallback';
+  init: InitSystem;
   instances: InstanceFacts[];
 }
 
@@ -66,24 +67,22 @@ export const markerLine = (label: string, b: Pick<VerifiedBackup, 'id'>): string
 
 /** One round trip: init system, then per instance "<port> <ActiveState> <marker line>". */
 const GATHER = `fb=$1; shift
-if [ -d /run/systemd/system ]; then echo systemd; else echo fallback; fi
+${UNIT_STATE_SH}
 while [ $# -gt 0 ]; do
   port=$1 unit=$2 dir=$3; shift 3
-  if [ -d /run/systemd/system ]; then st=$(systemctl show -p ActiveState --value -- "$unit.service")
-  else st=$(sh -c "$fb" svc status "$unit")
-  fi
+  st=$(unit_state "$unit")
   m=$(head -n 1 -- "$dir/${MARKER}" 2>/dev/null || true)
   printf '%s %s %s\\n' "$port" "\${st:-unknown}" "$m"
 done`;
 
-function parseGather(out: string): { init: 'systemd' | 'fallback'; states: Map<number, { state: string; marker: string }> } {
+function parseGather(out: string): { init: InitSystem; states: Map<number, { state: string; marker: string }> } {
   const [first, ...lines] = out.split('\n');
   const states = new Map<number, { state: string; marker: string }>();
   for (const l of lines) {
     const m = /^(\d+) (\S+) ?(.*)$/.exec(l);
     if (m !== null) states.set(Number(m[1]), { state: m[2], marker: m[3].trim() });
   }
-  return { init: first === 'systemd' ? 'systemd' : 'fallback', states };
+  return { init: initSystem(first), states };
 }
 
 /** Which files to put back, as (backup path → data dir path), and a generated AOF manifest if any. */
@@ -151,10 +150,7 @@ async function restoreOne(ctx: ModuleContext, args: RestoreArgs, init: RestoreAc
   const { meta } = f.backup;
   const swap = await ctx.conn.sh(SWAP, [f.dir, stage, keep, owner, markerLine(args.label, f.backup), meta.dbfilename, meta.appenddirname], opts);
   if (swap.rc !== 0) throw new ModuleError(`redis_restore: putting the backup into ${f.dir} on ${ctx.host} failed: ${tail(swap.stderr)}`);
-  const start =
-    init === 'systemd'
-      ? await hostSh(ctx, 'systemctl start -- "$1.service"', [f.unit])
-      : await hostSh(ctx, 'sh -c "$1" svc start "$2"', [serviceFallbackScript, f.unit]);
+  const start = await unitActions(ctx, init, f.unit, ['start']);
   if (start.rc !== 0) throw new ModuleError(`redis_restore: the backup is in ${f.dir}, but starting ${f.unit} failed: ${tail(start.stderr)}`);
   return `${f.port}: ${layout.mode} of ${args.label} in place (old files in ${f.dir}/${keep} if any), ${f.unit} started`;
 }

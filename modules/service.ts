@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, type Change } from '../runner/types.js';
 import { hostSh, tail } from './lib/exec.js';
 import { serviceFallbackScript } from './lib/service-fallback.js';
+import { initSystem, unitActions, type InitSystem, type UnitAction } from './lib/unit-control.js';
 
 // The lab's hosts import the fallback from here (contract: `sh -c "$script" svc ACTION [NAME]`).
 export { serviceFallbackScript };
@@ -19,7 +20,7 @@ const schema = Type.Object(
 
 export interface ServiceState {
   /** systemd when it is PID 1, else the pidfile fallback. */
-  init: 'systemd' | 'fallback';
+  init: InitSystem;
   /** A unit file for the service exists. */
   exists: boolean;
   running: boolean;
@@ -53,7 +54,7 @@ export function parseServiceGather(out: string): ServiceState {
     const eq = l.indexOf('=');
     if (eq > 0) p[l.slice(0, eq)] = l.slice(eq + 1);
   }
-  const init = lines[0] === 'systemd' ? 'systemd' : 'fallback';
+  const init = initSystem(lines[0]);
   const unitFile = p.UnitFileState ?? '';
   return {
     init,
@@ -64,11 +65,9 @@ export function parseServiceGather(out: string): ServiceState {
   };
 }
 
-type Action = 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable';
-
 /** Pure: the actions to take, in order (enable before start, as a boot would). */
-function actions(args: { state?: string; enabled?: boolean }, s: ServiceState): Action[] {
-  const out: Action[] = [];
+function actions(args: { state?: string; enabled?: boolean }, s: ServiceState): UnitAction[] {
+  const out: UnitAction[] = [];
   if (args.enabled === true && s.boot === 'disabled') out.push('enable');
   if (args.enabled === false && s.boot === 'enabled' && s.exists) out.push('disable');
   if (args.state === 'started' && !s.running) out.push('start');
@@ -103,14 +102,7 @@ export const service = defineModule({
   async apply(ctx, args, _plan, s) {
     const name = unitName(args.name);
     const todo = actions(args, s);
-    const r =
-      s.init === 'systemd'
-        ? await hostSh(
-            ctx,
-            ['set -e', ...(s.needsReload ? ['systemctl daemon-reload'] : []), ...todo.map((a) => `systemctl ${a} -- "$1.service"`)].join('\n'),
-            [name],
-          )
-        : await hostSh(ctx, 'set -e; s=$1; n=$2; shift 2; for a in "$@"; do sh -c "$s" svc "$a" "$n"; done', [serviceFallbackScript, name, ...todo]);
+    const r = await unitActions(ctx, s.init, name, todo, s.needsReload);
     if (r.rc !== 0) {
       let why = tail(r.stderr);
       if (s.init === 'systemd') {
