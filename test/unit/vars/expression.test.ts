@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { thrown } from '../../support/thrown.js';
 import { ExpressionError, Scope, UndefinedVariableError, evaluateExpression, evaluateWhen } from '../../../runner/vars/index.js';
 
 const vars = Scope.of({
@@ -22,16 +23,6 @@ const vars = Scope.of({
 });
 
 const ev = (expr: string): unknown => evaluateExpression(expr, vars);
-
-function throws<E extends Error>(fn: () => unknown, type: new (...a: never[]) => E): E {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, type);
-    return e as E;
-  }
-  throw new Error('expected an error');
-}
 
 test('literals: numbers, strings, booleans in both spellings, none, lists, dicts, tuples', () => {
   assert.is(ev('42'), 42);
@@ -74,8 +65,8 @@ test('comparison and arithmetic', () => {
   assert.equal(ev('nodes + ["d"]'), ['a', 'b', 'c', 'd']);
   assert.is(ev("name ~ ':' ~ port"), 'Redis:6379');
   assert.equal(ev('[1, [2]] == [1, [2]]'), true);
-  assert.match(throws(() => ev("port + 'x'"), ExpressionError).message, /cannot apply \+ to number and string/);
-  assert.match(throws(() => ev("port < 'x'"), ExpressionError).message, /cannot compare number < string/);
+  assert.match(thrown(() => ev("port + 'x'"), ExpressionError).message, /cannot apply \+ to number and string/);
+  assert.match(thrown(() => ev("port < 'x'"), ExpressionError).message, /cannot compare number < string/);
 });
 
 test('and/or return operands as Python does; not binds looser than comparisons', () => {
@@ -133,12 +124,12 @@ test('other tests: match, search, version, number, string', () => {
 });
 
 test('an undefined name is an error naming it (attribute paths too)', () => {
-  assert.is(throws(() => ev('redis_port'), UndefinedVariableError).variable, 'redis_port');
-  assert.is(throws(() => ev('redis_port == 1'), UndefinedVariableError).message, "undefined variable 'redis_port'");
-  assert.is(throws(() => ev('res.stderr'), UndefinedVariableError).variable, 'res.stderr');
-  assert.is(throws(() => ev("conf['nope']"), UndefinedVariableError).variable, "conf['nope']");
-  assert.is(throws(() => ev('missing | lower'), UndefinedVariableError).variable, 'missing');
-  assert.is(throws(() => ev('missing is changed'), UndefinedVariableError).variable, 'missing');
+  assert.is(thrown(() => ev('redis_port'), UndefinedVariableError).variable, 'redis_port');
+  assert.is(thrown(() => ev('redis_port == 1'), UndefinedVariableError).message, "undefined variable 'redis_port'");
+  assert.is(thrown(() => ev('res.stderr'), UndefinedVariableError).variable, 'res.stderr');
+  assert.is(thrown(() => ev("conf['nope']"), UndefinedVariableError).variable, "conf['nope']");
+  assert.is(thrown(() => ev('missing | lower'), UndefinedVariableError).variable, 'missing');
+  assert.is(thrown(() => ev('missing is changed'), UndefinedVariableError).variable, 'missing');
 });
 
 test('default / d: only undefined values (or falsy ones with true as second argument)', () => {
@@ -226,17 +217,17 @@ test('conditional expression: a if c else b', () => {
 test('no way out to JavaScript: prototypes, constructors and calls are not reachable', () => {
   assert.is(ev('conf.constructor is defined'), false);
   assert.is(ev('conf.__proto__ is defined'), false);
-  assert.match(throws(() => ev("name.constructor('return 1')"), ExpressionError).message, /has no method constructor/);
-  assert.match(throws(() => ev('lookup("env", "HOME")'), ExpressionError).message, /unknown function lookup/);
-  assert.match(throws(() => ev('port | nosuchfilter'), ExpressionError).message, /unknown filter 'nosuchfilter'/);
-  assert.match(throws(() => ev('port is nosuchtest'), ExpressionError).message, /unknown test 'nosuchtest'/);
+  assert.match(thrown(() => ev("name.constructor('return 1')"), ExpressionError).message, /has no method constructor/);
+  assert.match(thrown(() => ev('lookup("env", "HOME")'), ExpressionError).message, /unknown function lookup/);
+  assert.match(thrown(() => ev('port | nosuchfilter'), ExpressionError).message, /unknown filter 'nosuchfilter'/);
+  assert.match(thrown(() => ev('port is nosuchtest'), ExpressionError).message, /unknown test 'nosuchtest'/);
 });
 
 test('syntax errors are ExpressionErrors quoting the expression', () => {
-  assert.match(throws(() => ev('port ==='), ExpressionError).message, /^cannot parse expression 'port ==='/);
-  assert.match(throws(() => ev('a b'), ExpressionError).message, /one expression expected/);
-  assert.match(throws(() => ev('x = 1'), ExpressionError).message, /compare with ==/);
-  assert.match(throws(() => ev('enabled ? 1 : 2'), ExpressionError).message, /a if c else b/);
+  assert.match(thrown(() => ev('port ==='), ExpressionError).message, /^cannot parse expression 'port ==='/);
+  assert.match(thrown(() => ev('a b'), ExpressionError).message, /one expression expected/);
+  assert.match(thrown(() => ev('x = 1'), ExpressionError).message, /compare with ==/);
+  assert.match(thrown(() => ev('enabled ? 1 : 2'), ExpressionError).message, /a if c else b/);
 });
 
 test('evaluateWhen: a string, a list (all must hold), booleans, and {{ }} around one expression', () => {
@@ -249,7 +240,7 @@ test('evaluateWhen: a string, a list (all must hold), booleans, and {{ }} around
   assert.is(evaluateWhen('{{ enabled }}', vars), true);
   assert.is(evaluateWhen('empty', vars), false);
   assert.is(evaluateWhen('nodes', vars), true);
-  throws(() => evaluateWhen('x {{ enabled }}', vars), ExpressionError);
+  thrown(() => evaluateWhen('x {{ enabled }}', vars), ExpressionError);
 });
 
 test.run();

@@ -1,17 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { thrown } from '../../support/thrown.js';
 import { MASK, Secret, redact } from '../../../runner/secret.js';
 import { ExpressionError, Scope, UNDEFINED, UndefinedVariableError, interpolate, lazyMapping, renderString } from '../../../runner/vars/index.js';
-
-function throws<E extends Error>(fn: () => unknown, type: new (...a: never[]) => E): E {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, type);
-    return e as E;
-  }
-  throw new Error('expected an error');
-}
 
 test('a string that is exactly one {{ expr }} keeps the native type', () => {
   const s = Scope.of({ port: 6379, on: true, list: [1, 2], map: { a: 1 }, nothing: null });
@@ -62,16 +53,16 @@ test('variables referencing variables resolve lazily, in any order of definition
 
 test('a cycle is an error that names it', () => {
   const s = Scope.of({ a: '{{ b }}-x', b: '{{ c }}', c: '{{ a }}', d: '{{ d }}' });
-  assert.is(throws(() => s.get('a'), ExpressionError).message, 'variable cycle: a → b → c → a');
-  assert.is(throws(() => s.get('d'), ExpressionError).message, 'variable cycle: d → d');
+  assert.is(thrown(() => s.get('a'), ExpressionError).message, 'variable cycle: a → b → c → a');
+  assert.is(thrown(() => s.get('d'), ExpressionError).message, 'variable cycle: d → d');
 });
 
 test('an undefined name inside another variable names both', () => {
   const s = Scope.of({ conf: '{{ dir }}/redis.conf', dir: '{{ base }}/redis' });
-  const e = throws(() => renderString('{{ conf }}', s), UndefinedVariableError);
+  const e = thrown(() => renderString('{{ conf }}', s), UndefinedVariableError);
   assert.is(e.variable, 'base');
   assert.is(e.message, "undefined variable 'base' (needed by conf → dir)");
-  assert.is(throws(() => renderString('x {{ nope }}', s), UndefinedVariableError).message, "undefined variable 'nope'");
+  assert.is(thrown(() => renderString('x {{ nope }}', s), UndefinedVariableError).message, "undefined variable 'nope'");
 });
 
 test('higher layers win; a literal layer is data, never templated', () => {
@@ -126,8 +117,8 @@ test('a lazy mapping computes entries on use (hostvars for many hosts)', () => {
 
 test('template syntax errors: unterminated, {% %}', () => {
   const s = Scope.of({});
-  assert.match(throws(() => renderString('x {{ y', s), ExpressionError).message, /unterminated \{\{/);
-  assert.match(throws(() => renderString('{% if x %}y{% endif %}', s), ExpressionError).message, /not supported/);
+  assert.match(thrown(() => renderString('x {{ y', s), ExpressionError).message, /unterminated \{\{/);
+  assert.match(thrown(() => renderString('{% if x %}y{% endif %}', s), ExpressionError).message, /not supported/);
 });
 
 test.run();

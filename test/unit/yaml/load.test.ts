@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { thrown } from '../../support/thrown.js';
 import { InputError, loadYamlFile, parseYaml, positionAtPath, positionOf } from '../../../runner/yaml/load.js';
 
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
-}
+const errorOf = (fn: () => unknown): InputError => thrown(fn, InputError);
 
 const doc = `# a playbook
 - name: Web
