@@ -281,6 +281,9 @@ ${failTask}
   const res = await run(r, [book(r, false)], '-e', 'fail_on=node-2');
   assert.is(res.code, 2);
   for (const h of ['node-1', 'node-2', 'node-3']) assert.ok(r.done(h, 'config') && !r.done(h, 'restarted'), h);
+  const next = await run(r, [book(r, false)]);
+  assert.is(next.code, 0, next.stderr);
+  for (const h of ['node-1', 'node-2', 'node-3']) assert.ok(r.done(h, 'restarted'), `${h}: the handler stayed owed to the next run`);
   const f = roll();
   const forced = await run(f, [book(f, true)], '-e', 'fail_on=node-2');
   assert.is(forced.code, 2);
