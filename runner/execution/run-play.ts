@@ -6,12 +6,12 @@ import type { Reporter, TaskInfo } from '../reporters/reporter.js';
 import type { Vars } from '../types.js';
 import { Scope } from '../vars/scope.js';
 import { lazyMapping, UNDEFINED, type VarSource } from '../vars/expression/values.js';
+import { formatPos } from '../yaml/input-error.js';
+import { positionOf } from '../yaml/load.js';
 import { isActive, type HostState } from './host-state.js';
 import type { PendingHandlers } from './pending-handlers.js';
 import { runTask, type HostOutcome, type TaskEnv } from './run-task.js';
 import { interpolate } from './task-scope.js';
-import { formatPos } from '../yaml/input-error.js';
-import { positionOf } from '../yaml/load.js';
 
 export interface PlayEnv extends TaskEnv {
   readonly reporter: Reporter;
@@ -103,7 +103,7 @@ class PlayRun {
   #stop: string | undefined;
   /** Hosts that did not fail but were stopped by #stop: no further task, no handler. */
   readonly #stopped = new Set<string>();
-  /** Inside the block: part of a block with a rescue, a failure is not final until the rescue ran. */
+  /** Inside the block part of a block with a rescue: a failure there is not final until the rescue ran. */
   #rescuable = 0;
 
   constructor(
