@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineModule, ModuleError, type Change } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
 import { hostSh, tail } from './lib/exec.js';
 
 const PkgName = Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$', description: 'a Debian package name' });
@@ -142,7 +142,19 @@ export const apt = defineModule({
   async gather(ctx, args): Promise<AptState> {
     const r = await hostSh(ctx, GATHER, [args.state === 'latest' ? '1' : '0', ...names(args.name)]);
     if (r.rc !== 0) throw new ModuleError(`apt: reading package state failed: ${tail(r.stderr)}`);
-    return parseAptGather(r.stdout);
+    const s = parseAptGather(r.stdout);
+    // A package to install that apt does not know (its source is an earlier task's): a real install
+    // would fail, so it is not planned as one. With update_cache the refresh comes first and decides.
+    if (args.state === 'absent' || args.update_cache) return s;
+    const missing = names(args.name).filter((n) => s.installed[n] === undefined);
+    if (missing.length === 0) return s;
+    const p = args.state === 'latest' ? r : await hostSh(ctx, 'LC_ALL=C apt-cache policy "$@"', missing);
+    const known = args.state === 'latest' ? s.candidate : parseAptGather(`--policy--\n${p.stdout}`).candidate;
+    const unknown = missing.filter((n) => known[n] === undefined);
+    if (unknown.length) {
+      throw new NotYetThere(`apt: no installation candidate for ${unknown.join(', ')} in this host's apt sources`, `package ${unknown.join(', ')} in the apt sources`);
+    }
+    return s;
   },
   plan(args, s) {
     const { changes } = decide(args, s);

@@ -8,6 +8,7 @@ import { certResult, checkSans, CERT_MODE, decideCert, KEY_MODE, planCert, type 
 import { hostOpts, hostSh, tail } from './lib/exec.js';
 import { attrArgs, attrCommands, parseStat, STAT_FN } from './lib/file-attrs.js';
 import { CA_KEY_FILE, ensureCa, generateRsaKey, issueCertificate, readCa } from './lib/pki.js';
+import { requirePrincipals } from './lib/file-content.js';
 
 const schema = Type.Object(
   {
@@ -109,6 +110,7 @@ async function gather(ctx: ModuleContext, args: CertArgs): Promise<CertFacts> {
   checkSans(w.sans);
   const dirs = parentDirs(w);
   const paths = [w.certPath, w.keyPath, w.caPath ?? ''];
+  await requirePrincipals(ctx, w.keyPath, { owner: w.owner, group: w.group });
   const r = await hostSh(ctx, GATHER, [...paths, ...dirs]);
   if (r.rc !== 0) throw new ModuleError(`cert: reading ${paths.filter(Boolean).join(', ')} on ${ctx.host} failed: ${tail(r.stderr)}`);
   const { files, dirs: dirLines } = parseGather(r.stdout, paths, ctx);

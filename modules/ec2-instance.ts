@@ -10,7 +10,7 @@ import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from '../runner/aws/m
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityFilters, identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
 import { poll, waitForSsh } from '../runner/aws/wait.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -218,12 +218,22 @@ async function gatherLaunch(ec2: EC2, args: InstanceArgs): Promise<LaunchTarget>
   ]);
   const vpcId = subnet?.VpcId;
   const group = vpcId === undefined ? null : await findSecurityGroup(ec2, args.security_group, vpcId);
-  return {
+  const launch: LaunchTarget = {
     subnet: subnet === null || vpcId === undefined ? null : { id: made(subnet.SubnetId, 'the subnet id'), vpcId, az: subnet.AvailabilityZone ?? '?' },
     groupId: group?.GroupId ?? null,
     keyExists: (keys.KeyPairs ?? []).length > 0,
     image: image === null ? null : { id: made(image.ImageId, 'the image id'), name: image.Name ?? '?', rootDevice: image.RootDeviceName ?? '/dev/sda1' },
   };
+  // What a launch needs and earlier tasks make (ec2_subnet, ec2_security_group, ec2_key_pair).
+  const absent = [
+    ...(launch.subnet === null ? [`subnet ${identityText(args.subnet, args.project)}`] : []),
+    ...(launch.subnet !== null && launch.groupId === null ? [`security group ${args.security_group}`] : []),
+    ...(launch.keyExists ? [] : [`key pair ${args.key_name}`]),
+  ];
+  if (absent.length === 0) return launch;
+  const would = launchSteps(args, launch).map((st) => st.description).join('; ');
+  const them = absent.length > 1 ? ['do', 'them'] : ['does', 'it'];
+  throw new NotYetThere(`ec2_instance: launching ${args.name} needs ${absent.join(', ')}, which ${them[0]} not exist: create ${them[1]} first`, absent.join(', '), { would });
 }
 
 /**

@@ -5,7 +5,7 @@ import { findInternetGateway, findVpc } from '../runner/aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs } from '../runner/aws/module-args.js';
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -74,10 +74,15 @@ export const ec2InternetGateway = defineModule({
   async gather(ctx, args): Promise<GatewayActual> {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const [vpc, g] = await Promise.all([findVpc(ec2, { name: args.vpc, project: args.project }), findInternetGateway(ec2, args)]);
-    return {
+    const actual: GatewayActual = {
       vpcId: vpc?.VpcId ?? null,
       gateway: g === null ? null : { id: made(g.InternetGatewayId, 'the gateway id'), attachedTo: g.Attachments?.[0]?.VpcId ?? null, tags: tagMap(g.Tags) },
     };
+    if (vpc === null) {
+      const steps = gatewaySteps(args, actual);
+      throw new NotYetThere(`ec2_internet_gateway: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would: steps.map((st) => st.description).join('; ') });
+    }
+    return actual;
   },
   plan: (args, actual) => planOf(gatewaySteps(args, actual), `internet gateway ${actual.gateway?.id} is attached`, resultOf(actual.gateway?.id)),
   async apply(ctx, args, _plan, actual) {

@@ -11,7 +11,7 @@ import { restorePoint, snapshotFacts, type SnapshotFacts } from '../runner/aws/s
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityText, sdkTags, tagMap, tagSpecifications, type TagMap } from '../runner/aws/tags.js';
 import { waitForSsh } from '../runner/aws/wait.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 /** On a volume made by a restore, and on its instance: the snapshot it was made from. */
 export const RESTORED_FROM = 'rplay:restored-from';
@@ -113,7 +113,7 @@ function attachedWait(args: RootArgs, id?: string): Step<RootState> {
 export function rootVolumeSteps(args: RootArgs, actual: RootActual): Step<RootState>[] {
   const { instance: inst, snapshot: snap, root, spare } = actual;
   const of = nonEmpty(args.snapshot_of) ?? args.name;
-  if (inst === null) throw new AwsError(`no instance is named ${identityText(args.name, args.project)} in ${actual.region}: launch it first (instances.yml)`);
+  if (inst === null) throw new NotYetThere(`no instance is named ${identityText(args.name, args.project)} in ${actual.region}: launch it first (instances.yml)`, `instance ${args.name}`);
   if (snap === null) {
     const which = nonEmpty(args.snapshot_id) ?? `completed snapshot of ${of}${nonEmpty(args.label) === undefined ? '' : ` labelled ${args.label}`}`;
     throw new AwsError(`no ${which} in ${actual.region} to restore ${args.name} from: run backup.yml first${actual.region === 'us-east-1' ? '' : ' (or copy one here with dr.yml)'}`);

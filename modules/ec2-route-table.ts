@@ -6,7 +6,7 @@ import { findInternetGateway, findRouteTable, findSubnet, findVpc } from '../run
 import { awsArgs, awsSettings, Cidr, resourceArgs } from '../runner/aws/module-args.js';
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -153,6 +153,14 @@ async function gatherSubnets(ec2: EC2, args: RouteTableArgs, vpcId: string): Pro
 
 const resultOf = (tableId: string | undefined): Vars => (tableId === undefined ? {} : { route_table_id: tableId });
 
+/** The facts, unless a gateway or subnet the table names is not there yet (earlier tasks make them). */
+function pendingOr(args: RouteTableArgs, actual: RouteTableActual, absent: string[]): RouteTableActual {
+  if (absent.length === 0) return actual;
+  const steps = routeTableSteps(args, actual);
+  const them = absent.length > 1 ? ['do', 'them'] : ['does', 'it'];
+  throw new NotYetThere(`ec2_route_table: ${absent.join(', ')} ${them[0]} not exist: create ${them[1]} first`, absent.join(', '), { would: steps.map((st) => st.description).join('; ') });
+}
+
 /** A route table found by its Name (+ project) tag: exactly its routes and its subnets. */
 export const ec2RouteTable = defineModule({
   name: 'ec2_route_table',
@@ -160,15 +168,20 @@ export const ec2RouteTable = defineModule({
   async gather(ctx, args): Promise<RouteTableActual> {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const [vpc, gateways] = await Promise.all([findVpc(ec2, { name: args.vpc, project: args.project }), gatherGateways(ec2, args)]);
-    if (vpc === null) return { vpcId: null, table: null, gateways, subnets: Object.fromEntries(args.subnets.map((n) => [n, null])) };
+    if (vpc === null) {
+      const steps = routeTableSteps(args, { vpcId: null, table: null, gateways, subnets: Object.fromEntries(args.subnets.map((n) => [n, null])) });
+      throw new NotYetThere(`ec2_route_table: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would: steps.map((st) => st.description).join('; ') });
+    }
     const vpcId = made(vpc.VpcId, 'the VPC id');
     const [t, subnets] = await Promise.all([findRouteTable(ec2, args, vpcId), gatherSubnets(ec2, args, vpcId)]);
-    if (t === null) return { vpcId, table: null, gateways, subnets };
+    // Gateways and subnets the routes and associations name are earlier tasks' (ec2_internet_gateway, ec2_subnet).
+    const absent = [...Object.entries(gateways).filter(([, id]) => id === null).map(([n]) => `internet gateway ${n}`), ...Object.entries(subnets).filter(([, s]) => s === null).map(([n]) => `subnet ${n}`)];
+    if (t === null) return pendingOr(args, { vpcId, table: null, gateways, subnets }, absent);
     const routes: Record<string, string> = {};
     for (const r of t.Routes ?? []) if (r.Origin === 'CreateRoute' && r.DestinationCidrBlock !== undefined) routes[r.DestinationCidrBlock] = r.GatewayId ?? r.NatGatewayId ?? r.NetworkInterfaceId ?? '?';
     const associations: Record<string, string> = {};
     for (const a of t.Associations ?? []) if (!a.Main && a.SubnetId !== undefined && a.RouteTableAssociationId !== undefined) associations[a.SubnetId] = a.RouteTableAssociationId;
-    return { vpcId, table: { id: made(t.RouteTableId, 'the route table id'), routes, associations, tags: tagMap(t.Tags) }, gateways, subnets };
+    return pendingOr(args, { vpcId, table: { id: made(t.RouteTableId, 'the route table id'), routes, associations, tags: tagMap(t.Tags) }, gateways, subnets }, absent);
   },
   plan: (args, actual) => planOf(routeTableSteps(args, actual), `route table ${actual.table?.id} is as wanted`, resultOf(actual.table?.id)),
   async apply(ctx, args, _plan, actual) {

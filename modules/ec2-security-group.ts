@@ -6,7 +6,7 @@ import { awsArgs, awsSettings, resourceArgs } from '../runner/aws/module-args.js
 import { actualRules, diffRules, ipPermission, ruleText, wantedRules, type Rule, type RuleSpec } from '../runner/aws/sg-rules.js';
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const RuleArg = Type.Object(
   {
@@ -118,7 +118,10 @@ export const ec2SecurityGroup = defineModule({
     wantedRules(args.rules_egress ?? ALL_OUT, 'rules_egress');
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const vpc = await findVpc(ec2, { name: args.vpc, project: args.project });
-    if (vpc === null) return { vpcId: null, group: null };
+    if (vpc === null) {
+      const steps = groupSteps(args, { vpcId: null, group: null });
+      throw new NotYetThere(`ec2_security_group: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would: steps.map((st) => st.description).join('; ') });
+    }
     const vpcId = made(vpc.VpcId, 'the VPC id');
     const g = await findSecurityGroup(ec2, args.name, vpcId);
     if (g === null) return { vpcId, group: null };

@@ -5,7 +5,7 @@ import { findSubnet, findVpc } from '../runner/aws/lookup.js';
 import { awsArgs, awsSettings, Cidr, resourceArgs } from '../runner/aws/module-args.js';
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -78,8 +78,11 @@ export const ec2Subnet = defineModule({
   async gather(ctx, args): Promise<SubnetActual> {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const vpc = await findVpc(ec2, { name: args.vpc, project: args.project });
-    // No VPC yet (a check run before the network exists): the subnet would be created with it.
-    if (vpc === null) return { vpcId: null, subnet: null };
+    // No VPC yet (an earlier ec2_vpc task makes it): the engine decides whether that is "would change".
+    if (vpc === null) {
+      const steps = subnetSteps(args, { vpcId: null, subnet: null });
+      throw new NotYetThere(`ec2_subnet: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would: steps.map((st) => st.description).join('; ') });
+    }
     const vpcId = made(vpc.VpcId, 'the VPC id');
     const s = await findSubnet(ec2, args, vpcId);
     return {

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
-import { defineModule, ModuleError, type Change } from '../runner/types.js';
+import { posix } from 'node:path';
+import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
 import { hostSh, tail } from './lib/exec.js';
-import { attrArgs, attrChanges, attrCommands, describeAttrs, parseStat, STAT_FN, type PathState } from './lib/file-attrs.js';
+import { attrArgs, attrChanges, attrCommands, describeAttrs, missingFor, NEED_FN, needArgs, parseStat, STAT_FN, type PathState } from './lib/file-attrs.js';
 
 const schema = Type.Object(
   {
@@ -31,9 +32,17 @@ export const file = defineModule({
   name: 'file',
   schema,
   async gather(ctx, args): Promise<PathState> {
-    const r = await hostSh(ctx, `${STAT_FN}\nst "$1"`, [args.path]);
+    const state = args.state ?? 'file';
+    // What must exist first: the folder of a new file or link (a directory's are made with it), and
+    // the owner and group unless the path is to go.
+    const folder = state === 'touch' || state === 'link' ? posix.dirname(args.path) : undefined;
+    const need = state === 'absent' ? needArgs({}, undefined) : needArgs(args, folder);
+    const r = await hostSh(ctx, `${STAT_FN}\n${NEED_FN}\nneed "$2" "$3" "$4"\nst "$1"`, [args.path, ...need]);
     if (r.rc !== 0) throw new ModuleError(`cannot stat ${args.path}: ${tail(r.stderr)}`);
-    return parseStat(r.stdout.split('\n'), args.path).state;
+    const [needLine = '', ...lines] = r.stdout.split('\n');
+    const missing = missingFor(needLine, args.path, need);
+    if (missing) throw missing;
+    return parseStat(lines, args.path).state;
   },
   plan(args, actual) {
     const path = args.path;
@@ -52,7 +61,7 @@ export const file = defineModule({
         if (actual.type !== 'directory') throw new ModuleError(`${path} is ${what(actual)}, not a directory`);
         return attrsOrOk(`directory ${path} as wanted`);
       case 'file':
-        if (actual.type === 'absent') throw new ModuleError(`${path} does not exist (state: touch creates an empty file)`);
+        if (actual.type === 'absent') throw new NotYetThere(`${path} does not exist (state: touch creates an empty file)`, `file ${path}`);
         if (actual.type !== 'file') throw new ModuleError(`${path} is ${what(actual)}, not a file`);
         return attrsOrOk(`file ${path} as wanted`);
       case 'touch':

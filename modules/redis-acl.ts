@@ -5,7 +5,7 @@ import { aclDrift, aclListByUser, CANONICAL_SCRIPT, canonicalInput, describeDrif
 import { AclError, renderAclFile } from '../runner/redis/acl-file.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
-import { defineModule, ModuleError, type Change, type ModuleContext } from '../runner/types.js';
+import { defineModule, ModuleError, prefixedError, type Change, type ModuleContext } from '../runner/types.js';
 import { hostSh, tail } from './lib/exec.js';
 import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
 
@@ -62,7 +62,7 @@ async function login(ctx: ModuleContext, args: AclArgs): Promise<RedisLogin> {
   try {
     return await loadLogin(ctx.projectDir, { login_user, login_password, tls });
   } catch (e) {
-    throw new ModuleError(`redis_acl: ${(e as Error).message}`);
+    throw prefixedError('redis_acl', e);
   }
 }
 

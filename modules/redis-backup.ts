@@ -8,9 +8,9 @@ import { backupsToPrune, nodeBackups, type NodeBackup } from '../runner/redis/ba
 import { bgsave } from '../runner/redis/bgsave.js';
 import { parseClusterInfo as parseInfo } from '../runner/redis/cluster-state.js';
 import { fetchFile } from '../runner/redis/file-transfer.js';
-import { loadLogin, redisLoginArgs } from '../runner/redis/login.js';
+import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
-import { defineModule, ModuleError, type ModuleContext, type Vars } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext, type Vars } from '../runner/types.js';
 import { hostOpts, tail } from './lib/exec.js';
 
 const schema = Type.Object(
@@ -108,6 +108,32 @@ async function describeInstance(client: Redis, host: string, want: Wanted, label
   };
 }
 
+async function loginOf(ctx: ModuleContext, args: BackupArgs): Promise<RedisLogin> {
+  try {
+    return await loadLogin(ctx.projectDir, args);
+  } catch (e) {
+    throw prefixedError('redis_backup', e);
+  }
+}
+
+/**
+ * Each instance still to back up answers this login: one that is not running is "not there yet"
+ * (an earlier task starts it); a refused login is a failure, in check mode too.
+ */
+async function canLogIn(ctx: ModuleContext, login: RedisLogin, instances: readonly { address: string; port: number }[]): Promise<void> {
+  for (const i of instances) {
+    let client: Redis;
+    try {
+      client = await openRedis(ctx.conn, { ...login, host: i.address, port: i.port });
+    } catch (e) {
+      const message = `redis_backup: cannot log in to ${i.address}:${i.port} as ${login.user}: ${(e as Error).message}`;
+      if (isRefused(e)) throw new NotYetThere(message, `instance ${i.address}:${i.port} (not running)`);
+      throw new ModuleError(message);
+    }
+    client.disconnect();
+  }
+}
+
 /** BGSAVE, then the RDB and AOF folder fetched into `<final>.partial`, SHA256SUMS last, renamed into place. */
 async function backUp(ctx: ModuleContext, args: BackupArgs, login: RedisLogin, want: Wanted): Promise<{ keys: number; files: number }> {
   let client: Redis;
@@ -181,6 +207,7 @@ export const redisBackup = defineModule({
       }
     }
     if (args.retain_count !== undefined) actual.prune = backupsToPrune(await nodeBackups(root, ctx.host), args.retain_count, args.label);
+    if (actual.missing.length) await canLogIn(ctx, await loginOf(ctx, args), actual.missing);
     return actual;
   },
   plan(args, actual) {
@@ -195,12 +222,7 @@ export const redisBackup = defineModule({
     };
   },
   async apply(ctx, args, _plan, actual) {
-    let login: RedisLogin;
-    try {
-      login = await loadLogin(ctx.projectDir, args);
-    } catch (e) {
-      throw new ModuleError(`redis_backup: ${(e as Error).message}`);
-    }
+    const login = await loginOf(ctx, args);
     const backups: Vars[] = actual.done.map((d) => ({ port: d.port, path: d.dir, keys: d.keys }));
     // One instance at a time: concurrent BGSAVEs on a node would compete for its memory (fork).
     for (const want of actual.missing) {

@@ -6,7 +6,7 @@ import { ClusterPlanError, clusterMembers, describeStep, label, planFormation, t
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
-import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -30,7 +30,7 @@ async function login(ctx: ModuleContext, args: ClusterArgs): Promise<RedisLogin>
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
-    throw new ModuleError(`redis_cluster: ${(e as Error).message}`);
+    throw prefixedError('redis_cluster', e);
   }
 }
 
@@ -43,14 +43,22 @@ async function connectAll(conn: Connection, instances: readonly RedisInstance[],
   const results = await Promise.allSettled(instances.map((i) => openRedis(conn, { ...who, host: i.address, port: i.port })));
   const clients = new Map<string, Redis>();
   const problems: string[] = [];
+  const down: RedisInstance[] = [];
   results.forEach((r, k) => {
     const i = instances[k] as RedisInstance;
     if (r.status === 'fulfilled') clients.set(instanceId(i), r.value);
-    else problems.push(`${label(i)}: ${isRefused(r.reason) ? 'not running (connection refused)' : (r.reason as Error).message}`);
+    else if (isRefused(r.reason)) down.push(i);
+    else problems.push(`${label(i)}: ${(r.reason as Error).message}`);
   });
-  if (problems.length) {
+  if (problems.length || down.length) {
     for (const c of clients.values()) c.disconnect();
-    throw new ModuleError(`redis_cluster: cannot reach every instance as ${who.user} from ${conn.host}: ${problems.join('; ')}`);
+    const all = [...problems, ...down.map((i) => `${label(i)}: not running (connection refused)`)];
+    const message = `redis_cluster: cannot reach every instance as ${who.user} from ${conn.host}: ${all.join('; ')}`;
+    // Only instances that are merely not running (a service task starts them) are "not there yet".
+    if (problems.length === 0) {
+      throw new NotYetThere(message, `${down.map(label).join(', ')} (not running)`, { on: [...new Set(down.map((i) => i.host))] });
+    }
+    throw new ModuleError(message);
   }
   return clients;
 }

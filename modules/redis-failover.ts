@@ -8,7 +8,7 @@ import { formatRanges } from '../runner/redis/cluster-state.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
-import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
+import { defineModule, ModuleError, prefixedError, type ModuleContext } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -165,7 +165,7 @@ async function loginOf(ctx: ModuleContext, args: FailoverArgs): Promise<RedisLog
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
-    throw new ModuleError(`redis_failover: ${(e as Error).message}`);
+    throw prefixedError('redis_failover', e);
   }
 }
 

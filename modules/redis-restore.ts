@@ -5,7 +5,7 @@ import { backupDir, BackupError, dataFiles, rdbBaseManifest, verifyBackup, type 
 import { putFile, remoteSums } from '../runner/redis/file-transfer.js';
 import { loadLogin } from '../runner/redis/login.js';
 import { openRedis } from '../runner/redis/open-redis.js';
-import { defineModule, ModuleError, type ModuleContext, type Vars } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, type ModuleContext, type Vars } from '../runner/types.js';
 import { hostOpts, hostSh, tail } from './lib/exec.js';
 import { serviceFallbackScript } from './lib/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './lib/unit-control.js';
@@ -228,7 +228,9 @@ export const redisRestore = defineModule({
     }
     const running = pending.filter((f) => f.running);
     if (running.length > 0) {
-      throw new ModuleError(`redis_restore: refusing to restore under running instance(s) ${running.map((f) => f.unit).join(', ')}: stop them first (service: state=stopped); nothing was changed`);
+      // Stopping them is an earlier task's (restore.yml stops each before restoring it).
+      const units = running.map((f) => f.unit).join(', ');
+      throw new NotYetThere(`redis_restore: refusing to restore under running instance(s) ${units}: stop them first (service: state=stopped); nothing was changed`, `${units} stopped`);
     }
     const from = args.from === '' ? undefined : args.from;
     return {

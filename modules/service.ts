@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineModule, ModuleError, type Change } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
 import { hostSh, tail } from './lib/exec.js';
 import { serviceFallbackScript } from './lib/service-fallback.js';
 import { initSystem, unitActions, type InitSystem, type UnitAction } from './lib/unit-control.js';
@@ -92,10 +92,10 @@ export const service = defineModule({
   },
   plan(args, s) {
     const name = unitName(args.name);
-    // On a fresh host in check mode the unit file may not be written yet: say what would happen;
-    // a real run that still finds no unit fails in apply with the places it looked.
-    const missing = s.exists ? '' : ` (unit ${name}.service not installed yet)`;
-    const changes: Change[] = actions(args, s).map((a) => ({ description: `${a} ${name}${missing}` }));
+    // A unit not installed yet (its package or template is an earlier task's) says nothing about
+    // what its state will be, whatever is asked: the engine decides whether that is "would change".
+    if (!s.exists) throw new NotYetThere(`service ${name}: unit ${name}.service is not installed`, `unit ${name}.service`);
+    const changes: Change[] = actions(args, s).map((a) => ({ description: `${a} ${name}` }));
     const state = s.running ? 'running' : 'stopped';
     return { changes, msg: changes.length ? undefined : `${name} ${state}, ${s.boot}`, result: { name, state, enabled: s.boot !== 'disabled' } };
   },

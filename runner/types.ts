@@ -64,6 +64,41 @@ export class ModuleError extends Error {
   }
 }
 
+/**
+ * What a task works on is not there yet (a folder, a user, a unit file, a package, a running Redis
+ * instance, a VPC), and something this run would make it: an earlier task (`by: 'earlier'`), on the
+ * host `on` (the task's own host when unset; '*' for controller files a task delegated to localhost
+ * writes), or this task's own apply (`by: 'self'`). Only in check mode, and only when that can be so
+ * (an earlier task on that host would change it), does the engine report the task "would change";
+ * otherwise this is a failure with its message, like any ModuleError.
+ */
+export class NotYetThere extends ModuleError {
+  readonly by: 'earlier' | 'self';
+  /** The inventory host(s) it lives on. */
+  readonly on?: string | readonly string[];
+  /** What the task would then do, for check mode's report ("CreateSubnet 10.0.1.0/24 …"). */
+  readonly would?: string;
+
+  constructor(
+    message: string,
+    /** What is missing, in a few words: "user redis", "10.0.1.12:6380 (node-2) (not running)". */
+    readonly missing: string,
+    opts: { by?: 'earlier' | 'self'; on?: string | readonly string[]; would?: string } = {},
+  ) {
+    super(message);
+    this.name = 'NotYetThere';
+    this.by = opts.by ?? 'earlier';
+    this.on = opts.on;
+    this.would = opts.would;
+  }
+}
+
+/** A module's error for `e`, its message prefixed ("redis_acl: …"); a NotYetThere stays one. */
+export function prefixedError(prefix: string, e: unknown): ModuleError {
+  const message = `${prefix}: ${e instanceof Error ? e.message : String(e)}`;
+  return e instanceof NotYetThere ? new NotYetThere(message, e.missing, { by: e.by, on: e.on, would: e.would }) : new ModuleError(message);
+}
+
 export interface Module<S extends TSchema = TSchema, Actual = unknown> {
   readonly name: string;
   /** TypeBox schema of the args; compiled once by ajv, checked before any host is touched. */

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { shQuote } from '../../runner/connection/quote.js';
-import type { Change } from '../../runner/types.js';
+import { NotYetThere, type Change } from '../../runner/types.js';
 
 /**
  * A file mode is an octal string of four digits ("0640"). The playbook loader turns YAML's 0640 into
@@ -123,4 +123,37 @@ export function attrCommands(path: string, wanted: WantedAttrs, isLink = false):
   // /etc/redis) under a four-digit mode, and the mode would never converge.
   if (wanted.mode && !isLink) cmds.push(`chmod -- 0${normalMode(wanted.mode)} ${shQuote(path)}`);
   return cmds;
+}
+
+/**
+ * A sh function `need DIR OWNER GROUP` printing one line "need F U G", each 1 when that folder, user
+ * or group is missing on the host (an empty argument is not looked at). Gather scripts call it
+ * first, so what is not there yet comes back in the same round trip.
+ */
+export const NEED_FN = `need() {
+  f=0; u=0; g=0
+  [ -z "$1" ] || [ -d "$1" ] || f=1
+  [ -z "$2" ] || id -u -- "$2" > /dev/null 2>&1 || u=1
+  [ -z "$3" ] || getent group -- "$3" > /dev/null 2>&1 || g=1
+  echo "need $f $u $g"
+}`;
+
+/** `need`'s arguments: the folder `path` goes into (when it must already exist), named owner and group (ids need nothing). */
+export function needArgs(wanted: WantedAttrs, folder: string | undefined): [string, string, string] {
+  const named = (p: string | undefined): string => (p === undefined || /^\d+$/.test(p) ? '' : p);
+  return [folder ?? '', named(wanted.owner), named(wanted.group)];
+}
+
+/**
+ * The "not there yet" case from `need`'s line: a folder, user or group an earlier task of the run
+ * (mkdir, a package, a user) would make. Undefined when nothing is missing.
+ */
+export function missingFor(line: string | undefined, path: string, args: readonly string[]): NotYetThere | undefined {
+  const m = /^need ([01]) ([01]) ([01])$/.exec(line ?? '');
+  if (!m) throw new Error(`unexpected output for ${path}: ${JSON.stringify(line)}`);
+  const [, folder, owner, group] = m;
+  if (folder === '1') return new NotYetThere(`the folder ${args[0]} of ${path} does not exist`, `folder ${args[0]}`);
+  if (owner === '1') return new NotYetThere(`owner ${args[1]} of ${path} is not a user on this host`, `user ${args[1]}`);
+  if (group === '1') return new NotYetThere(`group ${args[2]} of ${path} is not a group on this host`, `group ${args[2]}`);
+  return undefined;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { ModuleError, type ApplyResult, type Change, type ModuleContext, type Plan } from '../../runner/types.js';
 import { hostSh, tail } from './exec.js';
-import { attrChanges, attrCommands, describeAttrs, parseStat, STAT_FN, type PathState, type WantedAttrs } from './file-attrs.js';
+import { attrChanges, attrCommands, describeAttrs, missingFor, NEED_FN, needArgs, parseStat, STAT_FN, type PathState, type WantedAttrs } from './file-attrs.js';
 
 /** What copy and template want at `dest`: exact bytes plus attributes. */
 export interface WantedFile extends WantedAttrs {
@@ -22,9 +23,12 @@ export interface DestState {
 // Files larger than this are compared by hash only; their old content is not fetched for a diff.
 const DIFF_LIMIT = 1024 * 1024;
 
-// One round trip: stat, then (regular files only) compare the sha256 with the wanted one and send
-// the current bytes, base64 (the session is text), only when they differ.
+// One round trip: whether the folder, owner and group exist ($4-$6), stat, then (regular files only)
+// compare the sha256 with the wanted one and send the current bytes, base64 (the session is text),
+// only when they differ.
 const GATHER = `${STAT_FN}
+${NEED_FN}
+need "$4" "$5" "$6"
 st "$1" || exit 1
 if [ -f "$1" ] && [ ! -L "$1" ]; then
   h=$(sha256sum < "$1") || exit 1
@@ -50,9 +54,12 @@ export function sha256(b: Buffer): string {
 }
 
 export async function gatherDest(ctx: ModuleContext, want: WantedFile): Promise<DestState> {
-  const r = await hostSh(ctx, GATHER, [want.dest, sha256(want.content), String(DIFF_LIMIT)]);
+  const need = needArgs(want, posix.dirname(want.dest));
+  const r = await hostSh(ctx, GATHER, [want.dest, sha256(want.content), String(DIFF_LIMIT), ...need]);
   if (r.rc !== 0) throw new ModuleError(`cannot read ${want.dest}: ${tail(r.stderr)}`);
-  const lines = r.stdout.split('\n');
+  const [needLine = '', ...lines] = r.stdout.split('\n');
+  const missing = missingFor(needLine, want.dest, need);
+  if (missing) throw missing;
   const { state, used } = parseStat(lines, want.dest);
   const verdict = lines[used];
   if (state.type !== 'file') return { state, sameContent: false };
@@ -60,6 +67,16 @@ export async function gatherDest(ctx: ModuleContext, want: WantedFile): Promise<
   if (verdict === 'large') return { state, sameContent: false, undiffable: true };
   const before = asText(Buffer.from(lines[used + 1] ?? '', 'base64'));
   return before === undefined ? { state, sameContent: false, undiffable: true } : { state, sameContent: false, before };
+}
+
+/** Throws the "not there yet" case when the owner or group `wanted` for `path` is not on the host. */
+export async function requirePrincipals(ctx: ModuleContext, path: string, wanted: WantedAttrs): Promise<void> {
+  const need = needArgs(wanted, undefined);
+  if (!need[1] && !need[2]) return;
+  const r = await hostSh(ctx, `${NEED_FN}\nneed "$@"`, need);
+  if (r.rc !== 0) throw new ModuleError(`looking up ${need.filter(Boolean).join(', ')} failed: ${tail(r.stderr)}`);
+  const missing = missingFor(r.stdout.split('\n')[0], path, need);
+  if (missing) throw missing;
 }
 
 /** Pure: the changes that make `dest` hold the wanted bytes and attributes. */

@@ -4,7 +4,7 @@ import type { Task } from '../playbook/types.js';
 import { validateArgs } from '../playbook/validate-args.js';
 import { renderDiff } from '../reporters/render-diff.js';
 import { isSecret, redact, revealAll } from '../secret.js';
-import { ModuleError, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
+import { ModuleError, NotYetThere, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
 import type { HostState } from './host-state.js';
@@ -17,6 +17,8 @@ export interface TaskEnv {
   readonly projectDir: string;
   connect(host: string): Promise<Connection>;
   local(): Connection;
+  /** Check mode: whether an earlier task would change `host` ('*': any host of the run). */
+  wouldChange(host: string): boolean;
 }
 
 /** One host's outcome of one task, as reported and registered. */
@@ -28,6 +30,8 @@ export interface HostOutcome {
   /** The task changed (or in check mode would change) something: its handlers are notified. */
   notify: boolean;
   ignored?: boolean;
+  /** Check mode: "would change" because what the task works on is not there yet (see NotYetThere). */
+  pending?: true;
 }
 
 const NO_LOG_MSG = 'the output has been hidden due to no_log: true';
@@ -76,7 +80,7 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
       notify: changed,
     });
   } catch (e) {
-    return finish(task, failure(e, env, host, task));
+    return finish(task, failure(e, task));
   }
 }
 
@@ -120,7 +124,7 @@ function finish(task: Task, o: HostOutcome): HostOutcome {
   return out;
 }
 
-function failure(e: unknown, env: TaskEnv, host: HostState, task: Task): HostOutcome {
+function failure(e: unknown, task: Task): HostOutcome {
   if (e instanceof ConnectionError) {
     return { status: 'unreachable', msg: e.message, registered: { unreachable: true, msg: e.message }, notify: false };
   }
@@ -128,11 +132,6 @@ function failure(e: unknown, env: TaskEnv, host: HostState, task: Task): HostOut
   const located = e instanceof UndefinedVariableError || e instanceof ExpressionError;
   const text = e instanceof Error ? e.message : String(e);
   const msg = located ? `${task.pos.file}:${task.pos.line}:${task.pos.col}: task "${task.name}": ${text}` : text;
-  // Check mode: facts read after an earlier simulated change may not exist yet (a package's unit, a
-  // directory a previous task creates). Report the truth: this may change, not ok and not failed.
-  if (env.check && host.wouldChange && !located) {
-    return { status: 'changed', msg: `may change (depends on earlier changes): ${msg}`, registered: { changed: true, msg }, notify: true };
-  }
   const extra = e instanceof ModuleError ? e.result : {};
   return { status: 'failed', msg, registered: { ...extra, changed: false, failed: true, msg }, notify: false };
 }
@@ -143,7 +142,7 @@ async function runOnce(env: TaskEnv, task: Task, host: HostState, scope: TaskSco
   const retries = task.until ? (task.retries ?? 3) : 0;
   for (let attempt = 0; ; attempt++) {
     const o = await attemptOnce(env, task, mod, host, scope);
-    if (!task.until || o.status === 'unreachable') return o;
+    if (!task.until || o.status === 'unreachable' || o.pending) return o;
     const s = task.register ? withVars(scope, { [task.register]: o.registered }) : scope;
     if (isTrue(task.until, s)) return { ...o, registered: { ...o.registered, attempts: attempt + 1 } };
     if (attempt >= retries) {
@@ -193,6 +192,12 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     registered = { ...plan.result, changed: status === 'changed', failed: false, msg };
     if (status === 'skipped') registered.skipped = true;
   } catch (e) {
+    const pending = env.check ? pendingReason(e, host.name, (h) => env.wouldChange(h)) : undefined;
+    if (pending !== undefined) {
+      const would = e instanceof NotYetThere && e.would ? `: ${e.would}` : '';
+      const text = redact(`would change (${pending})${would}`);
+      return { status: 'changed', msg: text, registered: { changed: true, failed: false, msg: text }, notify: true, pending: true };
+    }
     if (!(e instanceof ModuleError) || !task.failedWhen) throw e;
     // failed_when decides, from the module's result, whether this is a failure.
     status = 'failed';
@@ -222,6 +227,21 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     registered,
     notify: status === 'changed',
   };
+}
+
+/**
+ * Check mode: why a task whose gather or plan threw `e` would change, or undefined when `e` is a
+ * failure. Only a module's declared NotYetThere qualifies, and only when what is missing is made by
+ * this task's own apply, or by an earlier task on the host it lives on that would change that host.
+ * Every other error (a refused login, bad credentials, a wrong argument) stays a failure.
+ */
+export function pendingReason(e: unknown, taskHost: string, wouldChange: (host: string) => boolean): string | undefined {
+  if (!(e instanceof NotYetThere)) return undefined;
+  if (e.by === 'self') return `${e.missing} not there yet: this task makes it`;
+  const on = typeof e.on === 'string' ? [e.on] : (e.on ?? [taskHost]);
+  if (on.length === 0 || !on.every(wouldChange)) return undefined;
+  const where = on.includes('*') ? '' : ` on ${on.join(', ')}`;
+  return `${e.missing} not there yet: an earlier task${where} would change what it depends on`;
 }
 
 function describe(plan: Plan): string {

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
+import { NotYetThere } from '../types.js';
 import type { RedisLogin } from './open-redis.js';
 
 export const redisLoginArgs = {
@@ -25,14 +26,18 @@ export const redisLoginArgs = {
 const loginSchema = Type.Object(redisLoginArgs);
 export type RedisLoginArgs = Static<typeof loginSchema>;
 
-/** The login with the PEM files read. Throws an Error naming the unreadable file. */
+/** The login with the PEM files read. Throws an Error naming the unreadable file (a NotYetThere when it does not exist). */
 export async function loadLogin(projectDir: string, args: RedisLoginArgs): Promise<RedisLogin> {
   const read = async (what: string, p: string): Promise<string> => {
     const file = resolve(projectDir, p);
     try {
       return await readFile(file, 'utf8');
     } catch (e) {
-      throw new Error(`cannot read the TLS ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const message = `cannot read the TLS ${what} ${file}: ${code ?? (e as Error).message}`;
+      // Not made yet: the cert task (delegated to the controller, on whichever host ran it) makes it.
+      if (code === 'ENOENT') throw new NotYetThere(message, `TLS ${what} ${file}`, { on: '*' });
+      throw new Error(message);
     }
   };
   const [ca, cert, key] = await Promise.all([read('CA certificate', args.tls.ca), read('client certificate', args.tls.cert), read('client key', args.tls.key)]);

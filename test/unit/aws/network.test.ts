@@ -8,6 +8,7 @@ import { ec2Subnet } from '../../../modules/ec2-subnet.js';
 import { ec2Vpc } from '../../../modules/ec2-vpc.js';
 import { ec2EbsDefaultEncryption } from '../../../modules/ec2-ebs-default-encryption.js';
 import { check, converge, descriptions, testAccount } from './support.js';
+import { NotYetThere } from '../../../runner/types.js';
 
 const tags = { Name: 'redis-vpc', project: 'redis-lab' };
 const vpcArgs = { name: 'redis-vpc', project: 'redis-lab', cidr: '10.0.0.0/16' };
@@ -79,11 +80,19 @@ test('against EC2: a check run on an empty account plans everything and creates 
     const subnets = ['a', 'b', 'c'].map((z, i) => ({ ...subnetArgs, name: `redis-subnet-1${z}`, cidr: `10.0.${i + 1}.0/24`, az: `us-east-1${z}` }));
     const igw = { name: 'redis-igw', project: 'redis-lab', vpc: 'redis-vpc' };
     const rt = { ...rtArgs, subnets: subnets.map((s) => s.name) };
+    // With no VPC yet, the others are "not there yet" (the engine's "would change", as the VPC task would
+    // change the host), each saying what it would then do.
+    const pending = async (m: typeof ec2Subnet | typeof ec2InternetGateway | typeof ec2RouteTable, a: object): Promise<string[]> => {
+      const e = await (m as typeof ec2Subnet).gather(ctx, a as typeof subnetArgs).then(() => undefined, (x: unknown) => x);
+      assert.instance(e, NotYetThere, `${m.name}: ${String(e)}`);
+      assert.is((e as NotYetThere).missing, 'VPC redis-vpc');
+      return ((e as NotYetThere).would ?? '').split('; ');
+    };
     const planned = [
       ...descriptions(await check(ec2Vpc, ctx, vpcArgs)),
-      ...descriptions(await check(ec2Subnet, ctx, subnets[0])),
-      ...descriptions(await check(ec2InternetGateway, ctx, igw)),
-      ...descriptions(await check(ec2RouteTable, ctx, rt)),
+      ...(await pending(ec2Subnet, subnets[0]!)),
+      ...(await pending(ec2InternetGateway, igw)),
+      ...(await pending(ec2RouteTable, rt)),
     ];
     assert.ok(planned.includes('CreateVpc 10.0.0.0/16 tags Name=redis-vpc,project=redis-lab'));
     assert.ok(planned.includes('AttachInternetGateway to VPC redis-vpc (not created yet)'));
@@ -112,7 +121,8 @@ test('against EC2: a subnet whose VPC still does not exist fails the run with wh
       await converge(ec2Subnet, acct.ctx(), subnetArgs);
       assert.unreachable();
     } catch (e) {
-      assert.is((e as Error).message, 'VPC redis-vpc (project redis-lab) does not exist: create it first (ec2_vpc)');
+      assert.instance(e, NotYetThere);
+      assert.is((e as Error).message, 'ec2_subnet: VPC redis-vpc (project redis-lab) does not exist: create it first (ec2_vpc)');
     }
   } finally {
     await acct.close();

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseServiceGather, service, type ServiceState } from '../../../modules/service.js';
+import { NotYetThere } from '../../../runner/types.js';
+import { thrown } from '../../support/thrown.js';
 
 const s = (over: Partial<ServiceState> = {}): ServiceState => ({ init: 'fallback', exists: true, running: false, boot: 'disabled', needsReload: false, ...over });
 const descs = (args: Parameters<typeof service.plan>[0], st: ServiceState) => service.plan(args, st).changes.map((c) => c.description);
@@ -40,9 +42,12 @@ test('restarted always changes; reloaded reloads a running service and starts a 
   assert.equal(descs({ name: 'r', state: 'reloaded' }, s()), ['start r']);
 });
 
-test('a unit not written yet (check mode on a fresh host) plans the start and says so', () => {
-  assert.equal(descs({ name: 'redis', state: 'started' }, s({ exists: false })), ['start redis (unit redis.service not installed yet)']);
-  assert.equal(descs({ name: 'redis', state: 'stopped', enabled: false }, s({ exists: false })), []);
+test('a unit not installed yet is the declared "not there yet" case, whatever state is asked', () => {
+  for (const args of [{ name: 'redis', state: 'started' as const }, { name: 'redis', state: 'stopped' as const, enabled: false }]) {
+    const e = thrown(() => descs(args, s({ exists: false })), NotYetThere);
+    assert.is(e.missing, 'unit redis.service');
+    assert.is(e.message, 'service redis: unit redis.service is not installed');
+  }
 });
 
 test.run();

@@ -11,7 +11,7 @@ const project = mkdtempSync(join(tmpdir(), 'rplay-template-unit-'));
 mkdirSync(join(project, 'templates'));
 writeFileSync(join(project, 'templates', 'users.acl'), 'user default off\nuser {{ user }} on >{{ pass }} ~* +@all\n');
 
-// A host where nothing exists yet at dest: the gather script answers "absent".
+// A host where nothing exists yet at dest: the gather script answers "nothing missing, absent".
 const ctx = (vars: Record<string, unknown>, calls: string[] = []) =>
   ({
     host: 'h',
@@ -19,7 +19,7 @@ const ctx = (vars: Record<string, unknown>, calls: string[] = []) =>
     becomeUser: 'root',
     projectDir: project,
     vars,
-    conn: { sh: async (script: string) => (calls.push(script), { rc: 0, stdout: 'absent\n', stderr: '' }) },
+    conn: { sh: async (script: string) => (calls.push(script), { rc: 0, stdout: 'need 0 0 0\nabsent\n', stderr: '' }) },
   }) as unknown as ModuleContext;
 
 test('rendered with the host vars, Secrets revealed and not escaped: the plan creates dest with that text', async () => {
