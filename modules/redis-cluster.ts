@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
 import { applyFormation, FormationError, observeInstance } from '../runner/redis/cluster-apply.js';
-import { ClusterPlanError, clusterMembers, describeStep, label, planFormation, type FormationStep, type NodeObservation } from '../runner/redis/cluster-plan.js';
+import { ClusterPlanError, clusterMembers, describeStep, label, observe, planFormation, type FormationStep, type NodeObservation } from '../runner/redis/cluster-plan.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
@@ -30,7 +30,10 @@ async function login(ctx: ModuleContext, args: ClusterArgs): Promise<RedisLogin>
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
-    throw prefixedError('redis_cluster', e);
+    const err = prefixedError('redis_cluster', e);
+    // The client certificate an earlier task makes: once it is there, this task forms the cluster.
+    if (err instanceof NotYetThere) throw new NotYetThere(err.message, err.missing, { on: err.on, settles: settlesKey(instancesFromArg(args.instances)) });
+    throw err;
   }
 }
 
@@ -51,16 +54,43 @@ async function connectAll(conn: Connection, instances: readonly RedisInstance[],
     else problems.push(`${label(i)}: ${(r.reason as Error).message}`);
   });
   if (problems.length || down.length) {
-    for (const c of clients.values()) c.disconnect();
     const all = [...problems, ...down.map((i) => `${label(i)}: not running (connection refused)`)];
     const message = `redis_cluster: cannot reach every instance as ${who.user} from ${conn.host}: ${all.join('; ')}`;
     // Only instances that are merely not running (a service task starts them) are "not there yet".
     if (problems.length === 0) {
-      throw new NotYetThere(message, `${down.map(label).join(', ')} (not running)`, { on: [...new Set(down.map((i) => i.host))] });
+      const rejoins = await membersOfFullCluster(clients, instances, down);
+      for (const c of clients.values()) c.disconnect();
+      throw new NotYetThere(message, `${down.map(label).join(', ')} (not running)`, {
+        on: [...new Set(down.map((i) => i.host))],
+        settles: settlesKey(instances),
+        ...(rejoins ? { unchanged: true, would: 'started, it rejoins the cluster it is a member of (nothing to form)' } : {}),
+      });
     }
+    for (const c of clients.values()) c.disconnect();
     throw new ModuleError(message);
   }
   return clients;
+}
+
+/** Once the instances run, this task's apply leaves them one agreed cluster: a later redis_cluster over them finds it so. */
+function settlesKey(instances: readonly RedisInstance[]): string {
+  return `redis_cluster ${instances.map(instanceId).sort().join(' ')}`;
+}
+
+/**
+ * Every running instance serves all 16384 slots and knows each down one as a member (its nodes.conf
+ * brings it back as itself): started again, it rejoins with nothing to form.
+ */
+async function membersOfFullCluster(clients: Map<string, Redis>, instances: readonly RedisInstance[], down: readonly RedisInstance[]): Promise<boolean> {
+  const up = instances.filter((i) => clients.has(instanceId(i)));
+  if (up.length === 0) return false;
+  try {
+    const seen = await Promise.all(up.map(async (i) => observe(await observeInstance(clients.get(instanceId(i)) as Redis, i))));
+    return seen.every((n) => n.info.cluster_slots_assigned === '16384' && down.every((d) => n.view.some((e) => e.address === d.address && e.port === d.port)));
+  } catch {
+    // Unreadable: not known to rejoin, so the task would form what is missing.
+    return false;
+  }
 }
 
 async function withClients<T>(ctx: ModuleContext, args: ClusterArgs, fn: (clients: Map<string, Redis>, instances: RedisInstance[]) => Promise<T>): Promise<T> {
@@ -134,7 +164,8 @@ export const redisCluster = defineModule({
   },
   plan(_args, s) {
     const planned = steps(s);
-    if (planned.length) return { changes: planned.map((p) => ({ description: describeStep(p) })) };
+    // Waiting for the nodes to agree (a restarted one catching up) changes nothing: ok once it is done.
+    if (planned.length) return { changes: planned.map((p) => ({ description: describeStep(p), ...(p.kind === 'wait' && planned.length === 1 ? { waitOnly: true } : {}) })) };
     return { changes: [], ...formed(s.observations) };
   },
   async apply(ctx, args, _plan, s) {

@@ -17,6 +17,8 @@ export interface Change {
   /** One line, e.g. "mode 0644 → 0600 on /etc/redis/tls/node.key". */
   description: string;
   diff?: FileDiff;
+  /** Only waits for the host to settle (a restarted node catching up): a plan of nothing else is ok, not changed. */
+  waitOnly?: boolean;
 }
 
 /** A module's pure verdict from wanted args and actual state: [] changes means ok. */
@@ -78,25 +80,34 @@ export class NotYetThere extends ModuleError {
   readonly on?: string | readonly string[];
   /** What the task would then do, for check mode's report ("CreateSubnet 10.0.1.0/24 …"). */
   readonly would?: string;
+  /**
+   * The state this task's apply brings about once what is missing is there (a cluster formed and
+   * agreed over these instances), as a key: a later task in the run meeting the same key finds it so.
+   */
+  readonly settles?: string;
+  /** Once it is there, the task finds nothing to change (it would only wait for it): check mode reports ok. */
+  readonly unchanged?: boolean;
 
   constructor(
     message: string,
     /** What is missing, in a few words: "user redis", "10.0.1.12:6380 (node-2) (not running)". */
     readonly missing: string,
-    opts: { by?: 'earlier' | 'self'; on?: string | readonly string[]; would?: string } = {},
+    opts: { by?: 'earlier' | 'self'; on?: string | readonly string[]; would?: string; settles?: string; unchanged?: boolean } = {},
   ) {
     super(message);
     this.name = 'NotYetThere';
     this.by = opts.by ?? 'earlier';
     this.on = opts.on;
     this.would = opts.would;
+    this.settles = opts.settles;
+    this.unchanged = opts.unchanged;
   }
 }
 
 /** A module's error for `e`, its message prefixed ("redis_acl: …"); a NotYetThere stays one. */
 export function prefixedError(prefix: string, e: unknown): ModuleError {
   const message = `${prefix}: ${e instanceof Error ? e.message : String(e)}`;
-  return e instanceof NotYetThere ? new NotYetThere(message, e.missing, { by: e.by, on: e.on, would: e.would }) : new ModuleError(message);
+  return e instanceof NotYetThere ? new NotYetThere(message, e.missing, { by: e.by, on: e.on, would: e.would, settles: e.settles, unchanged: e.unchanged }) : new ModuleError(message);
 }
 
 export interface Module<S extends TSchema = TSchema, Actual = unknown> {

@@ -60,6 +60,7 @@ export async function runPlaybooks(o: RunOptions): Promise<RunResult> {
     },
     hostVars,
     hostState: (h) => states.get(h),
+    settled: new Map(),
     wouldChange: (h) => (h === '*' ? [...states.values()].some((s) => s.wouldChange) : (states.get(h)?.wouldChange ?? false)),
     extraVars: o.extraVars,
     forks: o.forks,

@@ -19,6 +19,8 @@ export interface TaskEnv {
   local(): Connection;
   /** Check mode: whether an earlier task would change `host` ('*': any host of the run). */
   wouldChange(host: string): boolean;
+  /** Check mode: states (NotYetThere's `settles`) an earlier task's apply would bring about, and that task's name. */
+  readonly settled: Map<string, string>;
 }
 
 /** One host's outcome of one task, as reported and registered. */
@@ -177,15 +179,16 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
   try {
     const actual = await mod.gather(ctx, plainArgs);
     plan = mod.plan(plainArgs, actual);
+    const waitsOnly = plan.changes.every((c) => c.waitOnly);
     if (plan.changes.length === 0) {
       status = 'ok';
       msg = plan.msg;
     } else if (env.check && task.checkMode !== false) {
-      status = mod.opaque && task.changedWhen ? 'skipped' : 'changed';
+      status = mod.opaque && task.changedWhen ? 'skipped' : waitsOnly ? 'ok' : 'changed';
       msg = status === 'skipped' ? 'not run in check mode (its changed_when needs the real output)' : describe(plan);
     } else {
       const applied = (await mod.apply?.(ctx, plainArgs, plan, actual)) ?? {};
-      status = applied.changed === false ? 'ok' : 'changed';
+      status = applied.changed === false || waitsOnly ? 'ok' : 'changed';
       msg = applied.msg ?? describe(plan);
       plan = { ...plan, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
     }
@@ -193,9 +196,17 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     if (status === 'skipped') registered.skipped = true;
   } catch (e) {
     const pending = env.check ? pendingReason(e, host.name, (h) => env.wouldChange(h)) : undefined;
-    if (pending !== undefined) {
-      const would = e instanceof NotYetThere && e.would ? `: ${e.would}` : '';
-      const text = redact(`would change (${pending})${would}`);
+    if (pending !== undefined && e instanceof NotYetThere) {
+      const by = e.settles === undefined ? undefined : env.settled.get(e.settles);
+      if (by !== undefined || e.unchanged) {
+        // Once it is there, nothing is left to change: an earlier task's apply leaves exactly what this
+        // one reads, or the module says so.
+        const why = by !== undefined ? `as task "${by}" would leave it` : e.would;
+        const text = redact(`ok once it is there (${pending}${why ? `; ${why}` : ''})`);
+        return { status: 'ok', msg: text, registered: { changed: false, failed: false, msg: text }, notify: false, pending: true };
+      }
+      if (e.settles !== undefined) env.settled.set(e.settles, task.name);
+      const text = redact(`would change (${pending})${e.would ? `: ${e.would}` : ''}`);
       return { status: 'changed', msg: text, registered: { changed: true, failed: false, msg: text }, notify: true, pending: true };
     }
     if (!(e instanceof ModuleError) || !task.failedWhen) throw e;
