@@ -8,7 +8,7 @@ import { snapshotsToPrune, type RetentionPolicy } from '../runner/aws/snapshot-r
 import { COPIED_FROM, LABEL_PATTERN, newSnapshotTags, restorePoint, type SnapshotFacts } from '../runner/aws/snapshot-tags.js';
 import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
 import { identityText, tagSpecifications, tagText, type TagMap } from '../runner/aws/tags.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -86,7 +86,7 @@ function createSteps(args: SnapshotArgs, actual: SnapshotActual, label: string, 
   const steps: Step<SnapshotState>[] = [];
   for (const name of args.instances) {
     const inst = actual.instances[name];
-    if (inst === null || inst === undefined) throw new AwsError(`no instance is named ${identityText(name, args.project)} in ${actual.region}: nothing to snapshot`);
+    if (inst === null || inst === undefined) throw new NotYetThere(`no instance is named ${identityText(name, args.project)} in ${actual.region}: nothing to snapshot`, `instance ${name}`);
     const devices = Object.keys(inst.volumes).filter((d) => (args.devices ?? 'all') === 'all' || d === inst.rootDevice).sort();
     if (devices.length === 0) throw new AwsError(`instance ${inst.id} (${name}) has no EBS volume attached${args.devices === 'root' ? ` at its root ${inst.rootDevice}` : ''}`);
     for (const device of devices) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copy } from '../../../modules/copy.js';
+import { NotYetThere } from '../../../runner/types.js';
 import { converge, descriptions, failsWith, moduleHost, planOn, type ModuleHost } from './module-host.js';
 
 const t = suite<{ h: ModuleHost; project: string }>('copy on a lab host');
@@ -64,11 +65,16 @@ t('src from the project files/ folder: binary bytes intact, a trailing-slash des
   assert.equal(drift.changes, [{ description: 'content of /srv/blob.bin differs (binary or large: no diff)' }]);
 });
 
-t('a missing src names the file looked for; a missing parent folder fails and leaves nothing', async ({ h, project }) => {
+t('a missing src names the file looked for; a missing parent folder or owner is "not there yet", named, and leaves nothing', async ({ h, project }) => {
   await failsWith(planOn(copy, h.ctx({ projectDir: project }), { src: 'nope.txt', dest: '/srv/x' }), /^copy: cannot read src .*\/files\/nope\.txt: ENOENT$/);
-  const args = { dest: '/srv/no/such/dir/f', content: 'x' };
-  const actual = await copy.gather(h.ctx(), args);
-  await failsWith(Promise.resolve(copy.apply?.(h.ctx(), args, copy.plan(args, actual), actual)), /\/srv\/no\/such\/dir\/f/);
+  const folder = await failsWith(planOn(copy, h.ctx(), { dest: '/srv/no/such/dir/f', content: 'x' }), /^the folder \/srv\/no\/such\/dir of \/srv\/no\/such\/dir\/f does not exist$/);
+  assert.instance(folder, NotYetThere);
+  assert.is((folder as NotYetThere).missing, 'folder /srv/no/such/dir');
+  const owner = await failsWith(planOn(copy, h.ctx(), { dest: '/srv/y', content: 'x', owner: 'rplay-nosuchuser' }), /^owner rplay-nosuchuser of \/srv\/y is not a user on this host$/);
+  assert.is((owner as NotYetThere).missing, 'user rplay-nosuchuser');
+  await failsWith(planOn(copy, h.ctx(), { dest: '/srv/y', content: 'x', group: 'rplay-nosuchgroup' }), /^group rplay-nosuchgroup of \/srv\/y is not a group on this host$/);
+  // Numeric ids need no user: chown takes them as they are.
+  assert.equal((await planOn(copy, h.ctx(), { dest: '/srv/y', content: 'x', owner: '4321' })).changes.length, 1);
   assert.is((await h.check('ls -A /srv')).stdout, 'blob.bin\n');
 });
 
