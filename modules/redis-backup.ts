@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
@@ -15,6 +15,7 @@ import {
   META_FILE,
   placeBackup,
   privateDirs,
+  removeIfEmpty,
   safeRelative,
   shown,
   SUMS_FILE,
@@ -109,8 +110,9 @@ export function parseStaged(out: string, meta: Pick<BackupMeta, 'dbfilename' | '
   if (lines.length > MAX_FILES) throw new ModuleError(`redis_backup: the host listed ${lines.length} files (at most ${MAX_FILES}): refused`);
   const seen = new Set<string>();
   const files = lines.map((l) => {
-    const m = /^(\d{1,15}) ([0-9a-f]{64}) (.+)$/.exec(l.slice(0, 2048));
-    if (m === null || l.length > 2048) throw new ModuleError(`redis_backup: unexpected listing line ${shown(l)}: refused`);
+    if (l.length > 2048) throw new ModuleError(`redis_backup: the host's listing has a line of ${l.length} characters (at most 2048): refused`);
+    const m = /^(\d{1,15}) ([0-9a-f]{64}) (.+)$/.exec(l);
+    if (m === null) throw new ModuleError(`redis_backup: unexpected listing line ${shown(l)}: refused`);
     const [, size, sha256, path] = m as unknown as [string, string, string, string];
     const parts = path.split('/');
     const fits = path === meta.dbfilename || (parts.length === 2 && parts[0] === meta.appenddirname && isSafeName(parts[1] as string));
@@ -206,8 +208,12 @@ export async function storeBackup(ctx: ModuleContext, root: string, meta: Backup
       sums.push({ sha256: createHash('sha256').update(metaText).digest('hex'), path: META_FILE });
       await writeNewFile(join(tmp, SUMS_FILE), formatSums(sums));
       await placeBackup(tmp, join(hostDir, String(meta.port)));
-    } finally {
+    } catch (e) {
       await rm(tmp, { recursive: true, force: true });
+      // A failed first backup leaves no empty folders behind.
+      await removeIfEmpty(hostDir);
+      await removeIfEmpty(dirname(hostDir));
+      throw e;
     }
     return files.length;
   } catch (e) {
@@ -315,12 +321,3 @@ export const redisBackup = defineModule({
   },
 });
 
-/** The label folder goes with its last node's backup. Every node prunes at once: rmdir alone is atomic. */
-async function removeIfEmpty(dir: string): Promise<void> {
-  try {
-    await rmdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw e;
-  }
-}

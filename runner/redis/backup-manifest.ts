@@ -273,21 +273,36 @@ export function rdbBaseManifest(appendfilename: string): { base: string; manifes
  */
 export async function privateDirs(root: string, parts: readonly string[]): Promise<string> {
   await mkdir(root, { recursive: true, mode: 0o700 });
-  let at = root;
-  for (const part of parts) {
-    if (!isSafeName(part)) throw new BackupError(`${shown(part)} is not a plain folder name`);
-    at = join(at, part);
+  for (const part of parts) if (!isSafeName(part)) throw new BackupError(`${shown(part)} is not a plain folder name`);
+  // Another node's failed backup may remove the (then empty) label folder between two mkdirs: again.
+  for (let attempt = 1; ; attempt++) {
     try {
-      await mkdir(at, { mode: 0o700 });
+      let at = root;
+      for (const part of parts) {
+        at = join(at, part);
+        await mkdir(at, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+        const st = await lstat(at);
+        if (st.isSymbolicLink()) throw new BackupError(`${at} is a symlink: refused, a backup folder is never reached through one (remove it)`);
+        if (!st.isDirectory()) throw new BackupError(`${at} is not a folder`);
+        await chmod(at, 0o700);
+      }
+      return at;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw e;
     }
-    const st = await lstat(at);
-    if (st.isSymbolicLink()) throw new BackupError(`${at} is a symlink: refused, a backup folder is never reached through one (remove it)`);
-    if (!st.isDirectory()) throw new BackupError(`${at} is not a folder`);
-    await chmod(at, 0o700);
   }
-  return at;
+}
+
+/** Removes dir if it is empty (atomic: rmdir); a folder still in use stays. */
+export async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw e;
+  }
 }
 
 /** A new file holding `text`, mode 0600, never through a symlink nor over an existing file. */
