@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import { LABEL_PATTERN } from '../runner/aws/snapshot-tags.js';
@@ -172,7 +172,10 @@ async function fetchInto(ctx: ModuleContext, stage: string, files: readonly Stag
   const sums: SumEntry[] = [];
   if (files.some((f) => f.path.includes('/'))) await mkdir(join(tmp, meta.appenddirname), { mode: 0o700 });
   for (const f of files) {
-    const w = await EncryptedWriter.create(join(tmp, ...f.path.split('/')), key, fileAad(metaText, f.path));
+    const local = resolve(tmp, ...f.path.split('/'));
+    // parseStaged let only plain names through; the resolved path is checked all the same.
+    if (!local.startsWith(`${resolve(tmp)}${sep}`)) throw new ModuleError(`redis_backup: ${shown(f.path)} resolves outside the backup folder: refused`);
+    const w = await EncryptedWriter.create(local, key, fileAad(metaText, f.path));
     let got;
     try {
       got = await fetchFile(ctx.conn, `${stage}/${f.path}`, f.size, (b) => w.write(b), hostOpts(ctx));
