@@ -1,7 +1,8 @@
 // redis_backup and redis_restore against a hostile host: a fake connection that answers the staging
 // script with traversal paths, absolute paths, nested or huge names, lying sizes and sums, a forged
 // staging folder, oversized or non-base64 blocks; a Redis whose CONFIG GET names `..` paths; symlinks
-// planted in the backup folder on the controller. Each must fail the host's task with a clear
+// planted in the backup folder on the controller; a restore host naming a forged staging folder or
+// answering wrong sums. Each must fail the host's task with a clear
 // message and leave the controller's files byte for byte as they were. A backup the fake host
 // serves honestly is stored encrypted (no RDB magic, no value), 0700/0600 throughout, and reads back.
 import { createHash } from 'node:crypto';
@@ -222,6 +223,51 @@ test('restore with a wrong, short or missing key is refused before the host is a
     const calls: string[][] = [];
     await refused(redisRestore.gather(ctxFor(fakeConn(host, calls), join(sandbox, 'project')), args(key)), message, key);
     assert.equal(calls, [], `${key}: the host was contacted`);
+  }
+});
+
+/** A host for redis_restore: a stopped instance; its staging folder and its sha256sum answers given. */
+function restoreHost(stage: string, sums: (paths: readonly string[]) => string, calls: string[][]): Connection {
+  const ok = (stdout: string): ExecResult => ({ rc: 0, stdout, stderr: '' });
+  return {
+    host: 'node-1',
+    async sh(script: string, args: readonly string[] = []) {
+      calls.push([script.split('\n')[0] ?? '', ...args]);
+      if (script.includes('unit_state')) return ok('fallback\n6379 inactive \n');
+      if (script.includes('mktemp -d /tmp/rplay-restore.')) return ok(`${stage}\n`);
+      if (script.startsWith('sha256sum')) return ok(sums(args));
+      return ok('');
+    },
+    run: async () => ok(''),
+    writeFile: async () => {},
+    forwardOut: async () => {
+      throw new Error('no Redis here');
+    },
+    close: async () => {},
+  } as Connection;
+}
+
+test('restore: a forged staging folder or a host whose copy does not match is refused before anything is swapped', async () => {
+  const host = honest();
+  await storeBackup(ctxFor(fakeConn(host), join(sandbox, 'project')), backups, meta(), host.listing, KEY);
+  const args = { instances: [{ port: 6379 }], label: 't1', src: backups, encryption_key: KEY };
+  const plainSums = (paths: readonly string[]): string => paths.map((p) => `${sha(host.files[p.replace(/^\/tmp\/rplay-restore\.[A-Za-z0-9]{10}\//, '')] ?? Buffer.alloc(0))}  ${p}`).join('\n');
+  const cases: [string, string, (paths: readonly string[]) => string, RegExp][] = [
+    ['a forged staging folder', '/var/lib/redis/6379/../../../etc', plainSums, /the host named its staging folder "\/var\/lib\/redis\/6379\/\.\.\/\.\.\/\.\.\/etc", not \/tmp\/rplay-restore\.XXXXXXXXXX: refused/],
+    ['a staging folder that is a path list', '/tmp/rplay-restore.Ab3dE6gH9j /etc', plainSums, /the host named its staging folder/],
+    ['a copy whose sum differs', '/tmp/rplay-restore.Ab3dE6gH9j', (paths) => paths.map((p) => `${sha('other')}  ${p}`).join('\n'), /has sha256 [0-9a-f]{64}, the backup's plaintext has [0-9a-f]{64}: transfer damaged, nothing was replaced/],
+  ];
+  for (const [what, stage, sums, message] of cases) {
+    const calls: string[][] = [];
+    const ctx = ctxFor(restoreHost(stage, sums, calls), join(sandbox, 'project'));
+    const actual = await redisRestore.gather(ctx, args);
+    const plan = redisRestore.plan(args, actual);
+    await refused(redisRestore.apply!(ctx, args, plan, actual), message, what);
+    const sent = calls.map((c) => c[0] ?? '');
+    assert.not.ok(calls.some((c) => c.some((a) => a.startsWith('replaced-'))), `${what}: the swap ran`);
+    assert.not.ok(sent.some((c) => c.startsWith('systemctl') || c.includes('for a in')), `${what}: an instance was started`);
+    if (what !== 'a copy whose sum differs') assert.not.ok(sent.some((c) => c.startsWith('cat >>') || c.startsWith(': >')), `${what}: a file was written to the forged folder`);
+    else assert.equal(calls.filter((c) => (c[0] ?? '').startsWith('case $1')).map((c) => c[1]), [stage], 'the staging folder is removed');
   }
 });
 
