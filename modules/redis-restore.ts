@@ -190,9 +190,11 @@ async function currentRole(ctx: ModuleContext, args: RestoreArgs, address: strin
 
 /**
  * Puts a backup made by redis_backup back under a stopped Redis instance and starts it (the
- * runbook's data-corruption scenario): the backup is checked against its SHA256SUMS first; an
- * instance that is running is refused, never stopped behind the user's back; the current files are
- * kept aside in the data dir; files land with the instance's owner and modes; nodes.conf is left as
+ * runbook's data-corruption scenario): the backup is checked against its SHA256SUMS and every file
+ * decrypted with vault_backup_key (its authentication tag checked) first, in gather, so a `verified`
+ * run refuses a wrong key or a changed byte before anything stops; files are staged on the host in
+ * a private mktemp folder; an instance that is running is refused, never stopped behind the
+ * user's back; the current files are kept aside in the data dir; files land with the instance's owner and modes; nodes.conf is left as
  * it is, so the node rejoins its cluster as itself. A data dir that already holds this backup
  * (its marker says so) is ok: re-running never throws away what was written since.
  */

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, rename, rmdir } from 'node:fs/promises';
-import { join, posix, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { backupKey, CREATE_FLAGS, DecryptError, fileAad, verifyEncrypted, type BackupEncryption } from './backup-crypto.js';
 
 export const SUMS_FILE = 'SHA256SUMS';
