@@ -1,7 +1,7 @@
-// The lab's secrets: random passwords for the Redis users and the backups' encryption key, made at `lab up` into the lab's own
-// ansible-vault file (encrypted with a random vault password kept beside it, mode 0600). Production
-// keeps the same variables in inventories/prod/group_vars/all/vault.yml, given with
-// --vault-password-file; the lab needs no password typed.
+// The lab's secrets: random passwords for the Redis users and the backups' encryption key, made at
+// `lab up` into the lab's own ansible-vault file (encrypted with a random vault password kept beside
+// it, mode 0600). Production keeps the same variables in inventories/prod/group_vars/all/vault.yml,
+// given with --vault-password-file; the lab needs no password typed.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

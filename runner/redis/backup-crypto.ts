@@ -91,7 +91,7 @@ export class EncryptedWriter {
 
   async write(plain: Buffer): Promise<void> {
     this.#size += plain.length;
-    if (this.#size > MAX_PLAINTEXT) throw new BackupKeyError(`a file above ${MAX_PLAINTEXT} bytes cannot be encrypted with one nonce`);
+    if (this.#size > MAX_PLAINTEXT) throw new RangeError(`a file above ${MAX_PLAINTEXT} bytes cannot be encrypted with one nonce`);
     this.#plain.update(plain);
     await this.#out(this.#cipher.update(plain));
   }
