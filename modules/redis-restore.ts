@@ -74,7 +74,7 @@ ${UNIT_STATE_SH}
 while [ $# -gt 0 ]; do
   port=$1 unit=$2 dir=$3; shift 3
   st=$(unit_state "$unit")
-  m=$(head -n 1 -- "$dir/${MARKER}" 2>/dev/null || true)
+  m=; [ -L "$dir/${MARKER}" ] || m=$(head -c 200 -- "$dir/${MARKER}" 2>/dev/null | head -n 1 || true)
   printf '%s %s %s\\n' "$port" "\${st:-unknown}" "$m"
 done`;
 
@@ -107,7 +107,8 @@ export function restoreLayout(b: Pick<VerifiedBackup, 'files' | 'meta'>, from: '
 /** Moves the current data aside (kept, for forensics), puts the staged files in place, owner/mode, marker. */
 const SWAP = `set -e
 d=$1 stage=$2 keep=$3 owner=$4 marker=$5 db=$6 aof=$7
-mkdir -p -- "$d/$keep"
+# A fresh folder: one planted under that name (a symlink elsewhere) fails the restore instead.
+mkdir -- "$d/$keep"
 for n in "$db" "$aof"; do if [ -e "$d/$n" ]; then mv -- "$d/$n" "$d/$keep/"; fi; done
 rmdir -- "$d/$keep" 2>/dev/null || true
 for n in "$stage"/* ; do [ -e "$n" ] || continue; mv -- "$n" "$d/"; done
