@@ -94,7 +94,7 @@ test('live drift (ACL SETUSER) is reported per user and instance, and put back b
   const { first } = await converge(redisAcl, ctx, args());
   assert.equal(descriptions(first), ['user dev_user differs live on :6379', 'ACL LOAD on :6379', 'user intruder exists live on :6380 but not in the file', 'ACL LOAD on :6380']);
   const users = await asAdmin(6380, (c) => c.call('ACL', 'USERS'));
-  assert.equal(users, ['admin_user', 'app_user', 'default', 'dev_user', 'replication_user']);
+  assert.equal(users, ['admin_user', 'app_user', 'default', 'dev_user', 'replication_user', 'rplay_probe']);
   const dev = await asAdmin(6379, (c) => c.call('ACL', 'DRYRUN', 'dev_user', 'KEYS', '*'));
   assert.match(String(dev), /no permissions to run the 'keys' command/);
 });
