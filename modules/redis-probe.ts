@@ -74,6 +74,15 @@ export const redisProbe = defineModule({
       }
     } catch (e) {
       out.error = (e as Error).message;
+      // ioredis says only that no seed answered; one plain login says why (WRONGPASS, NOPERM, …).
+      if (/None of startup nodes is available/.test(out.error)) {
+        const seed = args.instances[0]!;
+        const why = await openRedis(ctx.conn, { ...login, host: seed.address, port: seed.port }).then(
+          (c) => (c.disconnect(), undefined),
+          (err: Error) => err.message,
+        );
+        if (why) out.error = `${seed.address}:${seed.port}: ${why}`;
+      }
     } finally {
       owner?.disconnect();
       // Deleted whatever happened above; the expiry covers a failed delete.

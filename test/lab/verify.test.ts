@@ -124,8 +124,11 @@ test('verify.yml and redis.yml: user keys byte-identical, their expiries unchang
   assert.ok(Object.values(before).every(([dump]) => dump.length > 0));
   const stats = await commandStats();
 
-  const v = await play('verify');
+  const v = await play('verify', '-vv');
   assert.is(v.code, 0, v.stdout.slice(-3000) + v.stderr);
+  for (const [name, value] of Object.entries({ ...secrets, probe_password: probe().password })) {
+    assert.not.ok(v.stdout.includes(value) || v.stderr.includes(value), `${name} printed`);
+  }
   assert.ok(tasksWith(v.json, 'node-1', 'ok').includes("The runbook's tests hold"));
   const t2 = v.json.plays.flatMap((p) => p.tasks).find((t) => t.name.startsWith('Test 2'))!;
   const msg = t2.results['node-1']!.msg ?? '';
@@ -232,6 +235,20 @@ test('app_user denied SET on session keys by hand, on one instance: verification
   } finally {
     c.disconnect();
   }
+});
+
+test('a cluster without the probe user (built before it existed): Test 2 fails naming acl.yml; redis.yml adds the user', async () => {
+  await onEach(admin(), (c) => c.call('ACL', 'DELUSER', 'rplay_probe'));
+  const v = await play('verify');
+  assert.is.not(v.code, 0);
+  const failed = v.json.plays.flatMap((p) => p.tasks).find((t) => t.results['node-1']?.status === 'failed');
+  assert.is(failed?.name, 'Test 2: the key was written, read back on its owner and deleted');
+  const why = failed!.results['node-1']!.msg ?? '';
+  assert.ok(/refused: [\d.]+:\d+: WRONGPASS .*the user rplay_probe comes from acl\.yml/.test(why), why);
+  const r = await play('redis');
+  assert.is(r.code, 0, r.stdout.slice(-3000));
+  assert.ok(tasksWith(r.json, 'node-1', 'changed').includes('Users file and live ACLs'));
+  assert.equal(await probeKeysLeft(), []);
 });
 
 test.run();
