@@ -165,7 +165,8 @@ async function newNodeKey(ctx: ModuleContext, w: WantedCert): Promise<string> {
 
 /**
  * A TLS key and certificate on a node, signed by a CA that lives on the controller, plus the CA
- * certificate. ok when the certificate is the CA's, matches its key, names the wanted CN and SANs,
+ * certificate. The key is made on the node and never read back: openssl there hands over its public
+ * half, which is what the controller signs and compares with the certificate's. ok when the certificate is the CA's, matches its key, names the wanted CN and SANs,
  * is not within renew_before of expiring, and modes (key 0600, certificates 0644) and owners are right.
  */
 export const cert = defineModule({
@@ -204,7 +205,7 @@ export const cert = defineModule({
       try {
         certPem = issueCertificate(ca, publicKey, { kind: w.kind, commonName: w.commonName, sans: w.sans, days: w.days });
       } catch (e) {
-        throw new ModuleError(`cert: the key openssl made on ${ctx.host}: ${(e as Error).message}`);
+        throw new ModuleError(`cert: the public key of ${w.keyPath} on ${ctx.host}: ${(e as Error).message}`);
       }
       await write(w.certPath, certPem, CERT_MODE);
     }
