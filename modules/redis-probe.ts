@@ -7,7 +7,7 @@ import { openCluster, openRedis } from '../runner/redis/open-redis.js';
 import { defineModule } from '../runner/types.js';
 
 /** The namespace reserved for rplay's own test keys; the probe user's ACL reaches nothing else. */
-export const PROBE_PREFIX = 'rplay:verify:';
+const PROBE_PREFIX = 'rplay:verify:';
 
 const endpoint = Type.Object({ address: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: true });
 
