@@ -1,4 +1,5 @@
 // Jinja/Ansible filters (`x | name(args)`), each a pure function of data.
+import { createHmac } from 'node:crypto';
 import { posix } from 'node:path';
 import { shQuote } from '../../connection/quote.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
@@ -184,6 +185,8 @@ const filters: Record<string, Filter> = {
     }
   },
   b64encode: (v) => Buffer.from(expectString(v, 'b64encode'), 'utf8').toString('base64'),
+  /** HMAC-SHA256 keyed with the input, of the message argument, in hex: from a secret, a secret of its own. */
+  hmac: (v, a) => createHmac('sha256', expectString(v, 'hmac')).update(expectString(arg(a, 0, 'message'), 'hmac')).digest('hex'),
   b64decode: (v) => Buffer.from(expectString(v, 'b64decode'), 'base64').toString('utf8'),
   replace: (v, a) => expectString(v, 'replace').split(expectString(arg(a, 0, 'old'), 'replace')).join(toText(arg(a, 1, 'new', ''))),
   split: (v, a) => {
