@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { shQuote } from '../../connection/quote.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import { applyTest } from './jinja-tests.js';
-import { pythonRegex, pythonReplacement } from './regex.js';
+import { findAll, groupRef, groups, matches, pythonRegex, replace, type RegexOptions } from './regex.js';
 import {
   UNDEFINED,
   deepEqual,
@@ -121,8 +121,12 @@ function expectMapping(v: unknown, what: string): Record<string, unknown> {
   return p;
 }
 
-function regexFlags(args: Args, global: boolean): string {
-  return (global ? 'g' : '') + (toBool(args.named.ignorecase ?? false) ? 'i' : '') + (toBool(args.named.multiline ?? false) ? 'm' : '');
+function regexOptions(args: Args): RegexOptions {
+  return { ignorecase: toBool(args.named.ignorecase ?? false), multiline: toBool(args.named.multiline ?? false) };
+}
+
+function regex(v: unknown, args: Args, what: string): { text: string; re: ReturnType<typeof pythonRegex> } {
+  return { text: expectString(v, what), re: pythonRegex(expectString(arg(args, 0, 'regex'), what), regexOptions(args)) };
 }
 
 const filters: Record<string, Filter> = {
@@ -191,14 +195,20 @@ const filters: Record<string, Filter> = {
     const s = expectString(v, 'split');
     return sep === undefined || sep === null ? s.split(/\s+/).filter(Boolean) : s.split(expectString(sep, 'split'));
   },
-  regex_replace: (v, a) =>
-    expectString(v, 'regex_replace').replace(
-      pythonRegex(expectString(arg(a, 0, 'regex'), 'regex_replace'), regexFlags(a, true)),
-      pythonReplacement(toText(arg(a, 1, 'replace', ''))),
-    ),
+  regex_replace: (v, a) => {
+    const { text, re } = regex(v, a, 'regex_replace');
+    return replace(re, text, toText(arg(a, 1, 'replace', '')), expectNumber(arg(a, 2, 'count', 0), 'regex_replace count'));
+  },
+  // `regex_search(re)` is the first match or none; `regex_search(re, '\\1', '\\g<name>')` the list of those groups.
   regex_search: (v, a) => {
-    const m = pythonRegex(expectString(arg(a, 0, 'regex'), 'regex_search'), regexFlags(a, false)).exec(expectString(v, 'regex_search'));
-    return m ? m[0] : null;
+    const { text, re } = regex(v, a, 'regex_search');
+    const refs = a.positional.slice(1).map((r) => groupRef(expectString(r, 'regex_search'), 'regex_search'));
+    for (const m of matches(re, text)) return refs.length ? groups(m, refs, re.pattern()) : m.group();
+    return null;
+  },
+  regex_findall: (v, a) => {
+    const { text, re } = regex(v, a, 'regex_findall');
+    return findAll(re, text);
   },
   quote: (v) => shQuote(toText(v)),
   basename: (v) => posix.basename(expectString(v, 'basename')),
