@@ -49,8 +49,8 @@ export interface ModuleContext {
   readonly vars: Readonly<Vars>;
   /** Root of the project (templates/, files/ are relative to it). */
   readonly projectDir: string;
-  /** Evaluate an expression (as in `when:`) against the task's variables. */
-  evaluate(expr: string): unknown;
+  /** Evaluate an expression (as in `when:`) against the task's variables, `locals` (data, e.g. a template's loop variables) on top. */
+  evaluate(expr: string, locals?: Readonly<Vars>): unknown;
 }
 
 /** A module failed on a host for a reason the user must read (not a bug). */

@@ -153,7 +153,7 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     becomeUser: task.becomeUser ?? 'root',
     vars: viewOf(scope),
     projectDir: env.projectDir,
-    evaluate: (expr) => evaluate(expr, scope),
+    evaluate: (expr, locals) => evaluate(expr, locals ? withVars(scope, locals) : scope),
   };
 
   let registered: Vars;
