@@ -86,8 +86,12 @@ test('.j2: {{ }} is the expression engine (filters, secrets real), comments remo
   assert.is(await rendered('b.j2', 'a\nport  {{ prot }}\n', vars), "error: templates/b.j2:2:7: undefined variable 'prot'");
 });
 
-test('.j2: Jinja statements are refused with file:line:col, never written as text', async () => {
-  assert.is(await rendered('c.j2', 'x\n {% if a %}y{% endif %}\n', { a: true }), 'error: templates/c.j2:2:2: Jinja statements ({% if %}) are not supported in rplay templates yet: use {{ }} expressions only');
+test('.j2, .jinja, .jinja2: if, for and set render; a macro is refused with file:line:col', async () => {
+  const text = '{% set sep = "," %}\n{% for n in nodes if n != "b" %}\n{{ n }}{{ sep if not loop.last }}\n{% endfor %}\n{% if tls %}tls on{% else %}tls off{% endif %}\n';
+  for (const name of ['a.j2', 'a.jinja', 'a.JINJA2']) {
+    assert.is(await rendered(name, text, { nodes: ['a', 'b', 'c'], tls: false }), 'a,\nc\ntls off'); // trim_blocks eats the newline after {% endif %}, as in Jinja
+  }
+  assert.is(await rendered('m.j2', 'x\n{% macro m() %}y{% endmacro %}\n', {}), 'error: templates/m.j2:2:1: {% macro %} is not supported in rplay templates (supported: if/elif/else, for/else, set, raw)');
 });
 
 test.after(() => rmSync(project, { recursive: true, force: true }));
