@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 import { shQuote } from '../../connection/quote.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import { applyTest } from './jinja-tests.js';
-import { findAll, groupRef, groups, matches, pythonRegex, replace, type RegexOptions } from './regex.js';
+import type { RE2JS } from 're2js';
+import { findAll, groupRef, groups, matches, playbookRegex, replace, type RegexOptions } from './regex.js';
 import {
   UNDEFINED,
   deepEqual,
@@ -125,8 +126,9 @@ function regexOptions(args: Args): RegexOptions {
   return { ignorecase: toBool(args.named.ignorecase ?? false), multiline: toBool(args.named.multiline ?? false) };
 }
 
-function regex(v: unknown, args: Args, what: string): { text: string; re: ReturnType<typeof pythonRegex> } {
-  return { text: expectString(v, what), re: pythonRegex(expectString(arg(args, 0, 'regex'), what), regexOptions(args)) };
+function regex(v: unknown, args: Args, what: string): { text: string; re: RE2JS } {
+  const pattern = arg(args, 0, 'regex');
+  return { text: expectString(v, what), re: playbookRegex(pattern, what, regexOptions(args)) };
 }
 
 const filters: Record<string, Filter> = {
@@ -203,7 +205,7 @@ const filters: Record<string, Filter> = {
   regex_search: (v, a) => {
     const { text, re } = regex(v, a, 'regex_search');
     const refs = a.positional.slice(1).map((r) => groupRef(expectString(r, 'regex_search'), 'regex_search'));
-    for (const m of matches(re, text)) return refs.length ? groups(m, refs, re.pattern()) : m.group();
+    for (const m of matches(re, text)) return refs.length ? groups(m, refs) : m.group();
     return null;
   },
   regex_findall: (v, a) => {

@@ -1,7 +1,7 @@
 // Jinja/Ansible tests (`x is name(args)`), including the task-result tests `changed`, `failed`, ….
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import type { Args } from './filters.js';
-import { foundIn, matchesAtStart, pythonRegex, type RegexOptions } from './regex.js';
+import { foundIn, matchesAtStart, playbookRegex, type RegexOptions } from './regex.js';
 import { UNDEFINED, deepEqual, expectString, getMember, isPlainObject, isVarSource, plain, truthy, typeName } from './values.js';
 
 type Test = (value: unknown, args: unknown[], named: Record<string, unknown>) => boolean;
@@ -67,8 +67,8 @@ const tests: Record<string, Test> = {
   failed: resultFlag('failed'),
   skipped: resultFlag('skipped'),
   succeeded: (v, a, n) => !resultFlag('failed')(v, a, n),
-  match: (v, [re, ...flags], named) => matchesAtStart(pythonRegex(expectString(re, 'match'), regexOptions(flags, named)), expectString(v, 'match')),
-  search: (v, [re, ...flags], named) => foundIn(pythonRegex(expectString(re, 'search'), regexOptions(flags, named)), expectString(v, 'search')),
+  match: (v, [re, ...flags], named) => matchesAtStart(playbookRegex(re, 'match', regexOptions(flags, named)), expectString(v, 'match')),
+  search: (v, [re, ...flags], named) => foundIn(playbookRegex(re, 'search', regexOptions(flags, named)), expectString(v, 'search')),
   in: (v, [c]) => {
     const p = plain(c);
     return Array.isArray(p) ? p.some((x) => deepEqual(x, v)) : typeof p === 'string' && p.includes(expectString(v, 'in'));

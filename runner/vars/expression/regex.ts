@@ -2,16 +2,18 @@
 // host output can stall a run (a backtracking engine took minutes on `(a+)+$` and 33 characters).
 // The syntax users write is Python's `re`, as in Ansible; what RE2 lacks is refused, never guessed.
 import { RE2JS, type Matcher } from 're2js';
+import { Secret } from '../../secret.js';
 import { ExpressionError } from '../errors.js';
+import { expectString } from './values.js';
 
 export interface RegexOptions {
   ignorecase?: boolean;
   multiline?: boolean;
 }
 
-function refuse(pattern: string, what: string, instead: string): never {
+function refuse(shown: string, what: string, instead: string): never {
   throw new ExpressionError(
-    `regular expression '${pattern}' uses ${what}, which RE2 cannot run (rplay matches playbook regexes with RE2, ` +
+    `regular expression ${shown} uses ${what}, which RE2 cannot run (rplay matches playbook regexes with RE2, ` +
       `in time linear in the input, so no pattern can stall a run); instead, ${instead}`,
   );
 }
@@ -20,7 +22,7 @@ function refuse(pattern: string, what: string, instead: string): never {
  * Python `re` syntax as RE2 syntax: `\Z` is RE2's `\z` (named groups `(?P<n>…)`, `\A`, inline flags are
  * the same). Look-arounds and back-references are refused with what to write instead.
  */
-function toRe2(pattern: string): string {
+function toRe2(pattern: string, shown: string): string {
   let out = '';
   let inClass = false;
   for (let i = 0; i < pattern.length; i++) {
@@ -28,7 +30,7 @@ function toRe2(pattern: string): string {
     if (c === '\\') {
       const next = pattern[i + 1] ?? '';
       if (!inClass && /[1-9]/.test(next)) {
-        refuse(pattern, `a back-reference (\\${next})`, 'capture the parts with groups and compare them in the expression (regex_search(re, "\\\\1", "\\\\2") returns them)');
+        refuse(shown, `a back-reference (\\${next})`, 'capture the parts with groups and compare them in the expression (regex_search(re, "\\\\1", "\\\\2") returns them)');
       }
       out += !inClass && next === 'Z' ? '\\z' : c + next;
       i++;
@@ -44,9 +46,9 @@ function toRe2(pattern: string): string {
       const ext = pattern.slice(i + 2, i + 5);
       if (/^(=|!|<=|<!)/.test(ext)) {
         const kind = ext.startsWith('<') ? 'behind' : 'ahead';
-        refuse(pattern, `a look-${kind} ((?${/^<?[=!]/.exec(ext)![0]}…))`, 'match the surrounding text too and pick out the part you need with a group, or split the check, e.g. x is search("a") and x is not search("ab")');
+        refuse(shown, `a look-${kind} ((?${/^<?[=!]/.exec(ext)![0]}…))`, 'match the surrounding text too and pick out the part you need with a group, or split the check, e.g. x is search("a") and x is not search("ab")');
       }
-      if (ext.startsWith('P=')) refuse(pattern, 'a named back-reference ((?P=name))', 'capture the parts with groups and compare them in the expression');
+      if (ext.startsWith('P=')) refuse(shown, 'a named back-reference ((?P=name))', 'capture the parts with groups and compare them in the expression');
       out += c;
     } else out += c;
   }
@@ -55,21 +57,31 @@ function toRe2(pattern: string): string {
 
 const cache = new Map<string, RE2JS>();
 
-/** A compiled playbook regex; the same pattern on every host is compiled once. */
-export function pythonRegex(pattern: string, options: RegexOptions = {}): RE2JS {
+/**
+ * A compiled playbook regex; the same pattern on every host is compiled once. Errors show the pattern
+ * as `shown` (quoted by default; a secret pattern is given as the mask, and RE2's detail, which
+ * quotes the pattern, is left out).
+ */
+export function pythonRegex(pattern: string, options: RegexOptions = {}, shown = `'${pattern}'`): RE2JS {
   const flags = (options.ignorecase ? RE2JS.CASE_INSENSITIVE : 0) | (options.multiline ? RE2JS.MULTILINE : 0);
   const key = `${flags}:${pattern}`;
   let re = cache.get(key);
   if (!re) {
-    const re2 = toRe2(pattern);
+    const re2 = toRe2(pattern, shown);
     try {
       re = RE2JS.compile(re2, flags);
     } catch (e) {
-      throw new ExpressionError(`invalid regular expression '${pattern}': ${(e as Error).message.replace(/^error parsing regexp: /, '')}`);
+      const detail = shown.includes(pattern) ? `: ${(e as Error).message.replace(/^error parsing regexp: /, '')}` : '';
+      throw new ExpressionError(`invalid regular expression ${shown}${detail}`);
     }
     cache.set(key, re);
   }
   return re;
+}
+
+/** The pattern argument of a filter or test (`what`), which may be a secret: never quoted then. */
+export function playbookRegex(pattern: unknown, what: string, options: RegexOptions): RE2JS {
+  return pythonRegex(expectString(pattern, what), options, pattern instanceof Secret ? `${pattern}` : undefined);
 }
 
 /** Every match, left to right, as Python's finditer yields them (empty matches included). */
@@ -96,10 +108,10 @@ export function matchesAtStart(re: RE2JS, text: string): boolean {
 /** A group reference in a Python replacement template or a regex_search argument: `\1`, `\g<1>`, `\g<name>`. */
 export type GroupRef = string | number;
 
-function group(m: Matcher, ref: GroupRef, pattern: string): string {
+function group(m: Matcher, ref: GroupRef): string {
   const count = m.groupCount();
   if (typeof ref === 'number' ? ref > count : !Object.hasOwn(m.getNamedGroups(), ref)) {
-    throw new ExpressionError(`regular expression '${pattern}' has no group ${typeof ref === 'number' ? ref : `'${ref}'`}`);
+    throw new ExpressionError(`the regular expression has no group ${typeof ref === 'number' ? ref : `'${ref}'`} (it has ${count})`);
   }
   return m.group(ref) ?? ''; // a group that took no part in the match is empty, as in Python
 }
@@ -121,7 +133,7 @@ function parseReplacement(replacement: string): Array<string | { ref: GroupRef }
     const n = /^\d{1,2}/.exec(rest);
     let ref: GroupRef | undefined;
     if (g) {
-      if (!/^(\d+|[A-Za-z_]\w*)$/.test(g[1]!)) throw new ExpressionError(`replacement '${replacement}': bad group name '\\g<${g[1]}>'`);
+      if (!/^(\d+|[A-Za-z_]\w*)$/.test(g[1]!)) throw new ExpressionError(`regex_replace: bad group name in the replacement: \\g<…> takes a number or a name`);
       ref = /^\d+$/.test(g[1]!) ? Number(g[1]) : g[1]!;
       i += g[0].length;
     } else if (n) {
@@ -132,7 +144,7 @@ function parseReplacement(replacement: string): Array<string | { ref: GroupRef }
       i++;
       continue;
     } else if (/^[A-Za-z]/.test(rest)) {
-      throw new ExpressionError(`replacement '${replacement}': unknown escape '\\${rest[0]}' (write '\\\\${rest[0]}' for a backslash)`);
+      throw new ExpressionError(`regex_replace: unknown escape '\\${rest[0]}' in the replacement (write '\\\\${rest[0]}' for a backslash)`);
     } else {
       text += c; // `\.` stays `\.`, as in Python
       continue;
@@ -153,7 +165,7 @@ export function replace(re: RE2JS, text: string, replacement: string, count = 0)
   let n = 0;
   for (const m of matches(re, text)) {
     out += text.slice(pos, m.start());
-    for (const p of parts) out += typeof p === 'string' ? p : group(m, p.ref, re.pattern());
+    for (const p of parts) out += typeof p === 'string' ? p : group(m, p.ref);
     pos = m.end();
     if (++n === count) break;
   }
@@ -168,8 +180,8 @@ export function groupRef(spec: string, what: string): GroupRef {
 }
 
 /** The groups of the current match named by `refs`. */
-export function groups(m: Matcher, refs: readonly GroupRef[], pattern: string): string[] {
-  return refs.map((r) => group(m, r, pattern));
+export function groups(m: Matcher, refs: readonly GroupRef[]): string[] {
+  return refs.map((r) => group(m, r));
 }
 
 /** Python's re.findall: whole matches without groups, the group with one, a list of groups with several. */

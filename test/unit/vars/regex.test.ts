@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { thrown } from '../../support/thrown.js';
+import { Secret } from '../../../runner/secret.js';
 import { ExpressionError, Scope, evaluateExpression } from '../../../runner/vars/index.js';
 
 const HOSTILE = 'a'.repeat(40) + '!'; // `(a+)+$` backtracks 2^40 times on this with a backtracking engine
@@ -59,8 +60,21 @@ test('look-arounds and back-references are refused, saying why and what to write
   assert.is(ev(String.raw`'a(?=b' is search('[(?=]b')`), true);
 });
 
-test('an invalid pattern is an error naming it', () => {
+test('an invalid pattern is an error naming it, unless the pattern is a secret: then neither it nor the replacement is quoted', () => {
   assert.match(thrown(() => ev("ver is search('(unclosed')"), ExpressionError).message, "invalid regular expression '(unclosed'");
+  const pw = 'Zq9(?=Kx\\qW[';
+  const secret = Scope.of({ pw: new Secret(pw), text: 'x' });
+  for (const expr of ['text is search(pw)', 'text is match(pw)', 'text | regex_search(pw)', 'text | regex_findall(pw)', "text | regex_replace(pw, 'y')", "'x' | regex_replace('x', pw)"]) {
+    let message = '';
+    try {
+      evaluateExpression(expr, secret);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert.ok(message, `${expr} must fail`);
+    assert.not.match(message, /Zq9|Kx/, `${expr}: ${message}`);
+  }
+  assert.match(thrown(() => evaluateExpression('text is search(pw)', secret), ExpressionError).message, "regular expression ******** uses a look-ahead");
 });
 
 test('Python syntax: named groups, \\A and \\Z, ignorecase and multiline', () => {
@@ -100,9 +114,9 @@ test('regex_replace: \\1, \\g<name>, \\g<0>, count, escapes in the replacement, 
   assert.is(ev(String.raw`'ab' | regex_replace('(x)?b', '[\\1]')`), 'a[]');
   assert.is(ev(String.raw`'cost' | regex_replace('cost', '$1 \\.')`), String.raw`$1 \.`);
   assert.is(ev("'abc' | regex_replace('x*', '-')"), '-a-b-c-');
-  assert.match(thrown(() => ev(String.raw`'ab' | regex_replace('(a)', '\\2')`), ExpressionError).message, "has no group 2");
-  assert.match(thrown(() => ev(String.raw`'ab' | regex_replace('(?P<x>a)', '\\g<y>')`), ExpressionError).message, "has no group 'y'");
-  assert.match(thrown(() => ev(String.raw`'ab' | regex_replace('a', '\\q')`), ExpressionError).message, "unknown escape '\\q'");
+  assert.match(thrown(() => ev(String.raw`'ab' | regex_replace('(a)', '\\2')`), ExpressionError).message, "has no group 2 (it has 1)");
+  assert.match(thrown(() => ev(String.raw`'ab' | regex_replace('(?P<x>a)', '\\g<y>')`), ExpressionError).message, "has no group 'y' (it has 1)");
+  assert.match(thrown(() => ev(String.raw`'ab' | regex_replace('a', '\\q')`), ExpressionError).message, "unknown escape '\\q' in the replacement");
 });
 
 test('regex_findall: whole matches, one group, several groups, empty matches', () => {
