@@ -49,7 +49,11 @@ export interface ModuleContext {
   readonly vars: Readonly<Vars>;
   /** Root of the project (templates/, files/ are relative to it). */
   readonly projectDir: string;
-  /** Evaluate an expression (as in `when:`) against the task's variables, `locals` (data, e.g. a template's loop variables) on top. */
+  /**
+   * Evaluate an expression (as in `when:`; a whole `{{ expr }}` is accepted) against the task's
+   * variables. With `locals` (data on top: a template's loop and set names) `expr` is always a bare
+   * expression, as the inside of a template's `{{ }}` is: `{{ '{{ x }}' }}` is the text `{{ x }}`.
+   */
   evaluate(expr: string, locals?: Readonly<Vars>): unknown;
 }
 

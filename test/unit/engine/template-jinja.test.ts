@@ -48,6 +48,7 @@ test('if/for/set over the engine variables render byte for byte; --check writes 
       '{% else %}',
       'feature off',
       '{% endif %}',
+      "literal {{ '{{ role_name }}' }} {{ '{%' }}",
       '',
     ].join('\n'),
   );
@@ -56,7 +57,7 @@ test('if/for/set over the engine variables render byte for byte; --check writes 
   assert.not.ok(existsSync(join(dir, 'out.conf')));
   const r = await run(dir);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.is(readFileSync(join(dir, 'out.conf'), 'utf8'), 'host localhost via local role primary\nport1 7000 first\nport2 7001\nfeature off\n');
+  assert.is(readFileSync(join(dir, 'out.conf'), 'utf8'), 'host localhost via local role primary\nport1 7000 first\nport2 7001\nfeature off\nliteral {{ role_name }} {%\n');
   assert.is(statSync(join(dir, 'out.conf')).mode & 0o777, 0o640);
   const again = await run(dir);
   assert.equal(tasksWith(again.json, 'localhost', 'changed'), []);
