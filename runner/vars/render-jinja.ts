@@ -152,8 +152,6 @@ type Node =
   | { kind: 'for'; names: string[]; items: Expr; filter?: Expr; body: Node[]; otherwise: Node[]; at: Pos }
   | { kind: 'set'; name: string; value: Expr };
 
-const NAME = /^[A-Za-z_]\w*$/;
-
 /** Statements Ansible templates use; anything else is refused by name rather than passed through. */
 const SUPPORTED = 'supported: if/elif/else, for/else, set, raw';
 
@@ -250,20 +248,20 @@ class Parser {
   }
 
   private forBlock(header: string, at: Pos): Node {
-    const m = /^([\w\s,]+?)\s+in\s+([\s\S]+)$/.exec(header);
-    const names = m?.[1]!.split(',').map((n) => n.trim());
-    if (!m || !names!.every((n) => NAME.test(n))) this.src.fail(at, `{% for ${header} %}: write {% for name in expression %} or {% for key, value in expression %}`);
+    const m = /^([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s+in\s+([\s\S]+)$/.exec(header);
+    if (!m) this.src.fail(at, `{% for ${header} %}: write {% for name in expression %} or {% for key, value in expression %}`);
     if (/\srecursive\s*$/.test(m[2]!)) this.src.fail(at, `{% for … recursive %} is not supported in rplay templates (${SUPPORTED})`);
+    const names = m[1]!.split(',').map((n) => n.trim());
     const split = topLevelIf(m[2]!);
     const items = this.expr((split === -1 ? m[2]! : m[2]!.slice(0, split)).trim(), at);
     const filter = split === -1 ? undefined : this.expr(m[2]!.slice(split + 4).trim(), at);
     const { nodes, end } = this.parse(['else', 'endfor'], { what: 'for', at });
     this.noArgs(end!);
-    if (end!.word === 'endfor') return { kind: 'for', names: names!, items, filter, body: nodes, otherwise: [], at };
+    if (end!.word === 'endfor') return { kind: 'for', names, items, filter, body: nodes, otherwise: [], at };
     const rest = this.parse(['endfor', 'else'], { what: 'for', at });
     if (rest.end!.word !== 'endfor') this.src.fail(rest.end!.at, '{% else %} twice in one {% for %}');
     this.noArgs(rest.end!);
-    return { kind: 'for', names: names!, items, filter, body: nodes, otherwise: rest.nodes, at };
+    return { kind: 'for', names, items, filter, body: nodes, otherwise: rest.nodes, at };
   }
 
   private noArgs(end: { word: string; rest: string; at: Pos }): void {
