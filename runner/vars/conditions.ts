@@ -25,7 +25,7 @@ const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
  * wrong result either way (Python's rule makes `"disabled"` true), so it is an error that says how
  * to write the test. Other values follow Python (0, none, empty list/mapping are false).
  */
-function conditionTruth(condition: string): (value: unknown) => boolean {
+export function conditionTruth(condition: string): (value: unknown) => boolean {
   return (value) => {
     const text = value instanceof Secret ? value.reveal() : value;
     if (typeof text !== 'string') return truthy(value);
