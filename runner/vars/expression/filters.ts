@@ -122,13 +122,18 @@ function expectMapping(v: unknown, what: string): Record<string, unknown> {
   return p;
 }
 
-function regexOptions(args: Args): RegexOptions {
-  return { ignorecase: toBool(args.named.ignorecase ?? false), multiline: toBool(args.named.multiline ?? false) };
+/**
+ * `ignorecase` and `multiline` by name, or by position where Ansible's filter takes them there
+ * (regex_replace: 3rd and 4th; regex_findall: multiline 2nd, ignorecase 3rd; regex_search: names only).
+ */
+function regexOptions(args: Args, at: { ignorecase?: number; multiline?: number } = {}): RegexOptions {
+  const flag = (name: 'ignorecase' | 'multiline'): boolean => toBool(at[name] === undefined ? (args.named[name] ?? false) : arg(args, at[name], name, false));
+  return { ignorecase: flag('ignorecase'), multiline: flag('multiline') };
 }
 
-function regex(v: unknown, args: Args, what: string): { text: string; re: RE2JS } {
+function regex(v: unknown, args: Args, what: string, at?: { ignorecase?: number; multiline?: number }): { text: string; re: RE2JS } {
   const pattern = arg(args, 0, 'regex');
-  return { text: expectString(v, what), re: playbookRegex(pattern, what, regexOptions(args)) };
+  return { text: expectString(v, what), re: playbookRegex(pattern, what, regexOptions(args, at)) };
 }
 
 const filters: Record<string, Filter> = {
@@ -198,8 +203,8 @@ const filters: Record<string, Filter> = {
     return sep === undefined || sep === null ? s.split(/\s+/).filter(Boolean) : s.split(expectString(sep, 'split'));
   },
   regex_replace: (v, a) => {
-    const { text, re } = regex(v, a, 'regex_replace');
-    return replace(re, text, toText(arg(a, 1, 'replace', '')), expectNumber(arg(a, 2, 'count', 0), 'regex_replace count'));
+    const { text, re } = regex(v, a, 'regex_replace', { ignorecase: 2, multiline: 3 });
+    return replace(re, text, toText(arg(a, 1, 'replace', '')), expectNumber(a.named.count ?? 0, 'regex_replace count'));
   },
   // `regex_search(re)` is the first match or none; `regex_search(re, '\\1', '\\g<name>')` the list of those groups.
   regex_search: (v, a) => {
@@ -209,7 +214,7 @@ const filters: Record<string, Filter> = {
     return null;
   },
   regex_findall: (v, a) => {
-    const { text, re } = regex(v, a, 'regex_findall');
+    const { text, re } = regex(v, a, 'regex_findall', { multiline: 1, ignorecase: 2 });
     return findAll(re, text);
   },
   quote: (v) => shQuote(toText(v)),

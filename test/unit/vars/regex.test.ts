@@ -90,6 +90,11 @@ test('Python syntax: named groups, \\A and \\Z, ignorecase and multiline', () =>
   assert.is(ev("ver | regex_search('VER', ignorecase=true)"), 'Ver');
   assert.equal(ev("out | regex_findall('^k\\d=(.*)$', multiline=true)"), ['v1', 'v2']);
   assert.equal(ev("out | regex_findall('^k\\d=(.*)$')"), []);
+  // Ansible's positional flags: regex_replace(re, repl, ignorecase, multiline), regex_findall(re, multiline, ignorecase).
+  assert.is(ev("'Aa' | regex_replace('a', 'x', true)"), 'xx');
+  assert.is(ev("'a\\na' | regex_replace('^a', 'x', false, true)"), 'x\nx');
+  assert.equal(ev("out | regex_findall('^K\\d', true, true)"), ['k1', 'k2']);
+  assert.equal(ev("out | regex_findall('^K\\d', true)"), []);
 });
 
 test('match anchors at the start, search and regex anywhere', () => {
