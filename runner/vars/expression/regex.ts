@@ -74,6 +74,8 @@ export function pythonRegex(pattern: string, options: RegexOptions = {}, shown =
       const detail = shown.includes(pattern) ? `: ${(e as Error).message.replace(/^error parsing regexp: /, '')}` : '';
       throw new ExpressionError(`invalid regular expression ${shown}${detail}`);
     }
+    // Patterns built from data (a loop over host output) would grow the cache without end.
+    if (cache.size >= 1000) cache.clear();
     cache.set(key, re);
   }
   return re;
