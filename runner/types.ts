@@ -49,8 +49,12 @@ export interface ModuleContext {
   readonly vars: Readonly<Vars>;
   /** Root of the project (templates/, files/ are relative to it). */
   readonly projectDir: string;
-  /** Evaluate an expression (as in `when:`) against the task's variables. */
-  evaluate(expr: string): unknown;
+  /**
+   * Evaluate an expression (as in `when:`; a whole `{{ expr }}` is accepted) against the task's
+   * variables. With `locals` (data on top: a template's loop and set names) `expr` is always a bare
+   * expression, as the inside of a template's `{{ }}` is: `{{ '{{ x }}' }}` is the text `{{ x }}`.
+   */
+  evaluate(expr: string, locals?: Readonly<Vars>): unknown;
 }
 
 /** A module failed on a host for a reason the user must read (not a bug). */

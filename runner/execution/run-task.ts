@@ -7,6 +7,7 @@ import { redact, revealAll } from '../secret.js';
 import { ModuleError, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
+import { evaluateExpression } from '../vars/expression/evaluate.js';
 import type { HostState } from './host-state.js';
 import { evaluate, interpolate, isTrue, withVars, viewOf, type TaskScope } from './task-scope.js';
 
@@ -153,7 +154,7 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     becomeUser: task.becomeUser ?? 'root',
     vars: viewOf(scope),
     projectDir: env.projectDir,
-    evaluate: (expr) => evaluate(expr, scope),
+    evaluate: (expr, locals) => (locals ? evaluateExpression(expr, withVars(scope, locals)) : evaluate(expr, scope)),
   };
 
   let registered: Vars;

@@ -22,13 +22,19 @@ import {
   type VarSource,
 } from './values.js';
 
+/** How `not`, `and`, `or` and `a if c else b` judge a value: Python's truthiness unless a condition says otherwise. */
+export type Truth = (value: unknown) => boolean;
+
 /** Evaluate an expression (no `{{ }}`) against variables. */
-export function evaluateExpression(text: string, vars: VarSource): unknown {
-  return new Evaluator(vars).value(parseExpression(text));
+export function evaluateExpression(text: string, vars: VarSource, truth: Truth = truthy): unknown {
+  return new Evaluator(vars, truth).value(parseExpression(text));
 }
 
 class Evaluator {
-  constructor(private readonly vars: VarSource) {}
+  constructor(
+    private readonly vars: VarSource,
+    private readonly truth: Truth,
+  ) {}
 
   /** A value that must exist: undefined names are errors. */
   value(node: Node): unknown {
@@ -87,7 +93,7 @@ class Evaluator {
 
   private unary(u: jsep.UnaryExpression): unknown {
     const v = this.value(u.argument);
-    if (u.operator === 'not') return !truthy(v);
+    if (u.operator === 'not') return !this.truth(v);
     const n = plain(v);
     if (typeof n !== 'number') throw new ExpressionError(`unary ${u.operator} needs a number, got ${typeName(v)}`);
     return u.operator === '-' ? -n : n;
@@ -98,21 +104,21 @@ class Evaluator {
     switch (op) {
       case 'and': {
         const l = this.value(b.left);
-        return truthy(l) ? this.value(b.right) : l;
+        return this.truth(l) ? this.value(b.right) : l;
       }
       case 'or': {
         const l = this.value(b.left);
-        return truthy(l) ? l : this.value(b.right);
+        return this.truth(l) ? l : this.value(b.right);
       }
       case 'else': {
         if (b.left.type !== 'BinaryExpression' || (b.left as jsep.BinaryExpression).operator !== 'if') {
           throw new ExpressionError('`else` without `if`');
         }
         const cond = b.left as jsep.BinaryExpression;
-        return truthy(this.value(cond.right)) ? this.value(cond.left) : this.value(b.right);
+        return this.truth(this.value(cond.right)) ? this.value(cond.left) : this.value(b.right);
       }
       case 'if':
-        return truthy(this.value(b.right)) ? this.value(b.left) : null;
+        return this.truth(this.value(b.right)) ? this.value(b.left) : null;
       case 'is':
       case 'is not': {
         const { name, args } = this.callee(b.right, 'test');

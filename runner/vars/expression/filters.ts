@@ -4,7 +4,8 @@ import { posix } from 'node:path';
 import { shQuote } from '../../connection/quote.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import { applyTest } from './jinja-tests.js';
-import { pythonRegex, pythonReplacement } from './regex.js';
+import type { RE2JS } from 're2js';
+import { findAll, groupRef, groups, matches, playbookRegex, replace, type RegexOptions } from './regex.js';
 import {
   UNDEFINED,
   deepEqual,
@@ -122,8 +123,18 @@ function expectMapping(v: unknown, what: string): Record<string, unknown> {
   return p;
 }
 
-function regexFlags(args: Args, global: boolean): string {
-  return (global ? 'g' : '') + (toBool(args.named.ignorecase ?? false) ? 'i' : '') + (toBool(args.named.multiline ?? false) ? 'm' : '');
+/**
+ * `ignorecase` and `multiline` by name, or by position where Ansible's filter takes them there
+ * (regex_replace: 3rd and 4th; regex_findall: multiline 2nd, ignorecase 3rd; regex_search: names only).
+ */
+function regexOptions(args: Args, at: { ignorecase?: number; multiline?: number } = {}): RegexOptions {
+  const flag = (name: 'ignorecase' | 'multiline'): boolean => toBool(at[name] === undefined ? (args.named[name] ?? false) : arg(args, at[name], name, false));
+  return { ignorecase: flag('ignorecase'), multiline: flag('multiline') };
+}
+
+function regex(v: unknown, args: Args, what: string, at?: { ignorecase?: number; multiline?: number }): { text: string; re: RE2JS } {
+  const pattern = arg(args, 0, 'regex');
+  return { text: expectString(v, what), re: playbookRegex(pattern, what, regexOptions(args, at)) };
 }
 
 const filters: Record<string, Filter> = {
@@ -194,14 +205,20 @@ const filters: Record<string, Filter> = {
     const s = expectString(v, 'split');
     return sep === undefined || sep === null ? s.split(/\s+/).filter(Boolean) : s.split(expectString(sep, 'split'));
   },
-  regex_replace: (v, a) =>
-    expectString(v, 'regex_replace').replace(
-      pythonRegex(expectString(arg(a, 0, 'regex'), 'regex_replace'), regexFlags(a, true)),
-      pythonReplacement(toText(arg(a, 1, 'replace', ''))),
-    ),
+  regex_replace: (v, a) => {
+    const { text, re } = regex(v, a, 'regex_replace', { ignorecase: 2, multiline: 3 });
+    return replace(re, text, toText(arg(a, 1, 'replace', '')), expectNumber(a.named.count ?? 0, 'regex_replace count'));
+  },
+  // `regex_search(re)` is the first match or none; `regex_search(re, '\\1', '\\g<name>')` the list of those groups.
   regex_search: (v, a) => {
-    const m = pythonRegex(expectString(arg(a, 0, 'regex'), 'regex_search'), regexFlags(a, false)).exec(expectString(v, 'regex_search'));
-    return m ? m[0] : null;
+    const { text, re } = regex(v, a, 'regex_search');
+    const refs = a.positional.slice(1).map((r) => groupRef(expectString(r, 'regex_search'), 'regex_search'));
+    for (const m of matches(re, text)) return refs.length ? groups(m, refs) : m.group();
+    return null;
+  },
+  regex_findall: (v, a) => {
+    const { text, re } = regex(v, a, 'regex_findall', { multiline: 1, ignorecase: 2 });
+    return findAll(re, text);
   },
   quote: (v) => shQuote(toText(v)),
   basename: (v) => posix.basename(expectString(v, 'basename')),
