@@ -109,7 +109,7 @@ export async function playCommand(argv: string[]): Promise<number> {
     err: process.stderr,
   });
   const stateDir = process.env.RPLAY_STATE_DIR ?? join(projectDir, '.rplay', 'state');
-  const stats = await runPlaybooks({
+  const result = await runPlaybooks({
     books,
     inventory,
     reloadInventory: () => loadInventory(inventories),
@@ -126,9 +126,9 @@ export async function playCommand(argv: string[]): Promise<number> {
     pendingHandlersFile: join(stateDir, 'pending-handlers.json'),
     loadVarsFile,
   });
-  reporter.runEnd(stats);
+  reporter.runEnd(result.stats);
   await reporter.close();
-  return exitCodeOf(stats, v['detailed-exitcode'] ?? false);
+  return exitCodeOf(result, v['detailed-exitcode'] ?? false);
 }
 
 function splitList(values: string[] | undefined): string[] {

@@ -32,8 +32,15 @@ export interface RunOptions {
   loadVarsFile(path: string): Promise<Vars>;
 }
 
-/** Runs every play of every playbook in order; returns the recap's numbers per host. */
-export async function runPlaybooks(o: RunOptions): Promise<Record<string, HostStats>> {
+export interface RunResult {
+  /** The recap's numbers per host. */
+  stats: Record<string, HostStats>;
+  /** Why the run stopped before its end (a failed batch, any_errors_fatal), if it did. */
+  stopped?: string;
+}
+
+/** Runs every play of every playbook in order, until one says the run stops. */
+export async function runPlaybooks(o: RunOptions): Promise<RunResult> {
   let inventory = o.inventory;
   let varsCache = new Map<string, Vars>();
   const states = new Map<string, HostState>();
@@ -71,8 +78,9 @@ export async function runPlaybooks(o: RunOptions): Promise<Record<string, HostSt
       varsCache = new Map();
     },
   };
+  let stopped: string | undefined;
   try {
-    for (const book of o.books) {
+    run: for (const book of o.books) {
       for (const [i, play] of book.plays.entries()) {
         const names = matchHosts(inventory, play.hosts, o.limit);
         if (names.length === 0) o.reporter.warn(`play "${play.name}": no hosts matched '${play.hosts}'`);
@@ -81,19 +89,29 @@ export async function runPlaybooks(o: RunOptions): Promise<Record<string, HostSt
           if (!s) states.set(n, (s = newHostState(n)));
           return s;
         });
-        await runPlay(env, book, i, play, hosts);
+        stopped = await runPlay(env, book, i, play, hosts);
+        if (stopped) {
+          o.reporter.warn(`${stopped}: the run stops here (no later batch, play or playbook runs)`);
+          break run;
+        }
       }
     }
   } finally {
     await pool.closeAll();
   }
-  return Object.fromEntries([...states].map(([n, s]) => [n, s.stats]));
+  const stats = Object.fromEntries([...states].map(([n, s]) => [n, s.stats]));
+  return stopped ? { stats, stopped } : { stats };
 }
 
-/** 0 ok; 2 a task failed; 4 a host unreachable (2 wins); 3 with --detailed-exitcode when anything changed. */
-export function exitCodeOf(stats: Record<string, HostStats>, detailed: boolean): number {
+/**
+ * 0 ok; 2 a task failed, or the run stopped early with no host unreachable (a rescued
+ * any_errors_fatal failure leaves no failed count); 4 a host unreachable (2 wins); 3 with
+ * --detailed-exitcode when anything changed.
+ */
+export function exitCodeOf({ stats, stopped }: RunResult, detailed: boolean): number {
   const all = Object.values(stats);
   if (all.some((s) => s.failed > 0)) return 2;
+  if (stopped && !all.some((s) => s.unreachable > 0)) return 2;
   if (all.some((s) => s.unreachable > 0)) return 4;
   if (detailed && all.some((s) => s.changed > 0)) return 3;
   return 0;

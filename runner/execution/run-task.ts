@@ -3,7 +3,7 @@ import type { Connection } from '../connection/connection.js';
 import type { Task } from '../playbook/types.js';
 import { validateArgs } from '../playbook/validate-args.js';
 import { renderDiff } from '../reporters/render-diff.js';
-import { redact, revealAll } from '../secret.js';
+import { isSecret, redact, revealAll } from '../secret.js';
 import { ModuleError, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
@@ -44,7 +44,7 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
     const [perItem, upFront] = partition(task.when ?? [], (c) => /\bitem\b/.test(c));
     if (upFront.length && !isTrue(upFront, scope)) return skipped('conditional result was false');
     const items = interpolate(task.loop, scope);
-    if (!Array.isArray(items)) throw new ModuleError(`loop must be a list, got ${typeof items}`);
+    if (!Array.isArray(items)) throw new ExpressionError(`loop: ${loopSource(task.loop)} is ${kindOf(items)}, not a list`);
     const results: Vars[] = [];
     let changed = false;
     let failed: HostOutcome | undefined;
@@ -79,6 +79,21 @@ export async function runTask(env: TaskEnv, task: Task, host: HostState, scope: 
   } catch (e) {
     return finish(task, failure(e, env, host, task));
   }
+}
+
+/** The loop as written: the expression of a lone `{{ … }}`, else the whole string. */
+function loopSource(loop: unknown): string {
+  const text = String(loop);
+  const inner = /^\s*\{\{([^]*)\}\}\s*$/.exec(text)?.[1];
+  return `'${inner === undefined || inner.includes('{{') || inner.includes('}}') ? text : inner.trim()}'`;
+}
+
+/** The kind of a value, never the value: it may be a secret. */
+function kindOf(v: unknown): string {
+  if (v === null || v === undefined) return 'none';
+  if (typeof v === 'string' || isSecret(v)) return 'a string';
+  if (typeof v === 'object') return 'a mapping (loop over its entries with "{{ x | dict2items }}")';
+  return `a ${typeof v}`;
 }
 
 function itemLabel(item: unknown): string {

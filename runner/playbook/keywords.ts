@@ -11,7 +11,11 @@ const common = {
   become: { type: 'boolean' },
   become_user: { type: 'string', minLength: 1 },
   vars: mapping,
+  any_errors_fatal: { type: 'boolean' },
 };
+
+/** One batch size: a count, a percentage of the play's hosts, or a template giving either. */
+const batchSize = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^(\\d+%?|.*\\{\\{.*)$' }] };
 
 export const taskKeywords = {
   type: 'object',
@@ -57,7 +61,10 @@ export const playKeywords = {
     vars: { type: ['object', 'null'] },
     vars_files: { type: ['string', 'array'], items: { type: 'string' } },
     gather_facts: { type: 'boolean' },
-    serial: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^(\\d+%?|.*\\{\\{.*)$' }] },
+    serial: { anyOf: [batchSize, { type: 'array', items: batchSize, minItems: 1 }] },
+    max_fail_percentage: { anyOf: [{ type: 'number', minimum: 0, maximum: 100 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?%$' }] },
+    any_errors_fatal: { type: 'boolean' },
+    force_handlers: { type: 'boolean' },
     tasks: { type: ['array', 'null'] },
     handlers: { type: ['array', 'null'] },
   },

@@ -55,7 +55,7 @@ export function normalizePlay(raw: Record<string, unknown>, ctx: TaskContext): P
     }
   }
   const vars = expectVarsMapping(raw.vars, ctx.file);
-  for (const key of ['vars', 'vars_files', 'hosts', 'name']) {
+  for (const key of ['vars', 'vars_files', 'hosts', 'name', 'serial']) {
     checkTemplates(raw[key], (path, e: ExpressionError) => {
       throw new InputError(`${subject}: ${[key, ...path].join('.')}: ${e.message}`, positionAtPath(raw, [key, ...path]) ?? ctx.file);
     });
@@ -77,7 +77,10 @@ export function normalizePlay(raw: Record<string, unknown>, ctx: TaskContext): P
   if (typeof raw.remote_user === 'string') play.remoteUser = raw.remote_user;
   if (typeof raw.become === 'boolean') play.become = raw.become;
   if (typeof raw.become_user === 'string') play.becomeUser = raw.become_user;
-  if (typeof raw.serial === 'number' || typeof raw.serial === 'string') play.serial = raw.serial;
+  if (raw.serial !== undefined) play.serial = (Array.isArray(raw.serial) ? raw.serial : [raw.serial]) as (number | string)[];
+  if (raw.max_fail_percentage !== undefined) play.maxFailPercentage = parseFloat(String(raw.max_fail_percentage));
+  if (typeof raw.any_errors_fatal === 'boolean') play.anyErrorsFatal = raw.any_errors_fatal;
+  if (typeof raw.force_handlers === 'boolean') play.forceHandlers = raw.force_handlers;
   copyPositions(raw, play);
   return play;
 }

@@ -139,6 +139,7 @@ function normalizeBlock(raw: Raw, ctx: TaskContext): Block {
   if (when) block.when = when;
   if (typeof raw.become === 'boolean') block.become = raw.become;
   if (typeof raw.become_user === 'string') block.becomeUser = raw.become_user;
+  if (typeof raw.any_errors_fatal === 'boolean') block.anyErrorsFatal = raw.any_errors_fatal;
   const vars = varsOf(raw, ctx);
   if (vars) block.vars = vars;
   copyPositions(raw, block);
@@ -243,6 +244,7 @@ function normalizeTask(raw: Raw, ctx: TaskContext): Task {
   if (typeof raw.become === 'boolean') task.become = raw.become;
   if (typeof raw.become_user === 'string') task.becomeUser = raw.become_user;
   if (typeof raw.check_mode === 'boolean') task.checkMode = raw.check_mode;
+  if (typeof raw.any_errors_fatal === 'boolean') task.anyErrorsFatal = raw.any_errors_fatal;
   if (typeof raw.retries === 'number') task.retries = raw.retries;
   if (typeof raw.delay === 'number') task.delay = raw.delay;
   if (raw.delegate_to === 'localhost') task.delegateTo = 'localhost';

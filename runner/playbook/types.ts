@@ -22,8 +22,17 @@ export interface Play {
   /** Paths as written (may be templated), relative to the playbook's folder once rendered. */
   varsFiles: string[];
   gatherFacts: boolean;
-  /** Batch size: a count or a percentage string like "30%". */
-  serial?: number | string;
+  /**
+   * Batch sizes: counts or percentages like "30%" (of the play's hosts), in order, the last one
+   * repeating; may be templated (play vars and extra vars). Undefined: one batch of every host.
+   */
+  serial?: (number | string)[];
+  /** A batch whose failed share (in percent) is above this ends the play and the run. */
+  maxFailPercentage?: number;
+  /** A failure on any host ends the play for every host (blocks and tasks may say it too). */
+  anyErrorsFatal?: boolean;
+  /** Notified handlers run on hosts that failed (or were stopped) too; not on unreachable ones. */
+  forceHandlers?: boolean;
   tasks: TaskNode[];
   handlers: Task[];
   pos: SourcePos;
@@ -58,6 +67,8 @@ export interface Task {
   delay?: number;
   noLog: boolean;
   runOnce: boolean;
+  /** Unset: the enclosing block's, else the play's. */
+  anyErrorsFatal?: boolean;
   delegateTo?: 'localhost';
   vars?: Record<string, unknown>;
   pos: SourcePos;
@@ -74,6 +85,7 @@ export interface Block {
   tags: string[];
   become?: boolean;
   becomeUser?: string;
+  anyErrorsFatal?: boolean;
   vars?: Record<string, unknown>;
   pos: SourcePos;
 }

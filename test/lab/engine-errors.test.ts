@@ -103,6 +103,17 @@ test('an unknown or changed host key is refused, naming the host and the file; o
   assert.is(first['node-3']!.status, 'ok');
 });
 
+test('serial: 1 with the first node failing leaves the other nodes byte for byte untouched and starts no later play (exit 2)', async () => {
+  const before = ['node-2', 'node-3'].map((h) => snapshot(root(h)));
+  const r = await rplayJson([fx('serial-stop.yml'), '-i', lab.inventoryPath, '-e', 'fail_on=node-1'], { env: env() });
+  assert.is(r.code, 2);
+  assert.equal(['node-2', 'node-3'].map((h) => snapshot(root(h))), before);
+  assert.not.ok(existsSync(join(root('node-1'), 'srv/stopped')));
+  assert.equal(r.json.plays.map((p) => p.name), ['Roll']);
+  assert.equal(r.json.stats['node-2'], { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 });
+  assert.match(r.stderr, /play "Roll", batch 1 of 3: every host of the batch failed: the run stops here/);
+});
+
 test('an unreachable host is reported (exit 4) and the others carry on', async () => {
   await lab.stop('node-3');
   try {

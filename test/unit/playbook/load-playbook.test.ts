@@ -79,7 +79,7 @@ test('a play and its tasks, normalised', async () => {
   assert.is(p.become, true);
   assert.is(p.remoteUser, 'ubuntu');
   assert.is(p.gatherFacts, false);
-  assert.is(p.serial, 1);
+  assert.equal(p.serial, [1]);
   assert.equal(p.vars, { port: 6379 });
   assert.equal(p.varsFiles, ['vars/{{ env }}.yml']);
   assert.equal(p.pos, { file, line: 1, col: 3 });
