@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
+import { truthy } from '../runner/vars/index.js';
 
 const schema = Type.Object(
   {
@@ -22,6 +23,8 @@ export const assert = defineModule({
   schema,
   // Expressions, evaluated here against the task's variables, not interpolated by the engine.
   rawArgs: ['that'],
+  // A fail_msg built from a secret stays a Secret, so the failure prints it masked.
+  keepsSecrets: true,
   async gather(ctx, args): Promise<Verdict[]> {
     const exprs = typeof args.that === 'string' ? [args.that] : args.that;
     return exprs.map((expr) => {
@@ -33,7 +36,7 @@ export const assert = defineModule({
     });
   },
   plan(args, verdicts) {
-    const failed = verdicts.find((v) => !v.value);
+    const failed = verdicts.find((v) => !truthy(v.value));
     if (failed) {
       const why = `assertion failed: ${failed.expr}`;
       throw new ModuleError(args.fail_msg ? `${args.fail_msg} (${why})` : why, {

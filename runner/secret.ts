@@ -119,6 +119,31 @@ export function containsSecret(v: unknown): boolean {
   return false;
 }
 
+/** The text of every Secret in a value tree (a task's args: what a module's output may echo). */
+export function secretTexts(v: unknown, into = new Set<string>()): Set<string> {
+  if (v instanceof Secret) into.add(String(v.reveal()));
+  else if (Array.isArray(v)) for (const x of v) secretTexts(x, into);
+  else if (isPlainData(v)) for (const x of Object.values(v)) secretTexts(x, into);
+  return into;
+}
+
+/**
+ * A module's result with every scalar that holds a secret made a Secret again: a string holding a
+ * registered secret (a command that echoes a password, a config file read back), or a string or
+ * number that is exactly the text of one of `echoed` (the task's own secret args, however short).
+ */
+export function retaint(v: unknown, echoed: ReadonlySet<string> = new Set()): unknown {
+  if (typeof v === 'string') return echoed.has(v) || holdsSecret(v) ? new Secret(v) : v;
+  if (typeof v === 'number') return echoed.has(String(v)) ? new Secret(v) : v;
+  if (Array.isArray(v)) return v.map((x) => retaint(x, echoed));
+  if (isPlainData(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: retaint(x, echoed), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return v;
+}
+
 /** Replace every Secret in a value tree by its plain value (for modules, which take plain data). */
 export function revealAll(v: unknown): unknown {
   if (v instanceof Secret) return v.reveal();

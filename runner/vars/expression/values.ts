@@ -1,6 +1,6 @@
 // The value model of expressions: plain JSON-like data, plus Secret (kept wrapped until text is
 // needed) and variable sources (a Scope, e.g. `hostvars['node-1']`) that resolve names lazily.
-import { containsSecret, MASK, revealAll, Secret } from '../../secret.js';
+import { containsSecret, MASK, revealAll, Secret, secretTexts } from '../../secret.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 
 /** "No such variable/attribute" — distinct from null, which is a value (`none`). */
@@ -85,21 +85,16 @@ export function guarded<T>(inputs: readonly unknown[], run: () => T): T {
   try {
     return run();
   } catch (e) {
-    if (e instanceof Error && inputs.some(containsSecret)) scrub(e, secretTexts(inputs));
+    if (e instanceof Error && inputs.some(containsSecret)) scrub(e, textsToScrub(inputs));
     throw e;
   }
 }
 
-function secretTexts(inputs: readonly unknown[]): string[] {
-  const out = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (v instanceof Secret) out.add(String(v.reveal()));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (isPlainObject(v)) Object.values(v).forEach(walk);
-  };
-  inputs.forEach(walk);
-  // Longest first, so a secret that holds another is masked whole.
-  return [...out].filter((t) => t.length > 1).sort((a, b) => b.length - a.length);
+/** Longest first, so a secret that holds another is masked whole; one character would mangle everything. */
+function textsToScrub(inputs: readonly unknown[]): string[] {
+  const all = new Set<string>();
+  for (const i of inputs) secretTexts(i, all);
+  return [...all].filter((t) => t.length > 1).sort((a, b) => b.length - a.length);
 }
 
 function scrub(e: Error, texts: readonly string[]): void {
