@@ -66,6 +66,7 @@ const derived = [
   '{{ copied | b64encode }}',
   '{{ copied[0] }}',
   '{{ pin_copy + 1 }}',
+  '{{ flag_copy }}',
   '{{ echoed.stdout | b64encode }}',
   '{{ echoed.stdout[0] }}',
   '{{ echoed.stdout_lines | first }}',
@@ -78,13 +79,15 @@ const failing = [
   "{{ ['a'] | map(vault_pw) | list }}",
   "{{ {vault_pw ~ '': 1} }}",
   '{{ vault_pw | int(base=vault_pw) }}',
+  // Two characters: too short for the text net, so the error itself must not quote them.
+  "{{ ['a'] | map(vault_pw[0] ~ vault_pw[1]) | list }}",
 ];
 
 const y = (s: string): string => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
 
 function playbook(): string {
   const tasks = [
-    `- name: set_fact keeps a secret\n  set_fact:\n    copied: "{{ vault_pw }}"\n    pin_copy: "{{ vault_pin }}"`,
+    `- name: set_fact keeps a secret\n  set_fact:\n    copied: "{{ vault_pw }}"\n    pin_copy: "{{ vault_pin }}"\n    flag_copy: "{{ vault_flag }}"`,
     `- name: a command echoes the secret\n  shell: ${y("printf '%s\\n' {{ vault_pw | quote }}")}\n  register: echoed\n  check_mode: false`,
     `- name: show the registered result\n  debug:\n    var: echoed`,
     ...derived.map((e, i) => `- name: derived ${i}\n  debug:\n    msg: ${y(e)}`),
@@ -208,6 +211,7 @@ test('no derived form of a secret reaches any output, error or .rplay/ file; the
   for (const r of errors) assert.is(r.status, 'failed', `${r.name}: ${r.msg}`);
   assert.match(errors[0]!.msg!, /from_json: .*not valid JSON/);
   assert.match(errors[3]!.msg!, /mapping key cannot be a secret/);
+  assert.match(errors[5]!.msg!, `unknown filter '${MASK}'`);
 
   // The host got the real values, byte for byte.
   const read = (f: string): string => readFileSync(join(p.dir, 'out', f), 'utf8');
