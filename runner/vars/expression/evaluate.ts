@@ -53,9 +53,10 @@ class Evaluator {
         if (obj === UNDEFINED) return UNDEFINED;
         const key = m.computed ? this.value(m.property) : (m.property as jsep.Identifier).name;
         const member = getMember(obj, key);
-        // Picking from a container passes a value through; a character of a secret string (or
-        // anything picked by a secret index from a string) is derived from the secret.
-        return isSecret(obj) || isSecret(key) ? derive([obj, key], member) : member;
+        // Picking from a container passes a value through, but what a secret index picks tells
+        // the index; a character of a secret string is derived from it.
+        if (isSecret(key)) return derive([key], member);
+        return isSecret(obj) ? derive([obj, key], member) : member;
       }
       case 'Group':
         return this.maybe((node as GroupNode).expression);
