@@ -85,6 +85,21 @@ export function redact(text: string): string {
   return out;
 }
 
+/**
+ * `text` with each of `texts` masked as well as the registered secrets: a task's own secret args,
+ * which may be too short for the registry (one character of a password in a command line). A short
+ * one is masked where it stands as a word of its own, so it does not mangle the rest.
+ */
+export function maskTexts(text: string, texts: ReadonlySet<string>): string {
+  let out = redact(text);
+  for (const t of [...texts].sort((a, b) => b.length - a.length)) {
+    if (t === '' || !out.includes(t)) continue;
+    if (t.length >= MIN_LENGTH) out = out.split(t).join(MASK);
+    else out = out.replace(new RegExp(`(?<![A-Za-z0-9])${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g'), MASK);
+  }
+  return out;
+}
+
 /** Whether a text holds any registered secret (a module's output that echoes a password). */
 export function holdsSecret(text: string): boolean {
   for (const s of known) if (text.includes(s)) return true;

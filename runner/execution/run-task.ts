@@ -3,7 +3,7 @@ import type { Connection } from '../connection/connection.js';
 import type { Task } from '../playbook/types.js';
 import { validateArgs } from '../playbook/validate-args.js';
 import { renderDiff } from '../reporters/render-diff.js';
-import { redact, retaint, revealAll, secretTexts } from '../secret.js';
+import { maskTexts, retaint, revealAll, secretTexts } from '../secret.js';
 import { ModuleError, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
@@ -156,8 +156,10 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     becomeUser: task.becomeUser ?? 'root',
     vars: viewOf(scope),
     projectDir: env.projectDir,
-    evaluate: (expr) => evaluate(expr, scope),
+    // Modules that send what they evaluate to a host get real values; debug and assert, Secrets.
+    evaluate: (expr) => (mod.keepsSecrets ? evaluate(expr, scope) : revealAll(evaluate(expr, scope))),
   };
+  const hide = (text: string): string => maskTexts(text, echoed);
 
   let registered: Vars;
   let status: Status;
@@ -178,9 +180,13 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       msg = applied.msg ?? describe(plan);
       plan = { ...plan, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
     }
+    if (msg !== undefined) msg = hide(msg);
     registered = retaint({ ...plan.result, changed: status === 'changed', failed: false, msg }, echoed) as Vars;
     if (status === 'skipped') registered.skipped = true;
   } catch (e) {
+    // What a failure says and carries may echo the task's secret args, however short.
+    if (e instanceof Error) e.message = hide(e.message);
+    if (e instanceof ModuleError) Object.assign(e.result, retaint(e.result, echoed));
     if (!(e instanceof ModuleError) || !task.failedWhen) throw e;
     // failed_when decides, from the module's result, whether this is a failure.
     status = 'failed';
@@ -205,8 +211,8 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
   const diffs = plan?.changes.flatMap((c) => (c.diff ? [c.diff] : [])) ?? [];
   return {
     status,
-    msg: msg === undefined ? undefined : redact(msg),
-    diff: env.diff && status === 'changed' && diffs.length ? renderDiff(diffs) : undefined,
+    msg,
+    diff: env.diff && status === 'changed' && diffs.length ? hide(renderDiff(diffs)) : undefined,
     registered,
     notify: status === 'changed',
   };

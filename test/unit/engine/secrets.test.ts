@@ -99,6 +99,7 @@ function playbook(): string {
     `- name: set_fact value\n  copy:\n    dest: "{{ out }}/set-fact"\n    content: "{{ copied }}"`,
     `- name: registered value\n  copy:\n    dest: "{{ out }}/registered"\n    content: "{{ echoed.stdout }}"`,
     `- name: loop item\n  copy:\n    dest: "{{ out }}/item-{{ item.n }}"\n    content: "{{ item.v }}"\n  loop: ${y("{{ [{'n': 'a', 'v': vault_pw}, {'n': 'b', 'v': vault_pw | b64encode}] }}")}`,
+    `- name: one character at a time\n  command:\n    argv: [echo, "{{ vault_pw[item] }}"]\n  loop: [0, 1, 2]`,
     `- name: loop item derived\n  debug:\n    msg: "{{ item | b64encode }}"\n  loop: "{{ [vault_pw] }}"`,
   ];
   return [
@@ -212,6 +213,9 @@ test('no derived form of a secret reaches any output, error or .rplay/ file; the
   assert.match(errors[0]!.msg!, /from_json: .*not valid JSON/);
   assert.match(errors[3]!.msg!, /mapping key cannot be a secret/);
   assert.match(errors[5]!.msg!, `unknown filter '${MASK}'`);
+
+  // A command line holding one character of the password: masked where it stands as a word.
+  assert.is(results('one character at a time')[0]!.msg, [0, 1, 2].map((i) => `(item=${i}): run: echo ${MASK}`).join('; '));
 
   // The host got the real values, byte for byte.
   const read = (f: string): string => readFileSync(join(p.dir, 'out', f), 'utf8');
