@@ -1,11 +1,10 @@
 // `{{ expr }}` in any string of any structure. A string that is exactly one `{{ expr }}` keeps the
 // expression's native type (a number stays a number, a list a list, a Secret a Secret); in a larger
 // string each value is rendered as its real text, and the whole string is a Secret when any part is.
-import { containsSecret, Secret } from '../secret.js';
 import { ExpressionError } from './errors.js';
 import { evaluateExpression } from './expression/evaluate.js';
 import { parseExpression } from './expression/parse.js';
-import { isPlainObject, setOwn, toText, type VarSource } from './expression/values.js';
+import { isPlainObject, joinText, setOwn, type VarSource } from './expression/values.js';
 
 type Segment = { text: string } | { expr: string };
 
@@ -58,17 +57,7 @@ export function renderString(s: string, vars: VarSource): unknown {
   const segments = parseTemplate(s);
   const [only] = segments;
   if (segments.length === 1 && only && 'expr' in only) return evaluateExpression(only.expr, vars);
-  let text = '';
-  let secret = false;
-  for (const seg of segments) {
-    if ('text' in seg) text += seg.text;
-    else {
-      const v = evaluateExpression(seg.expr, vars);
-      secret ||= containsSecret(v);
-      text += toText(v);
-    }
-  }
-  return secret ? new Secret(text) : text;
+  return joinText(segments.map((seg) => ('text' in seg ? seg.text : evaluateExpression(seg.expr, vars))));
 }
 
 /** Render every string in a value tree; unchanged subtrees are returned as they are. */

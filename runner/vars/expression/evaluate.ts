@@ -16,6 +16,7 @@ import {
   guarded,
   isPlainObject,
   isVarSource,
+  joinText,
   keyText,
   plain,
   setOwn,
@@ -145,7 +146,7 @@ class Evaluator {
       case 'not in':
         return !contains(r, l);
       case '~':
-        return derive([l, r], toText(l) + toText(r));
+        return joinText([l, r]);
       case '<':
       case '<=':
       case '>':

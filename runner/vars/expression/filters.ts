@@ -15,8 +15,10 @@ import {
   getMember,
   guarded,
   isPlainObject,
+  joinText,
   keyText,
   plain,
+  resolved,
   setOwn,
   toText,
   truthy,
@@ -125,6 +127,11 @@ function expectMapping(v: unknown, what: string): Record<string, unknown> {
   return p;
 }
 
+function asJson(v: unknown, indent?: number): unknown {
+  const data = resolved(v);
+  return derive([data], JSON.stringify(revealAll(data), null, indent));
+}
+
 function regexFlags(args: Args, global: boolean): string {
   return (global ? 'g' : '') + (toBool(args.named.ignorecase ?? false) ? 'i' : '') + (toBool(args.named.multiline ?? false) ? 'm' : '');
 }
@@ -139,7 +146,7 @@ const filters: Record<string, Filter> = {
     return typeof n === 'number' ? Math.trunc(n) : n;
   },
   float: (v, a) => toNumber(v, (s) => (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s) ? Number(s) : NaN), arg(a, 0, 'default', 0)),
-  string: toText,
+  string: (v) => joinText([v]),
   lower: (v) => expectString(v, 'lower').toLowerCase(),
   upper: (v) => expectString(v, 'upper').toUpperCase(),
   capitalize: (v) => {
@@ -180,8 +187,8 @@ const filters: Record<string, Filter> = {
   },
   // Revealed first: JSON.stringify calls a Secret's toJSON() (the mask) before any replacer, and
   // this text goes to hosts; derive() makes the result a Secret again.
-  to_json: (v) => JSON.stringify(revealAll(v)),
-  to_nice_json: (v, a) => JSON.stringify(revealAll(v), null, expectNumber(arg(a, 0, 'indent', 4), 'indent')),
+  to_json: (v) => asJson(v),
+  to_nice_json: (v, a) => asJson(v, expectNumber(arg(a, 0, 'indent', 4), 'indent')),
   from_json: (v) => {
     try {
       return JSON.parse(expectString(v, 'from_json'));

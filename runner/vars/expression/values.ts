@@ -135,12 +135,35 @@ export function deepEqual(a: unknown, b: unknown): boolean {
  * The real text, secrets included: callers that keep it (interpolation, filters) go through derive().
  */
 export function toText(v: unknown): string {
-  const p = plain(v);
+  const p = plain(resolved(v));
   if (p === null || p === undefined) return '';
   if (typeof p === 'string') return p;
   if (typeof p === 'number' || typeof p === 'boolean' || typeof p === 'bigint') return String(p);
   // Revealed first: JSON.stringify calls a Secret's toJSON() (the mask) before any replacer.
   return JSON.stringify(revealAll(p));
+}
+
+/**
+ * A value as data, for text: a variable source that can list itself (another host's variables,
+ * `hostvars[h]`) resolved, deeply; Secrets kept, so derive() sees them.
+ */
+export function resolved(v: unknown): unknown {
+  if (v instanceof Secret) return v;
+  if (Array.isArray(v)) return v.map(resolved);
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) setOwn(out, k, resolved(x));
+    return out;
+  }
+  const listable = v as { toJSON?: () => unknown } | null;
+  if (isVarSource(v) && typeof listable?.toJSON === 'function') return resolved(listable.toJSON());
+  return v;
+}
+
+/** Text of values (`a ~ b`, `{{ a }}-{{ b }}`): a Secret when any of them holds one. */
+export function joinText(parts: readonly unknown[]): unknown {
+  const data = parts.map(resolved);
+  return derive(data, data.map(toText).join(''));
 }
 
 export function typeName(v: unknown): string {

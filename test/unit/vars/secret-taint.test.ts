@@ -99,6 +99,16 @@ test('JSON of data holding a secret is the real JSON (a file for a host), kept a
   assert.is(nice.reveal(), JSON.stringify({ password: PW }, null, 4));
 });
 
+test("another host's variables as JSON or text are their real values, and a Secret", () => {
+  const other = Scope.of({ pw: new Secret('Hh5-other-host-password'), port: 1 });
+  const s = Scope.of({ hostvars: { n2: other } });
+  for (const expr of ["hostvars['n2'] | to_json", "hostvars['n2'] | string", "'x' ~ hostvars['n2']"]) {
+    const v = evaluateExpression(expr, s);
+    assert.ok(isSecret(v), expr);
+    assert.match((v as Secret).reveal(), '"pw":"Hh5-other-host-password"', expr);
+  }
+});
+
 test('text with several {{ }} is a Secret of its real text when any part is secret; whole values stay what they are', () => {
   const out = interpolate({ line: 'auth {{ vault_pw }} pin {{ vault_pin }} {{ users }}', plain: 'port {{ 1 + 1 }}', loop: '{{ [vault_pw] }}' }, vars) as Record<string, unknown>;
   assert.ok(isSecret(out.line));
