@@ -38,10 +38,11 @@ function maskPatch(patch: string, afterLines: readonly string[]): string {
   let removed = -1; // line number in the before text, from the hunk headers
   return patch
     .split('\n')
-    .map((line) => {
+    .map((line, i) => {
       const hunk = /^@@ -(\d+)/.exec(line);
       if (hunk) removed = Number(hunk[1]) - 1;
-      if (!line.startsWith('-') || line.startsWith('--- ')) {
+      // The first two lines are the ---/+++ headers (a removed line may itself start with "-- ").
+      if (i < 2 || !line.startsWith('-')) {
         if (line.startsWith(' ')) removed++;
         return mask(line, secretSpans(line));
       }

@@ -65,6 +65,9 @@ test('a rotated password is masked on both sides: the old one by the shape of th
   // Lines of another shape are shown as they are.
   assert.match(out, ' port 6379\n');
   assert.match(out, '-maxmemory 1gb\n');
+  // A removed line that starts with "-- " is a removed line, not a header.
+  const sql = renderDiff([{ path: '/f.sql', before: `-- password ${old}\n`, after: `-- password ${now}\n` }]);
+  assert.match(sql, `--- password ${MASK}\n+-- password ${MASK}\n`);
 });
 
 test('a file that is only a secret: the old value at its place is masked, other lines are not', () => {
