@@ -24,6 +24,8 @@ export const assert = defineModule({
   schema,
   // Expressions, evaluated here against the task's variables, not interpolated by the engine.
   rawArgs: ['that'],
+  // A fail_msg built from a secret stays a Secret, so the failure prints it masked.
+  keepsSecrets: true,
   async gather(ctx, args): Promise<Verdict[]> {
     const exprs = typeof args.that === 'string' ? [args.that] : args.that;
     return exprs.map((expr) => {

@@ -76,6 +76,11 @@ export interface Module<S extends TSchema = TSchema, Actual = unknown> {
   readonly freeForm?: string;
   /** Arg keys the engine passes through uninterpolated (expressions the module evaluates itself). */
   readonly rawArgs?: readonly string[];
+  /**
+   * The module sends nothing to a host, so it gets its args with Secrets still wrapped: set_fact
+   * stores them as Secrets, debug prints them masked (even one character of a password).
+   */
+  readonly keepsSecrets?: boolean;
   /** One or few round trips: the host's actual state. */
   gather(ctx: ModuleContext, args: Static<S>): Promise<Actual>;
   /** Pure. */

@@ -3,7 +3,7 @@ import type { Connection } from '../connection/connection.js';
 import type { Task } from '../playbook/types.js';
 import { validateArgs } from '../playbook/validate-args.js';
 import { renderDiff } from '../reporters/render-diff.js';
-import { isSecret, redact, revealAll } from '../secret.js';
+import { isSecret, maskTexts, retaint, revealAll, secretTexts } from '../secret.js';
 import { ModuleError, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
@@ -135,7 +135,7 @@ function failure(e: unknown, env: TaskEnv, host: HostState, task: Task): HostOut
     return { status: 'changed', msg: `may change (depends on earlier changes): ${msg}`, registered: { changed: true, msg }, notify: true };
   }
   const extra = e instanceof ModuleError ? e.result : {};
-  return { status: 'failed', msg, registered: { ...extra, changed: false, failed: true, msg }, notify: false };
+  return { status: 'failed', msg, registered: retaint({ ...extra, changed: false, failed: true, msg }) as Vars, notify: false };
 }
 
 async function runOnce(env: TaskEnv, task: Task, host: HostState, scope: TaskScope): Promise<HostOutcome> {
@@ -160,6 +160,9 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
   for (const [k, v] of Object.entries(task.args)) args[k] = raw.has(k) ? v : interpolate(v, scope);
   const plainArgs = revealAll(args) as Vars;
   validateArgs(mod, plainArgs, task);
+  const moduleArgs = mod.keepsSecrets ? args : plainArgs;
+  // What the module returns may echo its secret args (stdout, a file read back): those stay secret.
+  const echoed = secretTexts(args);
   const become = task.become ?? false;
   const conn = task.delegateTo === 'localhost' ? env.local() : await env.connect(host.name);
   const ctx: ModuleContext = {
@@ -169,16 +172,21 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     becomeUser: task.becomeUser ?? 'root',
     vars: viewOf(scope),
     projectDir: env.projectDir,
-    evaluate: (expr, locals) => (locals ? evaluateExpression(expr, withVars(scope, locals)) : evaluate(expr, scope)),
+    // Modules that send what they evaluate to a host get real values; debug and assert, Secrets.
+    evaluate: (expr, locals) => {
+      const v = locals ? evaluateExpression(expr, withVars(scope, locals)) : evaluate(expr, scope);
+      return mod.keepsSecrets ? v : revealAll(v);
+    },
   };
+  const hide = (text: string): string => maskTexts(text, echoed);
 
   let registered: Vars;
   let status: Status;
   let msg: string | undefined;
   let plan: Plan | undefined;
   try {
-    const actual = await mod.gather(ctx, plainArgs);
-    plan = mod.plan(plainArgs, actual);
+    const actual = await mod.gather(ctx, moduleArgs);
+    plan = mod.plan(moduleArgs, actual);
     if (plan.changes.length === 0) {
       status = 'ok';
       msg = plan.msg;
@@ -186,19 +194,23 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       status = mod.opaque && task.changedWhen ? 'skipped' : 'changed';
       msg = status === 'skipped' ? 'not run in check mode (its changed_when needs the real output)' : describe(plan);
     } else {
-      const applied = (await mod.apply?.(ctx, plainArgs, plan, actual)) ?? {};
+      const applied = (await mod.apply?.(ctx, moduleArgs, plan, actual)) ?? {};
       status = applied.changed === false ? 'ok' : 'changed';
       msg = applied.msg ?? describe(plan);
       plan = { ...plan, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
     }
-    registered = { ...plan.result, changed: status === 'changed', failed: false, msg };
+    if (msg !== undefined) msg = hide(msg);
+    registered = retaint({ ...plan.result, changed: status === 'changed', failed: false, msg }, echoed) as Vars;
     if (status === 'skipped') registered.skipped = true;
   } catch (e) {
+    // What a failure says and carries may echo the task's secret args, however short.
+    if (e instanceof Error) e.message = hide(e.message);
+    if (e instanceof ModuleError) Object.assign(e.result, retaint(e.result, echoed));
     if (!(e instanceof ModuleError) || !task.failedWhen) throw e;
     // failed_when decides, from the module's result, whether this is a failure.
     status = 'failed';
     msg = e.message;
-    registered = { ...e.result, changed: false, failed: true, msg };
+    registered = retaint({ ...e.result, changed: false, failed: true, msg }, echoed) as Vars;
   }
 
   if (status !== 'skipped') {
@@ -214,12 +226,12 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       registered.failed = failed;
     }
   }
-  if (status !== 'failed' && plan?.facts) Object.assign(host.facts, plan.facts);
+  if (status !== 'failed' && plan?.facts) Object.assign(host.facts, retaint(plan.facts, echoed));
   const diffs = plan?.changes.flatMap((c) => (c.diff ? [c.diff] : [])) ?? [];
   return {
     status,
-    msg: msg === undefined ? undefined : redact(msg),
-    diff: env.diff && status === 'changed' && diffs.length ? renderDiff(diffs) : undefined,
+    msg,
+    diff: env.diff && status === 'changed' && diffs.length ? hide(renderDiff(diffs)) : undefined,
     registered,
     notify: status === 'changed',
   };

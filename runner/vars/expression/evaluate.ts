@@ -1,6 +1,7 @@
 // A small evaluator over the parsed tree: only data in, data out — no property access beyond own
 // keys, no calls except the filter, test and method tables, so an expression can never run code.
 import type jsep from 'jsep';
+import { isSecret } from '../../secret.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import { applyFilter, type Args } from './filters.js';
 import { applyTest } from './jinja-tests.js';
@@ -10,10 +11,13 @@ import {
   LOOKUP,
   UNDEFINED,
   deepEqual,
+  derive,
   getMember,
+  guarded,
   isPlainObject,
   isVarSource,
-  keepSecret,
+  joinText,
+  keyText,
   plain,
   setOwn,
   toText,
@@ -55,7 +59,11 @@ class Evaluator {
         const obj = this.maybe(m.object);
         if (obj === UNDEFINED) return UNDEFINED;
         const key = m.computed ? this.value(m.property) : (m.property as jsep.Identifier).name;
-        return getMember(obj, key);
+        const member = getMember(obj, key);
+        // Picking from a container passes a value through, but what a secret index picks tells
+        // the index; a character of a secret string is derived from it.
+        if (isSecret(key)) return derive([key], member);
+        return isSecret(obj) ? derive([obj, key], member) : member;
       }
       case 'Group':
         return this.maybe((node as GroupNode).expression);
@@ -73,7 +81,7 @@ class Evaluator {
       case 'ObjectExpression': {
         const out: Record<string, unknown> = {};
         for (const p of (node as ObjectNode).properties) {
-          const k = p.key.type === 'Identifier' ? (p.key as jsep.Identifier).name : toText(this.value(p.key));
+          const k = p.key.type === 'Identifier' ? (p.key as jsep.Identifier).name : keyText(this.value(p.key), 'dict');
           setOwn(out, k, this.value(p.value));
         }
         return out;
@@ -96,7 +104,7 @@ class Evaluator {
     if (u.operator === 'not') return !this.truth(v);
     const n = plain(v);
     if (typeof n !== 'number') throw new ExpressionError(`unary ${u.operator} needs a number, got ${typeName(v)}`);
-    return u.operator === '-' ? -n : n;
+    return derive([v], u.operator === '-' ? -n : n);
   }
 
   private binary(b: jsep.BinaryExpression): unknown {
@@ -122,7 +130,9 @@ class Evaluator {
       case 'is':
       case 'is not': {
         const { name, args } = this.callee(b.right, 'test');
-        const result = applyTest(name, this.maybe(b.left), args, describe(b.left));
+        const subject = this.maybe(b.left);
+        // A test's verdict is a plain boolean, like a comparison's; its error must not quote a secret.
+        const result = guarded([subject, ...args.positional], () => applyTest(name, subject, args, describe(b.left)));
         return op === 'is' ? result : !result;
       }
       case '|':
@@ -142,14 +152,14 @@ class Evaluator {
       case 'not in':
         return !contains(r, l);
       case '~':
-        return toText(l) + toText(r);
+        return joinText([l, r]);
       case '<':
       case '<=':
       case '>':
       case '>=':
         return compare(op, l, r);
       default:
-        return arithmetic(op, l, r);
+        return derive([l, r], arithmetic(op, l, r));
     }
   }
 
@@ -162,11 +172,10 @@ class Evaluator {
       const falsyToo = given.length > 1 && truthy(this.value(given[1]!));
       if (value !== UNDEFINED && !(falsyToo && !truthy(value))) return value;
       const { name, args } = this.callee(call, 'filter');
-      return keepSecret(value, applyFilter(name, value, args));
+      return applyFilter(name, value, args);
     }
     const { name, args } = this.callee(call, 'filter');
-    const value = this.value(input);
-    return keepSecret(value, applyFilter(name, value, args));
+    return applyFilter(name, this.value(input), args);
   }
 
   /** `name` or `name(args…)` on the right of `|` or `is`. */
@@ -201,7 +210,8 @@ class Evaluator {
     const m = c.callee as jsep.MemberExpression;
     const { positional } = this.args(c.arguments);
     const obj = this.value(m.object);
-    return keepSecret(obj, callMethod(obj, (m.property as jsep.Identifier).name, positional));
+    const inputs = [obj, ...positional];
+    return guarded(inputs, () => derive(inputs, callMethod(obj, (m.property as jsep.Identifier).name, positional)));
   }
 }
 

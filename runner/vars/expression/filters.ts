@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { posix } from 'node:path';
 import { shQuote } from '../../connection/quote.js';
+import { containsSecret, isSecret, MASK, revealAll } from '../../secret.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import { applyTest } from './jinja-tests.js';
 import type { RE2JS } from 're2js';
@@ -9,12 +10,17 @@ import { findAll, groupRef, groups, matches, playbookRegex, replace, type RegexO
 import {
   UNDEFINED,
   deepEqual,
+  derive,
   expectList,
   expectNumber,
   expectString,
   getMember,
+  guarded,
   isPlainObject,
+  joinText,
+  keyText,
   plain,
+  resolved,
   setOwn,
   toText,
   truthy,
@@ -137,6 +143,11 @@ function regex(v: unknown, args: Args, what: string, at?: { ignorecase?: number;
   return { text: expectString(v, what), re: playbookRegex(pattern, what, regexOptions(args, at)) };
 }
 
+function asJson(v: unknown, indent?: number): unknown {
+  const data = resolved(v);
+  return derive([data], JSON.stringify(revealAll(data), null, indent));
+}
+
 const filters: Record<string, Filter> = {
   default: (v, a) =>
     v === UNDEFINED || (toBool(arg(a, 1, 'boolean', false)) && !truthy(v)) ? arg(a, 0, 'default_value', '') : v,
@@ -147,7 +158,7 @@ const filters: Record<string, Filter> = {
     return typeof n === 'number' ? Math.trunc(n) : n;
   },
   float: (v, a) => toNumber(v, (s) => (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s) ? Number(s) : NaN), arg(a, 0, 'default', 0)),
-  string: toText,
+  string: (v) => joinText([v]),
   lower: (v) => expectString(v, 'lower').toLowerCase(),
   upper: (v) => expectString(v, 'upper').toUpperCase(),
   capitalize: (v) => {
@@ -186,13 +197,17 @@ const filters: Record<string, Filter> = {
     const f = 10 ** expectNumber(arg(a, 0, 'precision', 0), 'round precision');
     return Math.round(expectNumber(v, 'round') * f) / f;
   },
-  to_json: (v) => JSON.stringify(plain(v), (_k, x: unknown) => plain(x)),
-  to_nice_json: (v, a) => JSON.stringify(plain(v), (_k, x: unknown) => plain(x), expectNumber(arg(a, 0, 'indent', 4), 'indent')),
+  // Revealed first: JSON.stringify calls a Secret's toJSON() (the mask) before any replacer, and
+  // this text goes to hosts; derive() makes the result a Secret again.
+  to_json: (v) => asJson(v),
+  to_nice_json: (v, a) => asJson(v, expectNumber(arg(a, 0, 'indent', 4), 'indent')),
   from_json: (v) => {
     try {
       return JSON.parse(expectString(v, 'from_json'));
     } catch (e) {
-      throw new ExpressionError(`from_json: ${(e as Error).message}`);
+      // The parser quotes the text around the fault: not when that text is a secret.
+      const why = containsSecret(v) ? 'the text (a secret, not shown) is not valid JSON' : (e as Error).message;
+      throw new ExpressionError(`from_json: ${why}`);
     }
   },
   b64encode: (v) => Buffer.from(expectString(v, 'b64encode'), 'utf8').toString('base64'),
@@ -226,7 +241,7 @@ const filters: Record<string, Filter> = {
   combine,
   dict2items: (v) => Object.entries(expectMapping(v, 'dict2items')).map(([key, value]) => ({ key, value })),
   items2dict: (v) =>
-    Object.fromEntries(expectList(v, 'items2dict').map((it) => [toText(attribute(it, 'key')), attribute(it, 'value')])),
+    Object.fromEntries(expectList(v, 'items2dict').map((it) => [keyText(attribute(it, 'key'), 'items2dict'), attribute(it, 'value')])),
   map: (v, a) => {
     const list = sequence(v, 'map');
     const attr = a.named.attribute;
@@ -246,7 +261,7 @@ const filters: Record<string, Filter> = {
   // `groups['redis'] | map('extract', hostvars, 'ansible_host')`
   extract: (v, a) => {
     let out = getMember(a.positional[0], v);
-    if (out === UNDEFINED) throw new UndefinedVariableError(toText(v), 'extract');
+    if (out === UNDEFINED) throw new UndefinedVariableError(isSecret(v) ? MASK : toText(v), 'extract');
     if (a.positional.length > 1) out = attribute(out, toText(a.positional[1]));
     return out;
   },
@@ -257,9 +272,11 @@ const filters: Record<string, Filter> = {
 };
 filters.d = filters.default!;
 
+/** A filter's result is derived from its input and from its arguments (see derive()). */
 export function applyFilter(name: string, input: unknown, args: Args): unknown {
   const f = Object.hasOwn(filters, name) ? filters[name] : undefined;
   if (!f) throw new ExpressionError(`unknown filter '${name}'`);
   if (input === UNDEFINED && name !== 'default' && name !== 'd') throw new ExpressionError(`filter '${name}' got an undefined value`);
-  return f(input, args);
+  const inputs = [input, ...args.positional, ...Object.values(args.named)];
+  return guarded(inputs, () => derive(inputs, f(input, args)));
 }
