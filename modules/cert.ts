@@ -1,13 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
-import { registerSecret, Secret } from '../runner/secret.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 import { certResult, checkSans, CERT_MODE, decideCert, KEY_MODE, planCert, type CertFacts, type NodeFile, type WantedCert } from './lib/cert-plan.js';
 import { hostOpts, hostSh, tail } from './lib/exec.js';
 import { attrArgs, attrCommands, parseStat, STAT_FN } from './lib/file-attrs.js';
-import { CA_KEY_FILE, ensureCa, generateRsaKey, issueCertificate, readCa } from './lib/pki.js';
+import { CA_KEY_FILE, ensureCa, issueCertificate, readCa } from './lib/pki.js';
 import { requirePrincipals } from './lib/file-content.js';
 
 const schema = Type.Object(
@@ -56,14 +56,23 @@ function wanted(args: CertArgs): WantedCert {
   };
 }
 
-// One round trip: stat and content of the certificate, key and CA file, then whether each parent
-// folder exists. Content travels base64 (the session is text); files over 1 MiB are not certificates.
+// One round trip: stat and content of the certificate and CA file; for the private key, its stat
+// and only the public half openssl derives from it on the node (`pubkey` with it, `nokey` when
+// openssl cannot read the file as a key). Then whether each parent folder exists. Content travels
+// base64 (the session is text); files over 1 MiB are not certificates.
 const GATHER = `${STAT_FN}
+command -v openssl >/dev/null || { echo "openssl is not installed" >&2; exit 1; }
+n=0
 for p in "$1" "$2" "$3"; do
+  n=$((n + 1))
   if [ -z "$p" ]; then echo none; continue; fi
   st "$p" || exit 1
   if [ -f "$p" ] && [ ! -L "$p" ]; then
-    if [ -r "$p" ]; then printf 'content '; head -c 1048576 -- "$p" | base64 -w0; echo; else echo unreadable; fi
+    if [ ! -r "$p" ]; then echo unreadable
+    elif [ $n = 2 ]; then
+      # An empty passphrase: an encrypted key is refused, never prompted for.
+      if pub=$(openssl pkey -in "$p" -passin pass: -pubout 2>/dev/null); then printf 'pubkey '; printf '%s\\n' "$pub" | base64 -w0; echo; else echo nokey; fi
+    else printf 'content '; head -c 1048576 -- "$p" | base64 -w0; echo; fi
   fi
 done
 shift 3
@@ -76,8 +85,6 @@ done`;
 interface GatheredFile {
   state: NodeFile['state'];
   content?: string;
-  /** The content as it crossed the wire. */
-  base64?: string;
 }
 
 function parseGather(stdout: string, paths: readonly string[], ctx: ModuleContext): { files: (GatheredFile | undefined)[]; dirs: string[] } {
@@ -95,8 +102,10 @@ function parseGather(stdout: string, paths: readonly string[], ctx: ModuleContex
     if (line === 'unreadable') {
       throw new ModuleError(`cert: cannot read ${path} on ${ctx.host} as the login user (mode ${state.mode}, owner ${state.owner}); run the task with become`);
     }
-    const base64 = line.slice('content '.length);
-    return { state, content: Buffer.from(base64, 'base64').toString('utf8'), base64 };
+    if (line === 'nokey') return { state };
+    const word = line.slice(0, line.indexOf(' ') + 1);
+    if (word !== 'content ' && word !== 'pubkey ') throw new ModuleError(`cert: unexpected answer from ${ctx.host} about ${path}`);
+    return { state, content: Buffer.from(line.slice(word.length), 'base64').toString('utf8') };
   });
   return { files, dirs: lines.slice(i) };
 }
@@ -117,8 +126,6 @@ async function gather(ctx: ModuleContext, args: CertArgs): Promise<CertFacts> {
   const denied = dirLines.find((l) => l.startsWith('denied '));
   if (denied) throw new ModuleError(`cert: cannot look into ${denied.slice(7)} on ${ctx.host} as the login user; run the task with become`);
   const [cert, key, caFile] = files as [GatheredFile, GatheredFile, GatheredFile | undefined];
-  // The key's text (and its base64 as sent) are secrets: masked if they ever reach any output.
-  if (key.base64) registerSecret(key.base64);
   let ca;
   try {
     ca = await readCa(resolve(ctx.projectDir, w.caDir));
@@ -129,15 +136,39 @@ async function gather(ctx: ModuleContext, args: CertArgs): Promise<CertFacts> {
     now: Date.now(),
     ca,
     cert: { state: cert.state, content: cert.content },
-    key: { state: key.state, content: key.content === undefined ? undefined : new Secret(key.content) },
+    key: { state: key.state, publicKey: key.content },
     caFile: caFile && { state: caFile.state, content: caFile.content },
     missingDirs: dirs.filter((_, n) => dirLines[n] !== 'dir'),
   };
 }
 
 /**
+ * A new private key made on the node by openssl, in a fresh root-owned 0700 folder beside the key
+ * path (same filesystem, so the final rename is atomic), given its mode and owner there, then
+ * renamed into place. Only its public half comes back.
+ */
+async function newNodeKey(ctx: ModuleContext, w: WantedCert): Promise<string> {
+  const stage = join(dirname(w.keyPath), `.rplay-key.${randomBytes(6).toString('hex')}`);
+  const script = [
+    'set -e',
+    'umask 077',
+    // mkdir refuses an existing path (a planted folder or link), so the folder is ours alone.
+    'mkdir -m 0700 -- "$1"',
+    'trap \'rm -rf -- "$1"\' EXIT',
+    `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${w.keyBits} -out "$1/key"`,
+    ...attrCommands(join(stage, 'key'), { mode: KEY_MODE, owner: w.owner, group: w.group }),
+    'openssl pkey -in "$1/key" -pubout',
+    'mv -f -- "$1/key" "$2"',
+  ].join('\n');
+  const r = await hostSh(ctx, script, [stage, w.keyPath]);
+  if (r.rc !== 0) throw new ModuleError(`cert: making a private key with openssl on ${ctx.host} failed: ${tail(r.stderr)}`);
+  return r.stdout;
+}
+
+/**
  * A TLS key and certificate on a node, signed by a CA that lives on the controller, plus the CA
- * certificate. ok when the certificate is the CA's, matches its key, names the wanted CN and SANs,
+ * certificate. The key is made on the node and never read back: openssl there hands over its public
+ * half, which is what the controller signs and compares with the certificate's. ok when the certificate is the CA's, matches its key, names the wanted CN and SANs,
  * is not within renew_before of expiring, and modes (key 0600, certificates 0644) and owners are right.
  */
 export const cert = defineModule({
@@ -169,14 +200,15 @@ export const cert = defineModule({
     };
     if (d.missingDirs.length) await run(`mkdir -p -m 0755 -- ${d.missingDirs.map(shQuote).join(' ')}`, 'creating directories');
 
-    let keyPem = facts.key.content;
-    if (d.newKey.length || !keyPem) {
-      keyPem = await generateRsaKey(w.keyBits);
-      await write(w.keyPath, keyPem.reveal(), KEY_MODE);
-    }
+    let publicKey = facts.key.publicKey;
+    if (d.newKey.length || publicKey === undefined) publicKey = await newNodeKey(ctx, w);
     let certPem = facts.cert.content;
     if (d.issue.length || !certPem) {
-      certPem = issueCertificate(ca, keyPem, { kind: w.kind, commonName: w.commonName, sans: w.sans, days: w.days });
+      try {
+        certPem = issueCertificate(ca, publicKey, { kind: w.kind, commonName: w.commonName, sans: w.sans, days: w.days });
+      } catch (e) {
+        throw new ModuleError(`cert: the public key of ${w.keyPath} on ${ctx.host}: ${(e as Error).message}`);
+      }
       await write(w.certPath, certPem, CERT_MODE);
     }
     if (d.writeCaFile.length && w.caPath) await write(w.caPath, ca.certPem, CERT_MODE);

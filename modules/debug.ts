@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { isSecret, MASK } from '../runner/secret.js';
 import { defineModule } from '../runner/types.js';
 
 const schema = Type.Union([
@@ -16,6 +17,7 @@ function show(v: unknown): string {
 export const debug = defineModule({
   name: 'debug',
   schema,
+  keepsSecrets: true,
   // `var` names an expression the module evaluates itself, so the engine must not interpolate it.
   rawArgs: ['var'],
   async gather(ctx, args): Promise<Shown> {
@@ -25,6 +27,7 @@ export const debug = defineModule({
     if ('var' in shown) {
       return { changes: [], msg: `${shown.var} = ${show(shown.value)}`, result: { [shown.var]: shown.value } };
     }
-    return { changes: [], msg: show(shown.msg), result: { msg: shown.msg } };
+    // A message built from a secret is a Secret (the engine keeps it wrapped for this module).
+    return { changes: [], msg: isSecret(shown.msg) ? MASK : show(shown.msg), result: { msg: shown.msg } };
   },
 });

@@ -11,7 +11,7 @@ const endpoint = Type.Object({ address: Type.String({ minLength: 1 }), port: Typ
 
 const schema = Type.Object(
   {
-    /** The command and its arguments, e.g. [SET, session:test, data]. */
+    /** The command and its arguments, e.g. [CLUSTER, INFO]. */
     command: Type.Array(Type.String(), { minItems: 1 }),
     /** One instance; with `cluster: true`, seeds of a cluster client that follows redirects. */
     instances: Type.Array(endpoint, { minItems: 1 }),

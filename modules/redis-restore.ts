@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { LABEL_PATTERN } from '../runner/aws/snapshot-tags.js';
-import { backupDir, BackupError, dataFiles, rdbBaseManifest, verifyBackup, type VerifiedBackup } from '../runner/redis/backup-manifest.js';
+import { backupKey, checkBackupKey, decryptChunks, fileAad } from '../runner/redis/backup-crypto.js';
+import { backupDir, BackupError, checkNoSymlinks, dataFiles, isSafeName, rdbBaseManifest, shown, verifyBackup, type VerifiedBackup } from '../runner/redis/backup-manifest.js';
 import { putFile, remoteSums } from '../runner/redis/file-transfer.js';
 import { loadLogin } from '../runner/redis/login.js';
 import { openRedis } from '../runner/redis/open-redis.js';
@@ -22,6 +23,8 @@ const schema = Type.Object(
     from_host: Type.Optional(Type.String()),
     /** aof: the AOF folder as saved (the default when there is one); rdb: the RDB, as the AOF's base when appendonly is on. */
     from: Type.Optional(Type.Union([Type.Literal('aof'), Type.Literal('rdb'), Type.Literal('')])),
+    /** The vault's vault_backup_key the backup was encrypted with. */
+    encryption_key: Type.String(),
     /** restored (default), or verified: only check the backup and report `pending` (ports still to restore). */
     state: Type.Optional(Type.Union([Type.Literal('restored'), Type.Literal('verified')])),
     owner: Type.Optional(Type.String({ minLength: 1 })),
@@ -71,7 +74,7 @@ ${UNIT_STATE_SH}
 while [ $# -gt 0 ]; do
   port=$1 unit=$2 dir=$3; shift 3
   st=$(unit_state "$unit")
-  m=$(head -n 1 -- "$dir/${MARKER}" 2>/dev/null || true)
+  m=; [ -L "$dir/${MARKER}" ] || m=$(head -c 200 -- "$dir/${MARKER}" 2>/dev/null | head -n 1 || true)
   printf '%s %s %s\\n' "$port" "\${st:-unknown}" "$m"
 done`;
 
@@ -104,50 +107,68 @@ export function restoreLayout(b: Pick<VerifiedBackup, 'files' | 'meta'>, from: '
 /** Moves the current data aside (kept, for forensics), puts the staged files in place, owner/mode, marker. */
 const SWAP = `set -e
 d=$1 stage=$2 keep=$3 owner=$4 marker=$5 db=$6 aof=$7
-mkdir -p -- "$d/$keep"
+# A fresh folder: one planted under that name (a symlink elsewhere) fails the restore instead.
+mkdir -- "$d/$keep"
 for n in "$db" "$aof"; do if [ -e "$d/$n" ]; then mv -- "$d/$n" "$d/$keep/"; fi; done
 rmdir -- "$d/$keep" 2>/dev/null || true
 for n in "$stage"/* ; do [ -e "$n" ] || continue; mv -- "$n" "$d/"; done
-rmdir -- "$stage"
 for n in "$db" "$aof"; do
   if [ -e "$d/$n" ]; then
     chown -R -- "$owner" "$d/$n"
     find "$d/$n" -type d -exec chmod 0750 {} + ; find "$d/$n" -type f -exec chmod 0640 {} +
   fi
 done
-printf '%s\\n' "$marker" > "$d/${MARKER}.tmp"; chown -- "$owner" "$d/${MARKER}.tmp"; chmod 0640 "$d/${MARKER}.tmp"; mv -f -- "$d/${MARKER}.tmp" "$d/${MARKER}"`;
+# Written in the private staging folder, then renamed over whatever is there (never through a symlink the data dir's owner left).
+printf '%s\\n' "$marker" > "$stage/.marker"; chown -- "$owner" "$stage/.marker"; chmod 0640 "$stage/.marker"; mv -f -T -- "$stage/.marker" "$d/${MARKER}"
+rmdir -- "$stage"`;
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** A private (0700, root's, mktemp-named) staging folder on the host, its path checked. */
+const STAGE = `set -e
+umask 077
+s=$(mktemp -d /tmp/rplay-restore.XXXXXXXXXX)
+if [ -n "$1" ]; then mkdir -- "$s/$1"; fi
+echo "$s"`;
+const STAGE_DIR = /^\/tmp\/rplay-restore\.[A-Za-z0-9]{10}$/;
+
 async function restoreOne(ctx: ModuleContext, args: RestoreArgs, init: RestoreActual['init'], f: InstanceFacts): Promise<string> {
   const from = args.from === '' ? undefined : args.from;
   const layout = restoreLayout(f.backup, from);
-  const stage = `${f.dir}/.rplay-restore`;
   const opts = hostOpts(ctx);
-  const prep = await ctx.conn.sh('set -e; rm -rf -- "$1"; mkdir -m 0700 -- "$1"', [stage], opts);
-  if (prep.rc !== 0) throw new ModuleError(`redis_restore: preparing ${stage} on ${ctx.host} failed: ${tail(prep.stderr)}`);
-  const sums = new Map(f.backup.files.map((x) => [x.path, x.sha256]));
-  const placed: string[] = [];
-  for (const [src, dst] of layout.copies) {
-    const target = `${stage}/${dst}`;
-    const mk = await ctx.conn.sh('mkdir -p -- "$(dirname -- "$1")"', [target], opts);
-    if (mk.rc !== 0) throw new ModuleError(`redis_restore: mkdir for ${target} failed: ${tail(mk.stderr)}`);
-    await putFile(ctx.conn, resolve(f.backup.dir, ...src.split('/')), target, opts);
-    placed.push(target);
+  const { meta } = f.backup;
+  const aofDir = layout.manifest !== null || layout.copies.some(([, dst]) => dst.includes('/'));
+  const prep = await ctx.conn.sh(STAGE, [aofDir ? meta.appenddirname : ''], opts);
+  const stage = prep.stdout.trim();
+  if (prep.rc !== 0) throw new ModuleError(`redis_restore: preparing a staging folder on ${ctx.host} failed: ${tail(prep.stderr)}`);
+  if (!STAGE_DIR.test(stage)) throw new ModuleError(`redis_restore: the host named its staging folder ${shown(stage)}, not /tmp/rplay-restore.XXXXXXXXXX: refused`);
+  const key = backupKey(args.encryption_key, meta.encryption);
+  const sent = new Map<string, string>();
+  try {
+    for (const [src, dst] of layout.copies) {
+      const target = `${stage}/${dst}`;
+      const plain = decryptChunks(resolve(f.backup.dir, ...src.split('/')), key, fileAad(f.backup.metaText, src));
+      try {
+        sent.set(target, (await putFile(ctx.conn, plain, target, opts)).sha256);
+      } catch (e) {
+        throw new ModuleError(`redis_restore: ${src} of backup ${args.label}: ${(e as Error).message}; nothing was replaced`);
+      }
+    }
+    // End to end: what landed on the host is what decrypted (and authenticated) here.
+    const onHost = await remoteSums(ctx.conn, [...sent.keys()], opts);
+    for (const [target, sha] of sent) {
+      const got = onHost.get(target);
+      if (got !== sha) throw new ModuleError(`redis_restore: ${target} on ${ctx.host} has sha256 ${got ?? 'none'}, the backup's plaintext has ${sha}: transfer damaged, nothing was replaced`);
+    }
+    if (layout.manifest !== null) await ctx.conn.writeFile(`${stage}/${layout.manifest.path}`, layout.manifest.text, { ...opts, mode: '0640' });
+  } catch (e) {
+    await ctx.conn.sh('case $1 in /tmp/rplay-restore.*) rm -rf -- "$1" ;; esac', [stage], opts);
+    throw e;
   }
-  // End to end: what landed on the host is what SHA256SUMS lists.
-  const onHost = await remoteSums(ctx.conn, placed, opts);
-  layout.copies.forEach(([src, dst]) => {
-    const want = sums.get(src);
-    const got = onHost.get(`${stage}/${dst}`);
-    if (want !== got) throw new ModuleError(`redis_restore: ${dst} on ${ctx.host} has sha256 ${got ?? 'none'}, the backup's ${src} has ${want}: transfer damaged, nothing was replaced`);
-  });
-  if (layout.manifest !== null) await ctx.conn.writeFile(`${stage}/${layout.manifest.path}`, layout.manifest.text, { ...opts, mode: '0640' });
   const owner = `${args.owner ?? 'redis'}:${args.group ?? args.owner ?? 'redis'}`;
   const keep = `replaced-${stamp()}`;
-  const { meta } = f.backup;
   const swap = await ctx.conn.sh(SWAP, [f.dir, stage, keep, owner, markerLine(args.label, f.backup), meta.dbfilename, meta.appenddirname], opts);
   if (swap.rc !== 0) throw new ModuleError(`redis_restore: putting the backup into ${f.dir} on ${ctx.host} failed: ${tail(swap.stderr)}`);
   const start = await unitActions(ctx, init, f.unit, ['start']);
@@ -170,9 +191,11 @@ async function currentRole(ctx: ModuleContext, args: RestoreArgs, address: strin
 
 /**
  * Puts a backup made by redis_backup back under a stopped Redis instance and starts it (the
- * runbook's data-corruption scenario): the backup is checked against its SHA256SUMS first; an
- * instance that is running is refused, never stopped behind the user's back; the current files are
- * kept aside in the data dir; files land with the instance's owner and modes; nodes.conf is left as
+ * runbook's data-corruption scenario): the backup is checked against its SHA256SUMS and every file
+ * decrypted with vault_backup_key (its authentication tag checked) first, in gather, so a `verified`
+ * run refuses a wrong key or a changed byte before anything stops; files are staged on the host in
+ * a private mktemp folder; an instance that is running is refused, never stopped behind the
+ * user's back; the current files are kept aside in the data dir; files land with the instance's owner and modes; nodes.conf is left as
  * it is, so the node rejoins its cluster as itself. A data dir that already holds this backup
  * (its marker says so) is ok: re-running never throws away what was written since.
  */
@@ -180,12 +203,21 @@ export const redisRestore = defineModule({
   name: 'redis_restore',
   schema,
   async gather(ctx, args): Promise<RestoreActual> {
+    let vaultKey: string;
+    try {
+      vaultKey = checkBackupKey(args.encryption_key);
+    } catch (e) {
+      throw new ModuleError(`redis_restore: ${(e as Error).message}; nothing was changed`);
+    }
     const root = resolve(ctx.projectDir, args.src ?? 'backups');
     const from = args.from_host === undefined || args.from_host === '' ? ctx.host : args.from_host;
+    if (!isSafeName(from)) throw new ModuleError(`redis_restore: the host name ${shown(from)} cannot name a backup folder`);
     const backups: VerifiedBackup[] = [];
     for (const i of args.instances) {
       try {
-        backups.push(await verifyBackup(backupDir(root, args.label, from, i.port)));
+        const dir = backupDir(root, args.label, from, i.port);
+        await checkNoSymlinks(root, dir);
+        backups.push(await verifyBackup(dir, vaultKey));
       } catch (e) {
         if (e instanceof BackupError) throw new ModuleError(`redis_restore: refusing to restore ${from}:${i.port}: ${e.message}`);
         throw e;

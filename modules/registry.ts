@@ -25,6 +25,7 @@ import { redisBackup } from './redis-backup.js';
 import { redisCluster } from './redis-cluster.js';
 import { redisCommand } from './redis-command.js';
 import { redisFailover } from './redis-failover.js';
+import { redisProbe } from './redis-probe.js';
 import { redisReaddress } from './redis-readdress.js';
 import { redisRestore } from './redis-restore.js';
 import { redisTopology } from './redis-topology.js';
@@ -63,6 +64,7 @@ const modules: readonly Module[] = [
   redisCluster,
   redisCommand,
   redisFailover,
+  redisProbe,
   redisReaddress,
   redisRestore,
   redisTopology,

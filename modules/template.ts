@@ -2,14 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { revealAll } from '../runner/secret.js';
-import { defineModule, ModuleError } from '../runner/types.js';
+import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
+import { renderJinja } from '../runner/vars/render-jinja.js';
 import { renderTemplate } from '../runner/vars/render-template.js';
 import { attrArgs } from './lib/file-attrs.js';
 import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
 
 const schema = Type.Object(
   {
-    /** A Mustache file under the project's templates/ folder (or an absolute path on the controller). */
+    /**
+     * A file under the project's templates/ folder (or an absolute path on the controller): `.j2`,
+     * `.jinja`, `.jinja2` are Jinja, anything else is Mustache.
+     */
     src: Type.String({ minLength: 1 }),
     dest: Type.String({ minLength: 1 }),
     backup: Type.Optional(Type.Boolean()),
@@ -26,14 +30,33 @@ function revealing(vars: Readonly<Record<string, unknown>>): Record<string, unkn
   return new Proxy(vars as Record<string, unknown>, { get: (target, name) => revealAll(Reflect.get(target, name)) });
 }
 
+const JINJA = /\.(j2|jinja2?)$/i;
+
+/**
+ * The file rendered by the engine its name says. Jinja syntax in a file not named as either is
+ * refused: Mustache would write `{% if %}` lines to the host as they are.
+ */
+function render(shown: string, text: string, ctx: ModuleContext): string {
+  if (JINJA.test(shown)) return renderJinja(shown, text, (expr, locals) => ctx.evaluate(expr, locals));
+  const statement = text.indexOf('{%');
+  if (statement !== -1 && !/\.mustache$/i.test(shown)) {
+    const before = text.slice(0, statement);
+    const line = before.split('\n').length;
+    const col = statement - before.lastIndexOf('\n');
+    throw new ModuleError(`${shown}:${line}:${col}: Jinja syntax ({%) in a file rendered as Mustache: name it .j2 to render it as Jinja (or .mustache if the {% is meant as text)`);
+  }
+  return renderTemplate(shown, text, revealing(ctx.vars));
+}
+
 interface TemplateState {
   want: WantedFile;
   dest: DestState;
 }
 
 /**
- * Renders a Mustache template on the controller with the host's variables (escaping off, undefined
- * names are errors), then writes it like copy: atomic, diffable, attributes checked.
+ * Renders a template on the controller with the host's variables (Jinja or Mustache by its name;
+ * undefined names are errors; secrets as their real text), then writes it like copy: atomic,
+ * diffable, attributes checked.
  */
 export const template = defineModule({
   name: 'template',
@@ -49,7 +72,7 @@ export const template = defineModule({
     }
     let rendered: string;
     try {
-      rendered = renderTemplate(shown, text, revealing(ctx.vars));
+      rendered = render(shown, text, ctx);
     } catch (e) {
       throw new ModuleError((e as Error).message);
     }

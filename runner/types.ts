@@ -51,8 +51,12 @@ export interface ModuleContext {
   readonly vars: Readonly<Vars>;
   /** Root of the project (templates/, files/ are relative to it). */
   readonly projectDir: string;
-  /** Evaluate an expression (as in `when:`) against the task's variables. */
-  evaluate(expr: string): unknown;
+  /**
+   * Evaluate an expression (as in `when:`; a whole `{{ expr }}` is accepted) against the task's
+   * variables. With `locals` (data on top: a template's loop and set names) `expr` is always a bare
+   * expression, as the inside of a template's `{{ }}` is: `{{ '{{ x }}' }}` is the text `{{ x }}`.
+   */
+  evaluate(expr: string, locals?: Readonly<Vars>): unknown;
 }
 
 /** A module failed on a host for a reason the user must read (not a bug). */
@@ -118,6 +122,11 @@ export interface Module<S extends TSchema = TSchema, Actual = unknown> {
   readonly freeForm?: string;
   /** Arg keys the engine passes through uninterpolated (expressions the module evaluates itself). */
   readonly rawArgs?: readonly string[];
+  /**
+   * The module sends nothing to a host, so it gets its args with Secrets still wrapped: set_fact
+   * stores them as Secrets, debug prints them masked (even one character of a password).
+   */
+  readonly keepsSecrets?: boolean;
   /** One or few round trips: the host's actual state. */
   gather(ctx: ModuleContext, args: Static<S>): Promise<Actual>;
   /** Pure. */

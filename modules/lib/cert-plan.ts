@@ -2,12 +2,11 @@
 // (make the CA, a new key, a new certificate, the CA file, modes and owners) and say it in words
 // that name exactly what is wrong. apply() executes the same decision, so plan and apply never
 // disagree.
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ModuleError, type Change, type FileDiff, type Plan, type Vars } from '../../runner/types.js';
-import type { Secret } from '../../runner/secret.js';
 import { attrChanges, type PathState, type WantedAttrs } from './file-attrs.js';
-import { canonicalSan, readCertificate, readPrivateKey, samePem, type CaState, type CertInfo, type CertKind } from './pki.js';
+import { canonicalSan, readCertificate, readPublicKey, samePem, spkiDer, type CaState, type CertInfo, type CertKind } from './pki.js';
 
 export const KEY_MODE = '0600';
 export const CERT_MODE = '0644';
@@ -30,10 +29,20 @@ export interface WantedCert {
   renewBefore: number;
 }
 
-/** A file on the node: its stat, and its text when it is a regular file (the key's as a Secret). */
-export interface NodeFile<C = string> {
+/** A file on the node: its stat, and its text when it is a regular file. */
+export interface NodeFile {
   state: PathState;
-  content?: C;
+  content?: string;
+}
+
+/**
+ * The node's private key as the controller knows it: its stat, and the public half that openssl
+ * derived from it on the node (absent when openssl could not read it as a key). The key itself
+ * never leaves the node.
+ */
+export interface NodeKey {
+  state: PathState;
+  publicKey?: string;
 }
 
 export interface CertFacts {
@@ -41,7 +50,7 @@ export interface CertFacts {
   now: number;
   ca: CaState;
   cert: NodeFile;
-  key: NodeFile<Secret>;
+  key: NodeKey;
   caFile?: NodeFile;
   /** Parent folders of the three files that do not exist yet. */
   missingDirs: string[];
@@ -78,14 +87,18 @@ function days(ms: number): number {
   return Math.round(ms / DAY_MS);
 }
 
-function keyProblems(w: WantedCert, key: NodeFile<Secret>): string[] {
+function keyProblems(w: WantedCert, key: NodeKey): string[] {
   const word = stateWord(w.keyPath, key.state, 'private key');
   if (word) return [word];
-  const k = readPrivateKey(key.content?.reveal() ?? '');
+  const k = nodePublicKey(key);
   if (!k) return [`private key is not a PEM private key: ${w.keyPath}`];
   const bits = k.asymmetricKeyType === 'rsa' ? k.asymmetricKeyDetails?.modulusLength : undefined;
   if (bits !== w.keyBits) return [`private key size ${bits ? `${bits}-bit` : k.asymmetricKeyType} → ${w.keyBits}-bit RSA: ${w.keyPath}`];
   return [];
+}
+
+function nodePublicKey(key: NodeKey): KeyObject | undefined {
+  return key.state.type === 'file' && key.publicKey !== undefined ? readPublicKey(key.publicKey) : undefined;
 }
 
 function kindsWanted(kind: CertKind): CertKind[] {
@@ -102,8 +115,8 @@ function certProblems(w: WantedCert, f: CertFacts, newKey: boolean): string[] {
   if (!ca || !c.x509.checkIssued(ca.x509) || !c.x509.verify(ca.x509.publicKey)) out.push(`certificate not signed by the CA in ${w.caDir}: ${w.certPath}`);
   if (newKey) out.push(`certificate must match the new private key: ${w.certPath}`);
   else {
-    const k = readPrivateKey(f.key.content?.reveal() ?? '');
-    if (k && !c.x509.checkPrivateKey(k)) out.push(`certificate does not match the private key ${w.keyPath}`);
+    const k = nodePublicKey(f.key);
+    if (k && !spkiDer(k).equals(spkiDer(c.x509.publicKey))) out.push(`certificate does not match the private key ${w.keyPath}`);
   }
   if (c.commonName !== w.commonName) out.push(`common name differs: ${c.commonName || '(none)'} → ${w.commonName}`);
   const want = [...new Set(w.sans.map(canonicalSan))].sort();
@@ -180,11 +193,10 @@ function describeWanted(w: WantedCert, f: CertFacts): string {
 }
 
 /** What a key diff may show: that a key is there and its public half's fingerprint, never the key. */
-function publicKeyLine(key: NodeFile<Secret>): string {
-  const k = readPrivateKey(key.content?.reveal() ?? '');
+function publicKeyLine(key: NodeKey): string {
+  const k = nodePublicKey(key);
   if (!k) return key.state.type === 'absent' ? '' : `${HIDDEN}\n`;
-  const der = createPublicKey(k).export({ type: 'spki', format: 'der' });
-  return `${HIDDEN}\npublic key: sha256:${createHash('sha256').update(der).digest('hex').slice(0, 32)}\n`;
+  return `${HIDDEN}\npublic key: sha256:${createHash('sha256').update(spkiDer(k)).digest('hex').slice(0, 32)}\n`;
 }
 
 /** Pure: the decision as one change per fact that is wrong. */

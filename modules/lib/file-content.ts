@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { holdsSecret, registerSecret } from '../../runner/secret.js';
 import { ModuleError, type ApplyResult, type Change, type ModuleContext, type Plan } from '../../runner/types.js';
 import { hostSh, tail } from './exec.js';
 import { attrChanges, attrCommands, describeAttrs, missingFor, NEED_FN, needArgs, parseStat, STAT_FN, type PathState, type WantedAttrs } from './file-attrs.js';
@@ -106,7 +107,11 @@ export function planDest(want: WantedFile, dest: DestState): Plan {
 
 /** Write the bytes (atomically, keeping a backup if asked) or just fix attributes. */
 export async function applyDest(ctx: ModuleContext, want: WantedFile, dest: DestState): Promise<ApplyResult> {
-  const result: Record<string, unknown> = { dest: want.dest, checksum: sha256(want.content) };
+  const checksum = sha256(want.content);
+  // The digest of a file that holds a secret tests guesses of it offline (the rest of the file is
+  // known from its template): masked as the secret is.
+  if (holdsSecret(want.content.toString('utf8'))) registerSecret(checksum);
+  const result: Record<string, unknown> = { dest: want.dest, checksum };
   const attrs = { mode: want.mode, owner: want.owner, group: want.group };
   if (dest.sameContent && dest.state.type === 'file') {
     const r = await hostSh(ctx, ['set -e', ...attrCommands(want.dest, attrs)].join('\n'));

@@ -64,16 +64,16 @@ function signNatively(cert: forge.pki.Certificate, signerKeyPem: Secret): string
   return forge.pki.certificateToPem(cert);
 }
 
-function publicKeyOf(keyPem: Secret): forge.pki.PublicKey {
-  const pub = createPublicKey(keyPem.reveal()).export({ type: 'spki', format: 'pem' }).toString();
-  return forge.pki.publicKeyFromPem(pub);
+/** The public half of a private key, SPKI PEM (what `openssl pkey -pubout` prints). */
+export function publicKeyPem(keyPem: Secret): string {
+  return createPublicKey(keyPem.reveal()).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** A self-signed CA certificate for `keyPem`. */
 export function createCaCertificate(keyPem: Secret, commonName: string, days = CA_DAYS): string {
   const cert = forge.pki.createCertificate();
   cert.serialNumber = serialNumber();
-  cert.publicKey = publicKeyOf(keyPem);
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem(keyPem));
   const now = Date.now();
   cert.validity.notBefore = new Date(now - BACKDATE_MS);
   cert.validity.notAfter = new Date(now + days * DAY_MS);
@@ -96,12 +96,17 @@ export interface LeafRequest {
   days: number;
 }
 
-/** A certificate for the public half of `keyPem`, signed by the CA. */
-export function issueCertificate(ca: CaMaterial, keyPem: Secret, req: LeafRequest): string {
+/**
+ * A certificate for a public key (SPKI PEM), signed by the CA: the private key it belongs to is
+ * not needed, so a node's key can stay on the node.
+ */
+export function issueCertificate(ca: CaMaterial, publicKey: string, req: LeafRequest): string {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const cert = forge.pki.createCertificate();
   cert.serialNumber = serialNumber();
-  cert.publicKey = publicKeyOf(keyPem);
+  const pub = readPublicKey(publicKey);
+  if (pub?.asymmetricKeyType !== 'rsa') throw new Error(`not an RSA public key (${pub ? pub.asymmetricKeyType : 'unreadable'})`);
+  cert.publicKey = forge.pki.publicKeyFromPem(pub.export({ type: 'spki', format: 'pem' }).toString());
   const now = Date.now();
   cert.validity.notBefore = new Date(now - BACKDATE_MS);
   cert.validity.notAfter = new Date(now + req.days * DAY_MS);
@@ -127,7 +132,7 @@ export function issueCertificate(ca: CaMaterial, keyPem: Secret, req: LeafReques
 /** A fresh key and a certificate for it. */
 export async function issueKeyAndCertificate(ca: CaMaterial, req: LeafRequest, keyBits: number): Promise<{ keyPem: Secret; certPem: string }> {
   const keyPem = await generateRsaKey(keyBits);
-  return { keyPem, certPem: issueCertificate(ca, keyPem, req) };
+  return { keyPem, certPem: issueCertificate(ca, publicKeyPem(keyPem), req) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +202,21 @@ export function readPrivateKey(pem: string): KeyObject | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A public key from PEM (SPKI or PKCS#1); undefined when it is not one. */
+export function readPublicKey(pem: string): KeyObject | undefined {
+  if (!/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem)) return undefined;
+  try {
+    return createPublicKey(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A public key's DER SubjectPublicKeyInfo: two keys are the same key when these bytes are. */
+export function spkiDer(k: KeyObject): Buffer {
+  return k.export({ type: 'spki', format: 'der' });
 }
 
 /** The same certificate, whatever its line endings or surrounding whitespace. */

@@ -2,16 +2,17 @@
 // name (an AMI id differs per region and every few weeks, so it is never written down). The owner
 // matters: anyone can publish an image with a look-alike name.
 import type { EC2, Image } from '@aws-sdk/client-ec2';
+import { RE2JS } from 're2js';
 
 /** Canonical's AWS account, which publishes the official Ubuntu images. */
 export const CANONICAL_OWNER = '099720109477';
 /** Ubuntu 24.04 LTS (noble), amd64, EBS-backed (hvm-ssd and hvm-ssd-gp3 both match). */
 export const UBUNTU_NOBLE_AMD64 = 'ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-amd64-server-*';
 
-/** EC2's filter wildcards: * any run of characters, ? one character. */
+/** EC2's filter wildcards: * any run of characters, ? one character (RE2: the pattern may come from a playbook). */
 export function globMatches(pattern: string, name: string): boolean {
   const body = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
-  return new RegExp(`^${body}$`, 's').test(name);
+  return RE2JS.compile(`^${body}$`, RE2JS.DOTALL).matches(name);
 }
 
 /** The newest available image of `owner` whose name matches; null when none does. */

@@ -4,6 +4,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Block, Play, Playbook, Task, TaskNode } from '../playbook/types.js';
 import type { Reporter, TaskInfo } from '../reporters/reporter.js';
 import type { Vars } from '../types.js';
+import { revealAll } from '../secret.js';
 import { Scope } from '../vars/scope.js';
 import { lazyMapping, UNDEFINED, type VarSource } from '../vars/expression/values.js';
 import { formatPos } from '../yaml/input-error.js';
@@ -176,7 +177,7 @@ class PlayRun {
           const scope = this.#scope(h, {});
           try {
             for (const f of this.play.varsFiles) {
-              Object.assign(vars, await this.env.loadVarsFile(resolve(this.bookDir, String(interpolate(f, scope)))));
+              Object.assign(vars, await this.env.loadVarsFile(resolve(this.bookDir, String(revealAll(interpolate(f, scope))) /* a path, never masked */)));
             }
           } catch (e) {
             failures.push([h, (e as Error).message]);

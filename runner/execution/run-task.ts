@@ -3,10 +3,11 @@ import type { Connection } from '../connection/connection.js';
 import type { Task } from '../playbook/types.js';
 import { validateArgs } from '../playbook/validate-args.js';
 import { renderDiff } from '../reporters/render-diff.js';
-import { isSecret, redact, revealAll } from '../secret.js';
+import { isSecret, maskTexts, retaint, revealAll, secretTexts } from '../secret.js';
 import { ModuleError, NotYetThere, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
+import { evaluateExpression } from '../vars/expression/evaluate.js';
 import type { HostState } from './host-state.js';
 import { evaluate, interpolate, isTrue, withVars, viewOf, type TaskScope } from './task-scope.js';
 
@@ -135,7 +136,7 @@ function failure(e: unknown, task: Task): HostOutcome {
   const text = e instanceof Error ? e.message : String(e);
   const msg = located ? `${task.pos.file}:${task.pos.line}:${task.pos.col}: task "${task.name}": ${text}` : text;
   const extra = e instanceof ModuleError ? e.result : {};
-  return { status: 'failed', msg, registered: { ...extra, changed: false, failed: true, msg }, notify: false };
+  return { status: 'failed', msg, registered: retaint({ ...extra, changed: false, failed: true, msg }) as Vars, notify: false };
 }
 
 async function runOnce(env: TaskEnv, task: Task, host: HostState, scope: TaskScope): Promise<HostOutcome> {
@@ -160,6 +161,9 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
   for (const [k, v] of Object.entries(task.args)) args[k] = raw.has(k) ? v : interpolate(v, scope);
   const plainArgs = revealAll(args) as Vars;
   validateArgs(mod, plainArgs, task);
+  const moduleArgs = mod.keepsSecrets ? args : plainArgs;
+  // What the module returns may echo its secret args (stdout, a file read back): those stay secret.
+  const echoed = secretTexts(args);
   const become = task.become ?? false;
   const conn = task.delegateTo === 'localhost' ? env.local() : await env.connect(host.name);
   const ctx: ModuleContext = {
@@ -169,16 +173,21 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     becomeUser: task.becomeUser ?? 'root',
     vars: viewOf(scope),
     projectDir: env.projectDir,
-    evaluate: (expr) => evaluate(expr, scope),
+    // Modules that send what they evaluate to a host get real values; debug and assert, Secrets.
+    evaluate: (expr, locals) => {
+      const v = locals ? evaluateExpression(expr, withVars(scope, locals)) : evaluate(expr, scope);
+      return mod.keepsSecrets ? v : revealAll(v);
+    },
   };
+  const hide = (text: string): string => maskTexts(text, echoed);
 
   let registered: Vars;
   let status: Status;
   let msg: string | undefined;
   let plan: Plan | undefined;
   try {
-    const actual = await mod.gather(ctx, plainArgs);
-    plan = mod.plan(plainArgs, actual);
+    const actual = await mod.gather(ctx, moduleArgs);
+    plan = mod.plan(moduleArgs, actual);
     const waitsOnly = plan.changes.every((c) => c.waitOnly);
     if (plan.changes.length === 0) {
       status = 'ok';
@@ -187,14 +196,18 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       status = mod.opaque && task.changedWhen ? 'skipped' : waitsOnly ? 'ok' : 'changed';
       msg = status === 'skipped' ? 'not run in check mode (its changed_when needs the real output)' : describe(plan);
     } else {
-      const applied = (await mod.apply?.(ctx, plainArgs, plan, actual)) ?? {};
+      const applied = (await mod.apply?.(ctx, moduleArgs, plan, actual)) ?? {};
       status = applied.changed === false || waitsOnly ? 'ok' : 'changed';
       msg = applied.msg ?? describe(plan);
       plan = { ...plan, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
     }
-    registered = { ...plan.result, changed: status === 'changed', failed: false, msg };
+    if (msg !== undefined) msg = hide(msg);
+    registered = retaint({ ...plan.result, changed: status === 'changed', failed: false, msg }, echoed) as Vars;
     if (status === 'skipped') registered.skipped = true;
   } catch (e) {
+    // What a failure says and carries may echo the task's secret args, however short.
+    if (e instanceof Error) e.message = hide(e.message);
+    if (e instanceof ModuleError) Object.assign(e.result, retaint(e.result, echoed));
     const pending = env.check ? pendingReason(e, host.name, (h) => env.wouldChange(h)) : undefined;
     if (pending !== undefined && e instanceof NotYetThere) {
       const by = e.settles === undefined ? undefined : env.settled.get(e.settles);
@@ -202,18 +215,18 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
         // Once it is there, nothing is left to change: an earlier task's apply leaves exactly what this
         // one reads, or the module says so.
         const why = by !== undefined ? `as task "${by}" would leave it` : e.would;
-        const text = redact(`ok once it is there (${pending}${why ? `; ${why}` : ''})`);
+        const text = hide(`ok once it is there (${pending}${why ? `; ${why}` : ''})`);
         return { status: 'ok', msg: text, registered: { changed: false, failed: false, msg: text }, notify: false, pending: true };
       }
       if (e.settles !== undefined) env.settled.set(e.settles, task.name);
-      const text = redact(`would change (${pending})${e.would ? `: ${e.would}` : ''}`);
+      const text = hide(`would change (${pending})${e.would ? `: ${e.would}` : ''}`);
       return { status: 'changed', msg: text, registered: { changed: true, failed: false, msg: text }, notify: true, pending: true };
     }
     if (!(e instanceof ModuleError) || !task.failedWhen) throw e;
     // failed_when decides, from the module's result, whether this is a failure.
     status = 'failed';
     msg = e.message;
-    registered = { ...e.result, changed: false, failed: true, msg };
+    registered = retaint({ ...e.result, changed: false, failed: true, msg }, echoed) as Vars;
   }
 
   if (status !== 'skipped') {
@@ -229,12 +242,12 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       registered.failed = failed;
     }
   }
-  if (status !== 'failed' && plan?.facts) Object.assign(host.facts, plan.facts);
+  if (status !== 'failed' && plan?.facts) Object.assign(host.facts, retaint(plan.facts, echoed));
   const diffs = plan?.changes.flatMap((c) => (c.diff ? [c.diff] : [])) ?? [];
   return {
     status,
-    msg: msg === undefined ? undefined : redact(msg),
-    diff: env.diff && status === 'changed' && diffs.length ? renderDiff(diffs) : undefined,
+    msg,
+    diff: env.diff && status === 'changed' && diffs.length ? hide(renderDiff(diffs)) : undefined,
     registered,
     notify: status === 'changed',
   };

@@ -41,6 +41,6 @@ export function viewOf(scope: TaskScope): Vars {
     },
     ownKeys: () => scope.names(),
     getOwnPropertyDescriptor: (_t, name) =>
-      typeof name === 'string' && scope.has(name) ? { enumerable: true, configurable: true, value: scope.get(name) } : undefined,
+      typeof name === 'string' && scope.has(name) ? { enumerable: true, configurable: true, value: revealAll(scope.get(name)) } : undefined,
   });
 }

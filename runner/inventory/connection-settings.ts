@@ -28,7 +28,7 @@ export function connectionSettings(
   const get = (name: string): string | undefined => {
     const v = vars[name];
     if (v === undefined || v === null) return undefined;
-    if (isSecret(v)) return v.reveal();
+    if (isSecret(v)) return String(v.reveal());
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
     throw new Error(`host ${host}: ${name} must be a string, not ${Array.isArray(v) ? 'a list' : typeof v}`);
   };

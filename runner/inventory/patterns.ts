@@ -1,6 +1,8 @@
 // Ansible host patterns: `all` / `*`, a group, a host, globs (`node-*`), `~regex`, combined with
 // `:` or `,` — plain terms are a union, `&term` intersects, `!term` excludes (applied in that order,
 // wherever they are written). The result keeps inventory order; --limit uses the same syntax.
+import { RE2JS } from 're2js';
+import { foundIn, pythonRegex } from '../vars/expression/regex.js';
 import { InputError } from '../yaml/load.js';
 import type { Inventory } from './inventory.js';
 
@@ -44,8 +46,8 @@ function term(inv: Inventory, t: string): string[] {
   const re = t.startsWith('~') ? regex(t) : /[*?]/.test(t) ? glob(t) : undefined;
   if (!re) return [];
   const out: string[] = [];
-  for (const g of inv.groups.keys()) if (re.test(g)) out.push(...groupHosts(inv, g));
-  for (const h of inv.hosts.keys()) if (re.test(h) && isListed(inv, h)) out.push(h);
+  for (const g of inv.groups.keys()) if (foundIn(re, g)) out.push(...groupHosts(inv, g));
+  for (const h of inv.hosts.keys()) if (foundIn(re, h) && isListed(inv, h)) out.push(h);
   return out;
 }
 
@@ -61,17 +63,18 @@ function isListed(inv: Inventory, host: string): boolean {
   return host !== 'localhost' || groupHosts(inv, 'all').includes(host);
 }
 
-function glob(t: string): RegExp {
+// Patterns come from playbooks and the command line: RE2, linear in the name's length, as for every playbook regex.
+function glob(t: string): RE2JS {
   const re = t
     .split('')
     .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
     .join('');
-  return new RegExp(`^${re}$`);
+  return RE2JS.compile(`^${re}$`);
 }
 
-function regex(t: string): RegExp {
+function regex(t: string): RE2JS {
   try {
-    return new RegExp(t.slice(1));
+    return pythonRegex(t.slice(1));
   } catch (e) {
     throw new InputError(`host pattern '${t}' is not a valid regular expression: ${(e as Error).message}`);
   }

@@ -1,6 +1,7 @@
 // users.acl from a list of users: one `user NAME on|off #<sha256> RULES` line each, no comments
 // (Redis rejects them), passwords only ever as their SHA-256 hash.
 import { createHash } from 'node:crypto';
+import { registerSecret } from '../secret.js';
 import { checkPasswordPolicy } from '../vault/policy.js';
 
 export interface AclUser {
@@ -27,8 +28,11 @@ const NAME = /^[A-Za-z0-9_.:@-]+$/;
 const PASSWORD_RULE = /^[<>#!]/;
 const RESERVED = new Set(['on', 'off', 'nopass', 'resetpass', 'reset']);
 
+/** The hash is as good as the password to anyone who can try guesses offline: a secret too. */
 export function aclPasswordHash(password: string): string {
-  return createHash('sha256').update(password, 'utf8').digest('hex');
+  const hash = createHash('sha256').update(password, 'utf8').digest('hex');
+  registerSecret(hash);
+  return hash;
 }
 
 /** Throws AclError naming the user (never a password) when a user cannot go into the file. */

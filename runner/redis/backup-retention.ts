@@ -1,7 +1,7 @@
 // Which of a node's Redis backups on the controller retention lets go: the folders backups/<label>/<host>
 // that are rplay backups (every port folder has SHA256SUMS), newest first by when Redis saved them; the
 // backup being made counts as the newest and is never pruned, nor is anything that is not a backup.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { META_FILE, SUMS_FILE, type BackupMeta } from './backup-manifest.js';
 
@@ -32,6 +32,8 @@ export async function nodeBackups(root: string, host: string): Promise<NodeBacku
     const dir = join(root, label, host);
     let ports: string[];
     try {
+      // A symlink is never a backup folder: retention does not follow it (nor remove what it points to).
+      if (!(await lstat(dir)).isDirectory()) continue;
       ports = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
     } catch {
       continue;

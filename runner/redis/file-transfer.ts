@@ -2,7 +2,6 @@
 // round trip (base64 on the wire: the session's output is text), so a large RDB never sits in
 // memory whole. Each side's sha256 is computed as the bytes pass, for end-to-end checks.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import type { Connection, ExecOptions } from '../connection/connection.js';
 
 /** Bytes per round trip: 1 MiB is ~1.4 MB of base64, well inside what one exec carries quickly. */
@@ -20,49 +19,55 @@ export class TransferError extends Error {
   }
 }
 
-/** Host file → new local file (which must not exist). */
-export async function fetchFile(conn: Connection, remote: string, local: string, size: number, opts: ExecOptions = {}): Promise<Transferred> {
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Host file → `sink`, a chunk at a time; the host's answers are checked (base64, never more than a
+ * chunk per block nor more than `size` in all) before a byte reaches the sink.
+ */
+export async function fetchFile(conn: Connection, remote: string, size: number, sink: (bytes: Buffer) => Promise<void>, opts: ExecOptions = {}): Promise<Transferred> {
   const hash = createHash('sha256');
-  const fh = await open(local, 'wx', 0o600);
   let got = 0;
-  try {
-    for (let block = 0; block * CHUNK < size; block++) {
-      const r = await conn.sh(`dd if="$1" bs=${CHUNK} skip="$2" count=1 2>/dev/null | base64 -w0`, [remote, String(block)], opts);
-      if (r.rc !== 0) throw new TransferError(`reading ${remote} on ${conn.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
-      const bytes = Buffer.from(r.stdout, 'base64');
-      if (bytes.length === 0) break;
-      hash.update(bytes);
-      await fh.write(bytes);
-      got += bytes.length;
-    }
-  } finally {
-    await fh.close();
+  for (let block = 0; block * CHUNK < size; block++) {
+    const r = await conn.sh(`dd if="$1" bs=${CHUNK} skip="$2" count=1 2>/dev/null | base64 -w0`, [remote, String(block)], opts);
+    if (r.rc !== 0) throw new TransferError(`reading ${remote} on ${conn.host} failed: ${r.stderr.trim().slice(0, 400) || `rc=${r.rc}`}`);
+    const text = r.stdout.trim();
+    if (text.length > Math.ceil(CHUNK / 3) * 4 || !BASE64.test(text)) throw new TransferError(`${remote} on ${conn.host}: block ${block} is not at most ${CHUNK} bytes of base64`);
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length === 0) break;
+    if (got + bytes.length > size) throw new TransferError(`${remote} on ${conn.host}: more than the ${size} bytes the host listed`);
+    hash.update(bytes);
+    await sink(bytes);
+    got += bytes.length;
   }
   if (got !== size) throw new TransferError(`${remote} on ${conn.host}: got ${got} of ${size} bytes (did it change while being read?)`);
   return { sha256: hash.digest('hex'), size: got };
 }
 
-/** Local file → host file (created or emptied first), appended a chunk at a time. */
-export async function putFile(conn: Connection, local: string, remote: string, opts: ExecOptions = {}): Promise<Transferred> {
+/** Bytes from `source` → host file (created or emptied first), appended a chunk at a time. */
+export async function putFile(conn: Connection, source: AsyncIterable<Buffer>, remote: string, opts: ExecOptions = {}): Promise<Transferred> {
   const hash = createHash('sha256');
   const start = await conn.sh(': > "$1" && chmod 0600 "$1"', [remote], opts);
   if (start.rc !== 0) throw new TransferError(`creating ${remote} on ${conn.host} failed: ${start.stderr.trim() || `rc=${start.rc}`}`);
-  const fh = await open(local, 'r');
   let size = 0;
-  try {
-    const buf = Buffer.alloc(CHUNK);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      const piece = buf.subarray(0, bytesRead);
-      hash.update(piece);
-      const r = await conn.sh('cat >> "$1"', [remote], { ...opts, stdin: Buffer.from(piece) });
-      if (r.rc !== 0) throw new TransferError(`writing ${remote} on ${conn.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
-      size += bytesRead;
-    }
-  } finally {
-    await fh.close();
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const piece = Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    const r = await conn.sh('cat >> "$1"', [remote], { ...opts, stdin: piece });
+    if (r.rc !== 0) throw new TransferError(`writing ${remote} on ${conn.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
+  };
+  for await (const chunk of source) {
+    hash.update(chunk);
+    size += chunk.length;
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= CHUNK) await flush();
   }
+  await flush();
   return { sha256: hash.digest('hex'), size };
 }
 

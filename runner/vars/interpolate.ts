@@ -1,10 +1,10 @@
 // `{{ expr }}` in any string of any structure. A string that is exactly one `{{ expr }}` keeps the
 // expression's native type (a number stays a number, a list a list, a Secret a Secret); in a larger
-// string each value is rendered as text, secrets revealed (every output is redacted anyway).
+// string each value is rendered as its real text, and the whole string is a Secret when any part is.
 import { ExpressionError } from './errors.js';
 import { evaluateExpression } from './expression/evaluate.js';
 import { parseExpression } from './expression/parse.js';
-import { isPlainObject, setOwn, toText, type VarSource } from './expression/values.js';
+import { isPlainObject, joinText, setOwn, type VarSource } from './expression/values.js';
 
 type Segment = { text: string } | { expr: string };
 
@@ -57,9 +57,7 @@ export function renderString(s: string, vars: VarSource): unknown {
   const segments = parseTemplate(s);
   const [only] = segments;
   if (segments.length === 1 && only && 'expr' in only) return evaluateExpression(only.expr, vars);
-  let text = '';
-  for (const seg of segments) text += 'text' in seg ? seg.text : toText(evaluateExpression(seg.expr, vars));
-  return text;
+  return joinText(segments.map((seg) => ('text' in seg ? seg.text : evaluateExpression(seg.expr, vars))));
 }
 
 /** Render every string in a value tree; unchanged subtrees are returned as they are. */

@@ -1,6 +1,6 @@
 // The seam between the vault and the vars loaders (runner/vars/vars-file.ts setVaultDecrypter): a
 // decrypter the loader calls on any file that starts with $ANSIBLE_VAULT;, giving back the file's
-// variables with every string leaf a Secret, so whatever came out of a vault is masked in output.
+// variables with every scalar leaf a Secret, so whatever came out of a vault is masked in output.
 import { Secret } from '../secret.js';
 import { parseYaml } from '../yaml/load.js';
 import { decryptVault, VaultError } from './vault.js';
@@ -20,11 +20,12 @@ export function vaultDecrypter(password: Secret | undefined): VaultVarsDecrypter
 }
 
 /**
- * Every string leaf becomes a Secret; numbers, booleans and null stay as they are. Containers are
- * changed in place, so what the YAML loader attached to them (source positions) survives.
+ * Every scalar leaf (string, number, boolean) becomes a Secret: a PIN is as secret as a password.
+ * null stays null. Containers are changed in place, so what the YAML loader attached to them
+ * (source positions) survives.
  */
 export function secretLeaves(value: unknown): unknown {
-  if (typeof value === 'string') return new Secret(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return new Secret(value);
   if (Array.isArray(value)) {
     value.forEach((v, i) => (value[i] = secretLeaves(v)));
   } else if (value && typeof value === 'object' && !(value instanceof Secret)) {

@@ -1,10 +1,14 @@
 // backup.yml and restore.yml (the runbook's data-corruption scenario) with the real CLI on a Redis
-// cluster of three lab hosts: the backup's files and SHA256SUMS on the controller, a re-run changes
-// nothing; restore refuses without its variables and with a tampered backup, touching nothing; after
+// cluster of three lab hosts: the backup's files and SHA256SUMS on the controller, encrypted (no RDB
+// magic, no key or value in clear) and 0700/0600 throughout, a re-run changes nothing; restore
+// refuses without its variables, with a tampered backup, a wrong key, a flipped byte behind
+// rewritten sums or a missing file, before any instance stops; a host whose data folder holds a file
+// named to forge the listing fails its own backup and writes nothing on the controller; after
 // keys are changed and deleted, restoring node-2 brings back the backup's keys of node-2's slots
 // (and only those), on its master and its replica; a re-run changes nothing; from the RDB alone too;
 // retention removes a node's older backups once the new one is written.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +22,7 @@ import { connectSsh } from '../../runner/connection/ssh.js';
 import { readLabVault } from '../../runner/lab/lab-vault.js';
 import { openCluster } from '../../runner/redis/open-redis.js';
 import { startLab, type Lab } from '../lab-fixture.js';
+import { snapshot } from '../support/host-snapshot.js';
 import { onHost } from '../support/on-host.js';
 import { rplay, rplayJson, tasksWith, totalChanged } from '../support/rplay-cli.js';
 
@@ -114,6 +119,18 @@ test('backup.yml fetches every instance\'s RDB and AOF with SHA256SUMS; the same
       assert.is(meta.dir, `/var/lib/redis/${port}`);
     }
   }
+  // PHI at rest: every data file is ciphertext; the whole tree is the owner's alone.
+  for (const entry of snapshot(join(backups, 't1'))) {
+    const [path = '', kind, mode] = entry.split(' ');
+    assert.is(mode, kind === 'dir' ? '700' : '600', entry);
+    if (kind !== 'file' || /(backup\.json|SHA256SUMS)$/.test(path)) continue;
+    const bytes = readFileSync(path);
+    assert.not.ok(bytes.includes('REDIS'), `${path}: RDB magic in clear`);
+    assert.not.ok(bytes.includes('session:b') || bytes.includes('v17'), `${path}: a key or value in clear`);
+    assert.not.ok(bytes.includes(secrets.vault_backup_key!), `${path}: the key`);
+  }
+  assert.is(statSync(join(backups, 't1')).mode & 0o777, 0o700);
+  assert.not.ok(r.stdout.includes(secrets.vault_backup_key!) || r.stderr.includes(secrets.vault_backup_key!), 'the key in the output');
   const masterKeys = lab.hosts.map((h) => JSON.parse(readFileSync(join(backups, 't1', h.name, '6379', 'backup.json'), 'utf8')).keys as number);
   assert.is(masterKeys.reduce((a, b) => a + b, 0), keysNow);
   console.log(`    backup.yml (6 instances): ${ms.toFixed(0)} ms`);
@@ -161,6 +178,46 @@ test('a backup whose file no longer matches SHA256SUMS is refused before any ins
   const msg = r.json.plays.flatMap((p) => p.tasks).find((t) => t.name === 'The backup checks against its SHA256SUMS; the instances it is not in yet')!.results['node-2']!.msg ?? '';
   assert.match(msg, /refusing to restore node-2:6379: backup .*tampered\/node-2\/6379: checksum mismatch for dump\.rdb/);
   assert.is(await pidOf('node-2', 6379), pid);
+});
+
+test('a wrong key, a flipped byte behind rewritten sums, a missing file: refused before any instance stops', async () => {
+  const damaged = (label: string, damage: (dir: string) => void): void => {
+    cpSync(join(backups, 't1'), join(backups, label), { recursive: true });
+    damage(join(backups, label, 'node-2', '6379'));
+  };
+  const resum = (dir: string): void => {
+    const lines = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => {
+      const path = l.slice(66);
+      return `${createHash('sha256').update(readFileSync(join(dir, path))).digest('hex')}  ${path}`;
+    });
+    writeFileSync(join(dir, 'SHA256SUMS'), `${lines.join('\n')}\n`);
+  };
+  damaged('flipped', (d) => {
+    const aof = join(d, 'appendonlydir', readdirSync(join(d, 'appendonlydir')).find((f) => f.endsWith('.incr.aof'))!);
+    const bytes = readFileSync(aof);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    writeFileSync(aof, bytes);
+    resum(d);
+  });
+  damaged('missing', (d) => rmSync(join(d, 'dump.rdb')));
+  const cases: [string, string[], RegExp][] = [
+    ['t1', ['-e', 'vault_backup_key=a-wrong-key-of-the-right-length-0000000'], /refusing to restore node-2:6379: backup .*t1\/node-2\/6379: \S+ fails its authentication tag: wrong vault_backup_key/],
+    ['t1', ['-e', 'vault_backup_key=short'], /vault_backup_key is 5 characters; backups need 32 or more; nothing was changed/],
+    ['flipped', [], /refusing to restore node-2:6379: backup .*flipped\/node-2\/6379: appendonlydir\/appendonly\.aof\.\d+\.incr\.aof fails its authentication tag/],
+    ['missing', [], /refusing to restore node-2:6379: backup .*missing\/node-2\/6379 is missing dump\.rdb, which SHA256SUMS lists/],
+  ];
+  const pids = [await pidOf('node-2', 6379), await pidOf('node-2', 6380)];
+  const data = snapshot(join(root('node-2'), 'var/lib/redis'));
+  for (const [label, extra, message] of cases) {
+    const r = await restore('-e', 'scenario=data-corruption', '-e', 'node=node-2', '-e', `backup=${label}`, ...extra);
+    assert.is(r.code, 2, `${label} ${extra.join(' ')}`);
+    const msg = r.json.plays.flatMap((p) => p.tasks).find((t) => t.name === 'The backup checks against its SHA256SUMS; the instances it is not in yet')!.results['node-2']!.msg ?? '';
+    assert.match(msg, message, `${label} ${extra.join(' ')}`);
+    assert.not.ok(r.stdout.includes(secrets.vault_backup_key!));
+    assert.equal([await pidOf('node-2', 6379), await pidOf('node-2', 6380)], pids, `${label}: an instance restarted`);
+  }
+  assert.equal(snapshot(join(root('node-2'), 'var/lib/redis')).filter((l) => !/\/(appendonlydir|dump\.rdb|nodes\.conf)/.test(l)), data.filter((l) => !/\/(appendonlydir|dump\.rdb|nodes\.conf)/.test(l)), 'nothing placed in the data folders');
+  for (const label of ['flipped', 'missing', 'tampered']) rmSync(join(backups, label), { recursive: true, force: true });
 });
 
 test('data-corruption restore of node-2 brings back the backup\'s keys of its slots, on master and replica', async () => {
@@ -244,6 +301,27 @@ test('retention: a new backup with backup_retain_count=1 leaves only itself, onc
   assert.equal(readdirSync(join(backups, 't2')).sort(), ['node-1', 'node-2', 'node-3']);
   const again = await backup('-e', 'label=t2', '-e', 'backup_retain_count=1');
   assert.is(totalChanged(again.json), 0);
+});
+
+test('a host whose data folder holds a file named to forge its listing fails its own backup; the controller is untouched', async () => {
+  // A file name with a newline, then a forged "<size> <sha256> <path>" line naming `..`.
+  await onHost(lab, 'node-1', `printf 'evil' > "/var/lib/redis/6379/appendonlydir/$(printf 'x\\n5 ${'0'.repeat(64)} ..')"`);
+  assert.is((await onHost(lab, 'node-1', 'ls /var/lib/redis/6379/appendonlydir | grep -c "^x$"')).stdout.trim(), '1');
+  const before = snapshot(backups);
+  try {
+    const r = await backup('-e', 'label=t3');
+    assert.is(r.code, 2, r.stdout.slice(-2000));
+    const msg = r.json.plays.flatMap((p) => p.tasks).find((t) => t.name.startsWith('BGSAVE'))!.results['node-1']!.msg ?? '';
+    assert.ok(/^redis_backup: unexpected listing line " {2}5 0{64} \.\.": refused$/.test(msg), msg);
+    // The other nodes' backups of t3 are theirs; nothing else under the backup folder changed.
+    const t3 = join(backups, 't3');
+    assert.equal(snapshot(backups).filter((l) => !l.startsWith(`${t3} `) && !l.startsWith(`${t3}/node-2`) && !l.startsWith(`${t3}/node-3`)), before);
+    assert.equal(readdirSync(t3).sort(), ['node-2', 'node-3']);
+    // The host's staging folder went with the failure.
+    assert.is((await onHost(lab, 'node-1', 'ls /tmp | grep -c rplay-backup || true')).stdout.trim(), '0');
+  } finally {
+    await onHost(lab, 'node-1', 'rm -f /var/lib/redis/6379/appendonlydir/x?5*');
+  }
 });
 
 test.run();

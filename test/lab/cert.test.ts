@@ -1,6 +1,7 @@
 // The cert module on a real lab host over SSH: converge, then nothing to do; the files pass OpenSSL
 // on the host, Redis serves TLS with them, Node checks the SANs through the SSH tunnel; drift
-// (a loosened key mode, a deleted certificate, a new SAN) is reported exactly and put back.
+// (a loosened key mode, a deleted certificate, a new SAN) is reported exactly and put back. Every
+// byte the host sends the controller is recorded: no private key made on the node ever arrives.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cert } from '../../modules/cert.js';
-import type { Connection } from '../../runner/connection/connection.js';
+import type { Connection, ExecResult } from '../../runner/connection/connection.js';
 import { localConnection } from '../../runner/connection/local.js';
 import { connectSsh } from '../../runner/connection/ssh.js';
 import type { ModuleContext, Plan } from '../../runner/types.js';
@@ -17,7 +18,10 @@ import { startLab, type Lab } from '../lab-fixture.js';
 
 const test = suite('cert on a lab host');
 let lab: Lab;
+/** The module's connection: every command's output is recorded on its way to the controller. */
 let conn: Connection;
+let raw: Connection;
+const received: string[] = [];
 let address: string;
 const projectDir = mkdtempSync(join(tmpdir(), 'rplay-cert-project-'));
 const TLS = '/etc/redis/tls';
@@ -53,8 +57,24 @@ async function converge(args: Args, ctx = context(conn, true)): Promise<Plan> {
   return plan;
 }
 
+function recording(c: Connection): Connection {
+  const keep = (r: ExecResult): ExecResult => {
+    received.push(r.stdout, r.stderr);
+    return r;
+  };
+  return {
+    host: c.host,
+    run: async (argv, opts) => keep(await c.run(argv, opts)),
+    sh: async (script, args, opts) => keep(await c.sh(script, args, opts)),
+    writeFile: (path, data, opts) => c.writeFile(path, data, opts),
+    forwardOut: (host, port) => c.forwardOut(host, port),
+    close: () => c.close(),
+  };
+}
+
+/** The test's own look at the host, not through the module's recorded connection. */
 async function onHost(script: string): Promise<string> {
-  const r = await conn.sh(script, [], { become: true });
+  const r = await raw.sh(script, [], { become: true });
   assert.is(r.rc, 0, `${script}\n${r.stderr}`);
   return r.stdout;
 }
@@ -62,10 +82,11 @@ async function onHost(script: string): Promise<string> {
 test.before(async () => {
   lab = await startLab({ hosts: 1, prefix: '127.0.4' });
   address = lab.hosts[0].address;
-  conn = await connectSsh({ host: 'node-1', address, port: 22, user: 'ubuntu', privateKeyFile: lab.keyFile, knownHostsFile: lab.knownHostsFile });
+  raw = await connectSsh({ host: 'node-1', address, port: 22, user: 'ubuntu', privateKeyFile: lab.keyFile, knownHostsFile: lab.knownHostsFile });
+  conn = recording(raw);
 });
 test.after(async () => {
-  await conn?.close();
+  await raw?.close();
   await lab?.down();
   rmSync(projectDir, { recursive: true, force: true });
 });
@@ -174,6 +195,52 @@ test('Redis serves TLS with these files; a Node client checks the SANs through t
 });
 
 const keyHash = async (): Promise<string> => (await onHost(`sha256sum < ${TLS}/redis.key`)).trim();
+
+/** The node key's file, read on the host by the test itself. */
+async function keyFile(path = `${TLS}/redis.key`): Promise<string> {
+  const text = await onHost(`cat ${path}`);
+  assert.match(text, /^-----BEGIN PRIVATE KEY-----\n/);
+  return text;
+}
+
+/** None of the key's bytes reached the controller: no PEM line of it, nor the file as base64. */
+function assertNeverReceived(key: string): void {
+  const all = received.join('\n');
+  assert.not.ok(all.includes('PRIVATE KEY'), 'a private key header reached the controller');
+  for (const l of key.split('\n').slice(1, -2)) assert.not.ok(all.includes(l), 'a line of the node key reached the controller');
+  assert.not.ok(all.includes(Buffer.from(key).toString('base64').slice(0, 200)), 'the key file reached the controller as base64');
+}
+
+test('the key made on the node never reached the controller; it is the certificate\'s key', async () => {
+  assert.ok(received.length > 0);
+  assertNeverReceived(await keyFile());
+  assert.is(await onHost(`openssl pkey -in ${TLS}/redis.key -pubout | sha256sum`), await onHost(`openssl x509 -in ${TLS}/redis.crt -noout -pubkey | sha256sum`));
+  // The staging folder is gone.
+  assert.is(await onHost(`ls -A ${TLS}`), 'ca.crt\nredis.crt\nredis.key\n');
+});
+
+test('a key replaced by hand is found on the host and the certificate re-issued for it; never read by the controller', async () => {
+  await onHost(`openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ${TLS}/redis.key 2>/dev/null && chown nobody:nogroup ${TLS}/redis.key && chmod 600 ${TLS}/redis.key`);
+  const planted = await keyHash();
+  received.length = 0;
+  const p = await check(serverArgs());
+  assert.equal(p.changes.map((c) => c.description), [`certificate does not match the private key ${TLS}/redis.key`]);
+  await converge(serverArgs());
+  assert.is(await keyHash(), planted, 'a valid key is kept');
+  assert.is(await onHost(`openssl pkey -in ${TLS}/redis.key -pubout | sha256sum`), await onHost(`openssl x509 -in ${TLS}/redis.crt -noout -pubkey | sha256sum`));
+  assert.equal((await check(serverArgs())).changes, []);
+  assertNeverReceived(await keyFile());
+
+  // Garbage or a key of the wrong size: a new key, made on the node.
+  await onHost(`echo 'not a key' > ${TLS}/redis.key`);
+  received.length = 0;
+  assert.equal((await check(serverArgs())).changes.map((c) => c.description), [`private key is not a PEM private key: ${TLS}/redis.key`, `certificate must match the new private key: ${TLS}/redis.crt`]);
+  await converge(serverArgs());
+  assert.is(await onHost(`stat -c '%a %U %G' ${TLS}/redis.key`), '600 nobody nogroup\n');
+  assert.equal((await check(serverArgs())).changes, []);
+  assertNeverReceived(await keyFile());
+  assert.is(await onHost(`openssl verify -CAfile ${TLS}/ca.crt ${TLS}/redis.crt`), `${TLS}/redis.crt: OK\n`);
+});
 
 test('drift: chmod 644 on the key is one change, fixed without a new key', async () => {
   const before = await keyHash();

@@ -1,6 +1,7 @@
 // A small evaluator over the parsed tree: only data in, data out — no property access beyond own
 // keys, no calls except the filter, test and method tables, so an expression can never run code.
 import type jsep from 'jsep';
+import { isSecret } from '../../secret.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import { applyFilter, type Args } from './filters.js';
 import { applyTest } from './jinja-tests.js';
@@ -10,10 +11,13 @@ import {
   LOOKUP,
   UNDEFINED,
   deepEqual,
+  derive,
   getMember,
+  guarded,
   isPlainObject,
   isVarSource,
-  keepSecret,
+  joinText,
+  keyText,
   plain,
   setOwn,
   toText,
@@ -22,13 +26,19 @@ import {
   type VarSource,
 } from './values.js';
 
+/** How `not`, `and`, `or` and `a if c else b` judge a value: Python's truthiness unless a condition says otherwise. */
+export type Truth = (value: unknown) => boolean;
+
 /** Evaluate an expression (no `{{ }}`) against variables. */
-export function evaluateExpression(text: string, vars: VarSource): unknown {
-  return new Evaluator(vars).value(parseExpression(text));
+export function evaluateExpression(text: string, vars: VarSource, truth: Truth = truthy): unknown {
+  return new Evaluator(vars, truth).value(parseExpression(text));
 }
 
 class Evaluator {
-  constructor(private readonly vars: VarSource) {}
+  constructor(
+    private readonly vars: VarSource,
+    private readonly truth: Truth,
+  ) {}
 
   /** A value that must exist: undefined names are errors. */
   value(node: Node): unknown {
@@ -49,7 +59,11 @@ class Evaluator {
         const obj = this.maybe(m.object);
         if (obj === UNDEFINED) return UNDEFINED;
         const key = m.computed ? this.value(m.property) : (m.property as jsep.Identifier).name;
-        return getMember(obj, key);
+        const member = getMember(obj, key);
+        // Picking from a container passes a value through, but what a secret index picks tells
+        // the index; a character of a secret string is derived from it.
+        if (isSecret(key)) return derive([key], member);
+        return isSecret(obj) ? derive([obj, key], member) : member;
       }
       case 'Group':
         return this.maybe((node as GroupNode).expression);
@@ -67,7 +81,7 @@ class Evaluator {
       case 'ObjectExpression': {
         const out: Record<string, unknown> = {};
         for (const p of (node as ObjectNode).properties) {
-          const k = p.key.type === 'Identifier' ? (p.key as jsep.Identifier).name : toText(this.value(p.key));
+          const k = p.key.type === 'Identifier' ? (p.key as jsep.Identifier).name : keyText(this.value(p.key), 'dict');
           setOwn(out, k, this.value(p.value));
         }
         return out;
@@ -87,10 +101,10 @@ class Evaluator {
 
   private unary(u: jsep.UnaryExpression): unknown {
     const v = this.value(u.argument);
-    if (u.operator === 'not') return !truthy(v);
+    if (u.operator === 'not') return !this.truth(v);
     const n = plain(v);
     if (typeof n !== 'number') throw new ExpressionError(`unary ${u.operator} needs a number, got ${typeName(v)}`);
-    return u.operator === '-' ? -n : n;
+    return derive([v], u.operator === '-' ? -n : n);
   }
 
   private binary(b: jsep.BinaryExpression): unknown {
@@ -98,25 +112,27 @@ class Evaluator {
     switch (op) {
       case 'and': {
         const l = this.value(b.left);
-        return truthy(l) ? this.value(b.right) : l;
+        return this.truth(l) ? this.value(b.right) : l;
       }
       case 'or': {
         const l = this.value(b.left);
-        return truthy(l) ? l : this.value(b.right);
+        return this.truth(l) ? l : this.value(b.right);
       }
       case 'else': {
         if (b.left.type !== 'BinaryExpression' || (b.left as jsep.BinaryExpression).operator !== 'if') {
           throw new ExpressionError('`else` without `if`');
         }
         const cond = b.left as jsep.BinaryExpression;
-        return truthy(this.value(cond.right)) ? this.value(cond.left) : this.value(b.right);
+        return this.truth(this.value(cond.right)) ? this.value(cond.left) : this.value(b.right);
       }
       case 'if':
-        return truthy(this.value(b.right)) ? this.value(b.left) : null;
+        return this.truth(this.value(b.right)) ? this.value(b.left) : null;
       case 'is':
       case 'is not': {
         const { name, args } = this.callee(b.right, 'test');
-        const result = applyTest(name, this.maybe(b.left), args, describe(b.left));
+        const subject = this.maybe(b.left);
+        // A test's verdict is a plain boolean, like a comparison's; its error must not quote a secret.
+        const result = guarded([subject, ...args.positional], () => applyTest(name, subject, args, describe(b.left)));
         return op === 'is' ? result : !result;
       }
       case '|':
@@ -136,14 +152,14 @@ class Evaluator {
       case 'not in':
         return !contains(r, l);
       case '~':
-        return toText(l) + toText(r);
+        return joinText([l, r]);
       case '<':
       case '<=':
       case '>':
       case '>=':
         return compare(op, l, r);
       default:
-        return arithmetic(op, l, r);
+        return derive([l, r], arithmetic(op, l, r));
     }
   }
 
@@ -156,11 +172,10 @@ class Evaluator {
       const falsyToo = given.length > 1 && truthy(this.value(given[1]!));
       if (value !== UNDEFINED && !(falsyToo && !truthy(value))) return value;
       const { name, args } = this.callee(call, 'filter');
-      return keepSecret(value, applyFilter(name, value, args));
+      return applyFilter(name, value, args);
     }
     const { name, args } = this.callee(call, 'filter');
-    const value = this.value(input);
-    return keepSecret(value, applyFilter(name, value, args));
+    return applyFilter(name, this.value(input), args);
   }
 
   /** `name` or `name(args…)` on the right of `|` or `is`. */
@@ -195,7 +210,8 @@ class Evaluator {
     const m = c.callee as jsep.MemberExpression;
     const { positional } = this.args(c.arguments);
     const obj = this.value(m.object);
-    return keepSecret(obj, callMethod(obj, (m.property as jsep.Identifier).name, positional));
+    const inputs = [obj, ...positional];
+    return guarded(inputs, () => derive(inputs, callMethod(obj, (m.property as jsep.Identifier).name, positional)));
   }
 }
 

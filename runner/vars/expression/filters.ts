@@ -1,18 +1,26 @@
 // Jinja/Ansible filters (`x | name(args)`), each a pure function of data.
+import { createHmac } from 'node:crypto';
 import { posix } from 'node:path';
 import { shQuote } from '../../connection/quote.js';
+import { containsSecret, isSecret, MASK, revealAll } from '../../secret.js';
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import { applyTest } from './jinja-tests.js';
-import { pythonRegex, pythonReplacement } from './regex.js';
+import type { RE2JS } from 're2js';
+import { findAll, groupRef, groups, matches, playbookRegex, replace, type RegexOptions } from './regex.js';
 import {
   UNDEFINED,
   deepEqual,
+  derive,
   expectList,
   expectNumber,
   expectString,
   getMember,
+  guarded,
   isPlainObject,
+  joinText,
+  keyText,
   plain,
+  resolved,
   setOwn,
   toText,
   truthy,
@@ -121,8 +129,23 @@ function expectMapping(v: unknown, what: string): Record<string, unknown> {
   return p;
 }
 
-function regexFlags(args: Args, global: boolean): string {
-  return (global ? 'g' : '') + (toBool(args.named.ignorecase ?? false) ? 'i' : '') + (toBool(args.named.multiline ?? false) ? 'm' : '');
+/**
+ * `ignorecase` and `multiline` by name, or by position where Ansible's filter takes them there
+ * (regex_replace: 3rd and 4th; regex_findall: multiline 2nd, ignorecase 3rd; regex_search: names only).
+ */
+function regexOptions(args: Args, at: { ignorecase?: number; multiline?: number } = {}): RegexOptions {
+  const flag = (name: 'ignorecase' | 'multiline'): boolean => toBool(at[name] === undefined ? (args.named[name] ?? false) : arg(args, at[name], name, false));
+  return { ignorecase: flag('ignorecase'), multiline: flag('multiline') };
+}
+
+function regex(v: unknown, args: Args, what: string, at?: { ignorecase?: number; multiline?: number }): { text: string; re: RE2JS } {
+  const pattern = arg(args, 0, 'regex');
+  return { text: expectString(v, what), re: playbookRegex(pattern, what, regexOptions(args, at)) };
+}
+
+function asJson(v: unknown, indent?: number): unknown {
+  const data = resolved(v);
+  return derive([data], JSON.stringify(revealAll(data), null, indent));
 }
 
 const filters: Record<string, Filter> = {
@@ -135,7 +158,7 @@ const filters: Record<string, Filter> = {
     return typeof n === 'number' ? Math.trunc(n) : n;
   },
   float: (v, a) => toNumber(v, (s) => (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s) ? Number(s) : NaN), arg(a, 0, 'default', 0)),
-  string: toText,
+  string: (v) => joinText([v]),
   lower: (v) => expectString(v, 'lower').toLowerCase(),
   upper: (v) => expectString(v, 'upper').toUpperCase(),
   capitalize: (v) => {
@@ -174,16 +197,22 @@ const filters: Record<string, Filter> = {
     const f = 10 ** expectNumber(arg(a, 0, 'precision', 0), 'round precision');
     return Math.round(expectNumber(v, 'round') * f) / f;
   },
-  to_json: (v) => JSON.stringify(plain(v), (_k, x: unknown) => plain(x)),
-  to_nice_json: (v, a) => JSON.stringify(plain(v), (_k, x: unknown) => plain(x), expectNumber(arg(a, 0, 'indent', 4), 'indent')),
+  // Revealed first: JSON.stringify calls a Secret's toJSON() (the mask) before any replacer, and
+  // this text goes to hosts; derive() makes the result a Secret again.
+  to_json: (v) => asJson(v),
+  to_nice_json: (v, a) => asJson(v, expectNumber(arg(a, 0, 'indent', 4), 'indent')),
   from_json: (v) => {
     try {
       return JSON.parse(expectString(v, 'from_json'));
     } catch (e) {
-      throw new ExpressionError(`from_json: ${(e as Error).message}`);
+      // The parser quotes the text around the fault: not when that text is a secret.
+      const why = containsSecret(v) ? 'the text (a secret, not shown) is not valid JSON' : (e as Error).message;
+      throw new ExpressionError(`from_json: ${why}`);
     }
   },
   b64encode: (v) => Buffer.from(expectString(v, 'b64encode'), 'utf8').toString('base64'),
+  /** HMAC-SHA256 keyed with the input, of the message argument, in hex: from a secret, a secret of its own. */
+  hmac: (v, a) => createHmac('sha256', expectString(v, 'hmac')).update(expectString(arg(a, 0, 'message'), 'hmac')).digest('hex'),
   b64decode: (v) => Buffer.from(expectString(v, 'b64decode'), 'base64').toString('utf8'),
   replace: (v, a) => expectString(v, 'replace').split(expectString(arg(a, 0, 'old'), 'replace')).join(toText(arg(a, 1, 'new', ''))),
   split: (v, a) => {
@@ -191,14 +220,20 @@ const filters: Record<string, Filter> = {
     const s = expectString(v, 'split');
     return sep === undefined || sep === null ? s.split(/\s+/).filter(Boolean) : s.split(expectString(sep, 'split'));
   },
-  regex_replace: (v, a) =>
-    expectString(v, 'regex_replace').replace(
-      pythonRegex(expectString(arg(a, 0, 'regex'), 'regex_replace'), regexFlags(a, true)),
-      pythonReplacement(toText(arg(a, 1, 'replace', ''))),
-    ),
+  regex_replace: (v, a) => {
+    const { text, re } = regex(v, a, 'regex_replace', { ignorecase: 2, multiline: 3 });
+    return replace(re, text, toText(arg(a, 1, 'replace', '')), expectNumber(a.named.count ?? 0, 'regex_replace count'));
+  },
+  // `regex_search(re)` is the first match or none; `regex_search(re, '\\1', '\\g<name>')` the list of those groups.
   regex_search: (v, a) => {
-    const m = pythonRegex(expectString(arg(a, 0, 'regex'), 'regex_search'), regexFlags(a, false)).exec(expectString(v, 'regex_search'));
-    return m ? m[0] : null;
+    const { text, re } = regex(v, a, 'regex_search');
+    const refs = a.positional.slice(1).map((r) => groupRef(expectString(r, 'regex_search'), 'regex_search'));
+    for (const m of matches(re, text)) return refs.length ? groups(m, refs) : m.group();
+    return null;
+  },
+  regex_findall: (v, a) => {
+    const { text, re } = regex(v, a, 'regex_findall', { multiline: 1, ignorecase: 2 });
+    return findAll(re, text);
   },
   quote: (v) => shQuote(toText(v)),
   basename: (v) => posix.basename(expectString(v, 'basename')),
@@ -206,7 +241,7 @@ const filters: Record<string, Filter> = {
   combine,
   dict2items: (v) => Object.entries(expectMapping(v, 'dict2items')).map(([key, value]) => ({ key, value })),
   items2dict: (v) =>
-    Object.fromEntries(expectList(v, 'items2dict').map((it) => [toText(attribute(it, 'key')), attribute(it, 'value')])),
+    Object.fromEntries(expectList(v, 'items2dict').map((it) => [keyText(attribute(it, 'key'), 'items2dict'), attribute(it, 'value')])),
   map: (v, a) => {
     const list = sequence(v, 'map');
     const attr = a.named.attribute;
@@ -226,7 +261,7 @@ const filters: Record<string, Filter> = {
   // `groups['redis'] | map('extract', hostvars, 'ansible_host')`
   extract: (v, a) => {
     let out = getMember(a.positional[0], v);
-    if (out === UNDEFINED) throw new UndefinedVariableError(toText(v), 'extract');
+    if (out === UNDEFINED) throw new UndefinedVariableError(isSecret(v) ? MASK : toText(v), 'extract');
     if (a.positional.length > 1) out = attribute(out, toText(a.positional[1]));
     return out;
   },
@@ -237,9 +272,11 @@ const filters: Record<string, Filter> = {
 };
 filters.d = filters.default!;
 
+/** A filter's result is derived from its input and from its arguments (see derive()). */
 export function applyFilter(name: string, input: unknown, args: Args): unknown {
   const f = Object.hasOwn(filters, name) ? filters[name] : undefined;
   if (!f) throw new ExpressionError(`unknown filter '${name}'`);
   if (input === UNDEFINED && name !== 'default' && name !== 'd') throw new ExpressionError(`filter '${name}' got an undefined value`);
-  return f(input, args);
+  const inputs = [input, ...args.positional, ...Object.values(args.named)];
+  return guarded(inputs, () => derive(inputs, f(input, args)));
 }

@@ -1,10 +1,10 @@
 // Jinja/Ansible tests (`x is name(args)`), including the task-result tests `changed`, `failed`, ….
 import { ExpressionError, UndefinedVariableError } from '../errors.js';
 import type { Args } from './filters.js';
-import { pythonRegex } from './regex.js';
+import { foundIn, matchesAtStart, playbookRegex, type RegexOptions } from './regex.js';
 import { UNDEFINED, deepEqual, expectString, getMember, isPlainObject, isVarSource, plain, truthy, typeName } from './values.js';
 
-type Test = (value: unknown, args: unknown[]) => boolean;
+type Test = (value: unknown, args: unknown[], named: Record<string, unknown>) => boolean;
 
 function resultFlag(flag: string): Test {
   return (v) => {
@@ -44,6 +44,11 @@ const VERSION_OPS: Record<string, (d: number) => boolean> = {
   '==': (d) => d === 0, '=': (d) => d === 0, eq: (d) => d === 0, '!=': (d) => d !== 0, ne: (d) => d !== 0,
 };
 
+/** `is match(re, ignorecase=true, multiline=true)`: the flags by name or by position, as in Ansible. */
+function regexOptions([ignorecase, multiline]: unknown[], named: Record<string, unknown>): RegexOptions {
+  return { ignorecase: truthy(named.ignorecase ?? ignorecase ?? false), multiline: truthy(named.multiline ?? multiline ?? false) };
+}
+
 const tests: Record<string, Test> = {
   none: (v) => plain(v) === null,
   true: (v) => plain(v) === true,
@@ -61,9 +66,9 @@ const tests: Record<string, Test> = {
   changed: resultFlag('changed'),
   failed: resultFlag('failed'),
   skipped: resultFlag('skipped'),
-  succeeded: (v, a) => !resultFlag('failed')(v, a),
-  match: (v, [re]) => pythonRegex(`^(?:${expectString(re, 'match')})`).test(expectString(v, 'match')),
-  search: (v, [re]) => pythonRegex(expectString(re, 'search')).test(expectString(v, 'search')),
+  succeeded: (v, a, n) => !resultFlag('failed')(v, a, n),
+  match: (v, [re, ...flags], named) => matchesAtStart(playbookRegex(re, 'match', regexOptions(flags, named)), expectString(v, 'match')),
+  search: (v, [re, ...flags], named) => foundIn(playbookRegex(re, 'search', regexOptions(flags, named)), expectString(v, 'search')),
   in: (v, [c]) => {
     const p = plain(c);
     return Array.isArray(p) ? p.some((x) => deepEqual(x, v)) : typeof p === 'string' && p.includes(expectString(v, 'in'));
@@ -99,5 +104,5 @@ export function applyTest(name: string, value: unknown, args: Args, subject: str
   const t = Object.hasOwn(tests, name) ? tests[name] : undefined;
   if (!t) throw new ExpressionError(`unknown test '${name}'`);
   if (value === UNDEFINED) throw new UndefinedVariableError(subject);
-  return t(value, args.positional);
+  return t(value, args.positional, args.named);
 }

@@ -16,17 +16,30 @@ const anyOf = (v: unknown, what: string): string[] => {
   return Array.isArray(p) ? p.map((x) => str(x, what)) : [str(p, what)];
 };
 
-const stripChars = (chars: unknown): string =>
-  chars === undefined || chars === null ? '\\s' : str(chars, 'strip').replace(/[\]\\^-]/g, '\\$&');
+/** Python's strip(chars): a character test (whitespace by default), no regex, so linear on host output. */
+const stripping = (chars: unknown, what: string): ((c: string) => boolean) => {
+  if (chars === undefined || chars === null) return (c) => /\s/.test(c);
+  const set = new Set(str(chars, what));
+  return (c) => set.has(c);
+};
+
+function strip(s: string, chars: unknown, what: string, left: boolean, right: boolean): string {
+  const strips = stripping(chars, what);
+  let a = 0;
+  let b = s.length;
+  while (left && a < b && strips(s[a]!)) a++;
+  while (right && b > a && strips(s[b - 1]!)) b--;
+  return s.slice(a, b);
+}
 
 const stringMethods: Record<string, Method<string>> = {
   startswith: (s, [p]) => anyOf(p, 'startswith').some((x) => s.startsWith(x)),
   endswith: (s, [p]) => anyOf(p, 'endswith').some((x) => s.endsWith(x)),
   lower: (s) => s.toLowerCase(),
   upper: (s) => s.toUpperCase(),
-  strip: (s, [c]) => s.replace(new RegExp(`^[${stripChars(c)}]+|[${stripChars(c)}]+$`, 'g'), ''),
-  lstrip: (s, [c]) => s.replace(new RegExp(`^[${stripChars(c)}]+`), ''),
-  rstrip: (s, [c]) => s.replace(new RegExp(`[${stripChars(c)}]+$`), ''),
+  strip: (s, [c]) => strip(s, c, 'strip', true, true),
+  lstrip: (s, [c]) => strip(s, c, 'lstrip', true, false),
+  rstrip: (s, [c]) => strip(s, c, 'rstrip', false, true),
   split: (s, [sep, max]) => {
     const parts = sep === undefined || sep === null ? s.split(/\s+/).filter(Boolean) : s.split(str(sep, 'split'));
     if (typeof max !== 'number' || max < 0 || parts.length <= max + 1) return parts;

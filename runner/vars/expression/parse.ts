@@ -56,8 +56,49 @@ function configure(): void {
       env.node = this.gobbleTokenProperty({ type: 'Group', expression: inner });
     } else if (this.code === 123 /* { */) {
       env.node = this.gobbleTokenProperty(gobbleDict(this));
+    } else if (this.code === 39 /* ' */ || this.code === 34 /* " */) {
+      env.node = this.gobbleTokenProperty(gobbleString(this));
     }
   });
+}
+
+/** Escapes of a Python string literal that mean a character; any other `\x` keeps its backslash. */
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '\n': '' };
+const CODE_POINT: Record<string, number> = { x: 2, u: 4, U: 8 };
+
+/**
+ * A string literal as Jinja reads it (Python's rules): `\n`, `\t`, `\\`, `\'`, `\"` are escapes, and
+ * `\d`, `\.`, `\b`, `\1` keep their backslash, so a regex written in a playbook reaches the regex
+ * engine as written. (Python turns `\b` and `\1` into control characters, which no playbook means.)
+ */
+function gobbleString(p: jsep.HookScope): jsep.Literal {
+  const { expr } = p;
+  const start = p.index;
+  const quote = expr[p.index++];
+  let value = '';
+  for (;;) {
+    if (p.index >= expr.length) p.throwError(`unclosed quote: ${expr.slice(start)}`);
+    const c = expr[p.index++]!;
+    if (c === quote) break;
+    if (c !== '\\') {
+      value += c;
+      continue;
+    }
+    const e = expr[p.index] ?? '';
+    const digits = CODE_POINT[e];
+    if (Object.hasOwn(ESCAPES, e)) {
+      value += ESCAPES[e];
+      p.index++;
+    } else if (digits !== undefined) {
+      const hex = expr.slice(p.index + 1, p.index + 1 + digits);
+      if (hex.length !== digits || !/^[0-9a-fA-F]+$/.test(hex)) p.throwError(`\\${e} needs ${digits} hex digits in ${expr.slice(start, p.index + 1 + digits)}`);
+      const code = parseInt(hex, 16);
+      if (code > 0x10ffff) p.throwError(`\\U${hex} is not a character`);
+      value += String.fromCodePoint(code);
+      p.index += 1 + digits;
+    } else value += c;
+  }
+  return { type: 'Literal', value, raw: expr.slice(start, p.index) };
 }
 
 function gobbleDict(p: jsep.HookScope): ObjectNode {

@@ -1,7 +1,7 @@
 // The value model of expressions: plain JSON-like data, plus Secret (kept wrapped until text is
 // needed) and variable sources (a Scope, e.g. `hostvars['node-1']`) that resolve names lazily.
-import { Secret } from '../../secret.js';
-import { ExpressionError } from '../errors.js';
+import { containsSecret, MASK, revealAll, Secret, secretTexts } from '../../secret.js';
+import { ExpressionError, UndefinedVariableError } from '../errors.js';
 
 /** "No such variable/attribute" — distinct from null, which is a value (`none`). */
 export const UNDEFINED: unique symbol = Symbol('undefined');
@@ -33,9 +33,80 @@ export function plain(v: unknown): unknown {
   return v instanceof Secret ? v.reveal() : v;
 }
 
-/** Text derived from a secret (b64encode, upper, split, …) is as secret as its source. */
-export function keepSecret(source: unknown, derived: unknown): unknown {
-  return source instanceof Secret && typeof derived === 'string' && derived !== '' ? new Secret(derived) : derived;
+/**
+ * The result of an operation on `inputs` (a filter with its arguments, a method, an operator): when
+ * any input holds a secret, every scalar of the result that is not one of the inputs' own plain
+ * values (or keys) is derived from it and becomes a Secret. Values merely passed through keep what
+ * they were (`users | map(attribute='name')` stays plain, the passwords beside the names stay Secrets).
+ */
+export function derive(inputs: readonly unknown[], result: unknown): unknown {
+  if (!inputs.some(containsSecret)) return result;
+  const passed = new Set<unknown>();
+  for (const i of inputs) collectPlain(i, passed);
+  return taint(result, passed);
+}
+
+function collectPlain(v: unknown, into: Set<unknown>): void {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') into.add(v);
+  else if (Array.isArray(v)) for (const x of v) collectPlain(x, into);
+  else if (isPlainObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      into.add(k);
+      collectPlain(x, into);
+    }
+  }
+}
+
+/** `v` with its new scalars wrapped; the same object where nothing needed wrapping. */
+function taint(v: unknown, passed: ReadonlySet<unknown>): unknown {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return passed.has(v) ? v : new Secret(v);
+  if (Array.isArray(v)) {
+    const out = v.map((x) => taint(x, passed));
+    return out.every((x, i) => x === v[i]) ? v : out;
+  }
+  if (isPlainObject(v)) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const t = taint(x, passed);
+      changed ||= t !== x;
+      setOwn(out, k, t);
+    }
+    return changed ? out : v;
+  }
+  return v;
+}
+
+/**
+ * Runs an operation on `inputs`; when it fails and an input holds a secret, the error's text no
+ * longer quotes any of the secrets (an invalid regex, an unknown filter name given as a variable).
+ */
+export function guarded<T>(inputs: readonly unknown[], run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof Error && inputs.some(containsSecret)) scrub(e, textsToScrub(inputs));
+    throw e;
+  }
+}
+
+/** Longest first, so a secret that holds another is masked whole; one character would mangle everything. */
+function textsToScrub(inputs: readonly unknown[]): string[] {
+  const all = new Set<string>();
+  for (const i of inputs) secretTexts(i, all);
+  return [...all].filter((t) => t.length > 1).sort((a, b) => b.length - a.length);
+}
+
+function scrub(e: Error, texts: readonly string[]): void {
+  const clean = (s: string): string => texts.reduce((m, t) => m.split(t).join(MASK), s);
+  e.message = clean(e.message);
+  if (e instanceof UndefinedVariableError) Object.defineProperty(e, 'variable', { value: clean(e.variable) });
+}
+
+/** A mapping key: keys are names, printed as they are, so one computed from a secret is refused. */
+export function keyText(v: unknown, what: string): string {
+  if (containsSecret(v)) throw new ExpressionError(`${what}: a mapping key cannot be a secret (keys are printed as they are); keep the secret in a value`);
+  return toText(v);
 }
 
 /** Jinja/Python truthiness. */
@@ -59,13 +130,40 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** How a value reads inside a larger string: scalars as written, collections as JSON, none as ''. */
+/**
+ * How a value reads inside a larger string: scalars as written, collections as JSON, none as ''.
+ * The real text, secrets included: callers that keep it (interpolation, filters) go through derive().
+ */
 export function toText(v: unknown): string {
-  const p = plain(v);
+  const p = plain(resolved(v));
   if (p === null || p === undefined) return '';
   if (typeof p === 'string') return p;
   if (typeof p === 'number' || typeof p === 'boolean' || typeof p === 'bigint') return String(p);
-  return JSON.stringify(p, (_k, x: unknown) => plain(x));
+  // Revealed first: JSON.stringify calls a Secret's toJSON() (the mask) before any replacer.
+  return JSON.stringify(revealAll(p));
+}
+
+/**
+ * A value as data, for text: a variable source that can list itself (another host's variables,
+ * `hostvars[h]`) resolved, deeply; Secrets kept, so derive() sees them.
+ */
+export function resolved(v: unknown): unknown {
+  if (v instanceof Secret) return v;
+  if (Array.isArray(v)) return v.map(resolved);
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) setOwn(out, k, resolved(x));
+    return out;
+  }
+  const listable = v as { toJSON?: () => unknown } | null;
+  if (isVarSource(v) && typeof listable?.toJSON === 'function') return resolved(listable.toJSON());
+  return v;
+}
+
+/** Text of values (`a ~ b`, `{{ a }}-{{ b }}`): a Secret when any of them holds one. */
+export function joinText(parts: readonly unknown[]): unknown {
+  const data = parts.map(resolved);
+  return derive(data, data.map(toText).join(''));
 }
 
 export function typeName(v: unknown): string {

@@ -51,7 +51,7 @@ export async function moduleHost(): Promise<ModuleHost> {
       becomeUser: 'root',
       vars,
       projectDir,
-      evaluate: (expr: string) => evaluateExpression(expr, Scope.of(vars)),
+      evaluate: (expr: string, locals?: Vars) => evaluateExpression(expr, Scope.of(vars).with(locals ?? {}, true)),
     }),
     async powerCycle() {
       await lab.stop(name);

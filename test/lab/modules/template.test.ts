@@ -17,6 +17,30 @@ t.before(async (c) => {
     'bind {{ bind }}\nport {{ port }}\nrequirepass {{ pass }}\n{{#replicas}}replica {{ . }}\n{{/replicas}}',
   );
   writeFileSync(join(c.project, 'templates', 'broken.conf'), 'bind {{ bind }}\n\nport {{ prot }}\n');
+  writeFileSync(
+    join(c.project, 'templates', 'redis.conf.j2'),
+    [
+      '{# rendered by rplay #}',
+      '{% set primary = replicas | first %}',
+      'bind {{ bind }}',
+      'port {{ port }}',
+      'requirepass {{ pass }}',
+      '{% if port == 6379 %}',
+      'protected-mode yes',
+      '{% else %}',
+      'protected-mode no',
+      '{% endif %}',
+      '{% for r in replicas %}',
+      'replica{{ loop.index }} {{ r }}{{ " (primary)" if r == primary }}{{ "," if not loop.last }}',
+      '{% endfor %}',
+      'x {% raw %}{{ kept }}{% endraw %} y',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(c.project, 'templates', 'undefined.j2'), 'bind {{ bind }}\n{% for r in replicas %}\n  replica {{ r.host }}\n{% endfor %}\n');
+  writeFileSync(join(c.project, 'templates', 'macro.j2'), 'bind {{ bind }}\n{% macro line(x) %}{{ x }}{% endmacro %}\n');
+  writeFileSync(join(c.project, 'templates', 'jinja.conf'), 'bind {{ bind }}\n{% if tls %}\ntls-port 6380\n{% endif %}\n');
+  writeFileSync(join(c.project, 'templates', 'plain.conf.mustache'), 'bind {{ bind }}\n{{#replicas}}r {{ . }}\n{{/replicas}}{% kept %}\n');
 });
 t.after(async (c) => {
   rmSync(c.project, { recursive: true, force: true });
@@ -49,6 +73,29 @@ t('an undefined variable fails with the template file, line and name; nothing is
     /^templates\/broken\.conf:3: undefined variable 'prot'$/,
   );
   assert.is((await h.check('ls /etc/redis')).stdout, 'redis.conf\n');
+});
+
+t('a .j2 with set, if, for, loop.*, raw and a secret renders byte for byte to the host file', async ({ h, project }) => {
+  const args = { src: 'redis.conf.j2', dest: '/etc/redis/jinja.conf', mode: '0600' };
+  const { first, second } = await converge(template, h.ctx({ vars: vars(6379), projectDir: project }), args);
+  const text = `bind 10.0.0.1\nport 6379\nrequirepass ${PW}\nprotected-mode yes\nreplica1 a (primary),\nreplica2 b\nx {{ kept }} y\n`;
+  assert.equal(first.changes, [{ description: 'create /etc/redis/jinja.conf (mode 0600)', diff: { path: '/etc/redis/jinja.conf', before: '', after: text } }]);
+  assert.equal(second.changes, []);
+  assert.is((await h.check('stat -c %a /etc/redis/jinja.conf; base64 -w0 /etc/redis/jinja.conf')).stdout, `600\n${Buffer.from(text).toString('base64')}`);
+});
+
+t('.j2 refusals: an undefined name (file:line:col), a macro, {% in a .conf: the host is never written', async ({ h, project }) => {
+  const ctx = h.ctx({ vars: vars(1), projectDir: project });
+  await failsWith(planOn(template, ctx, { src: 'undefined.j2', dest: '/etc/redis/u.conf' }), /^templates\/undefined\.j2:3:11: undefined variable 'r\.host'$/);
+  await failsWith(planOn(template, ctx, { src: 'macro.j2', dest: '/etc/redis/m.conf' }), /^templates\/macro\.j2:2:1: \{% macro %\} is not supported in rplay templates/);
+  await failsWith(planOn(template, ctx, { src: 'jinja.conf', dest: '/etc/redis/j.conf' }), /^templates\/jinja\.conf:2:1: Jinja syntax \(\{%\) in a file rendered as Mustache: name it \.j2/);
+  assert.is((await h.check('ls /etc/redis')).stdout, 'jinja.conf\nredis.conf\n');
+});
+
+t('a .mustache file renders as Mustache, {% kept as text', async ({ h, project }) => {
+  const args = { src: 'plain.conf.mustache', dest: '/etc/redis/plain.conf' };
+  await converge(template, h.ctx({ vars: vars(1), projectDir: project }), args);
+  assert.is((await h.check('cat /etc/redis/plain.conf')).stdout, 'bind 10.0.0.1\nr a\nr b\n{% kept %}\n');
 });
 
 t.run();

@@ -12,7 +12,7 @@ import type { Connection } from '../../../runner/connection/connection.js';
 import { connectSsh } from '../../../runner/connection/ssh.js';
 import type { RedisLoginArgs } from '../../../runner/redis/login.js';
 import type { ModuleContext, Vars } from '../../../runner/types.js';
-import { evaluateExpression, Scope } from '../../../runner/vars/index.js';
+import { evaluateExpression, Scope, toText } from '../../../runner/vars/index.js';
 import { renderTemplate } from '../../../runner/vars/render-template.js';
 import type { Lab, LabHost } from '../../lab-fixture.js';
 import { repoDir } from '../../support/rplay-cli.js';
@@ -135,14 +135,13 @@ export interface ShippedUser {
   rules?: string;
 }
 
-/** The shipped users (playbooks/vars/redis.yml), each `{{ vault_X }}` password replaced by passwords[X]. */
+/**
+ * The shipped users (playbooks/vars/redis.yml), templated with that file's own variables as a play
+ * would, each `vault_X` being passwords[X].
+ */
 export function shippedUsers(passwords: Record<string, string>): ShippedUser[] {
-  const doc = parseYaml(readFileSync(join(repoDir, 'playbooks/vars/redis.yml'), 'utf8')) as { redis_acl_users: ShippedUser[] };
-  return doc.redis_acl_users.map((u) => {
-    const m = /^\{\{ *vault_(\w+) *\}\}$/.exec(u.password ?? '');
-    if (!m) return u;
-    const password = passwords[m[1] as string];
-    if (password === undefined) throw new Error(`no test password for vault_${m[1]}`);
-    return { ...u, password };
-  });
+  const doc = parseYaml(readFileSync(join(repoDir, 'playbooks/vars/redis.yml'), 'utf8')) as Record<string, unknown>;
+  const vault = Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`vault_${k}`, v]));
+  const users = Scope.of({ ...doc, ...vault }).get('redis_acl_users') as ShippedUser[];
+  return users.map((u) => ({ ...u, name: toText(u.name), ...(u.password === undefined ? {} : { password: toText(u.password) }) }));
 }

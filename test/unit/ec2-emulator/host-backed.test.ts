@@ -85,7 +85,7 @@ let net: Network;
 
 test.before(async () => {
   hosts = new FakeHosts(dir);
-  t = await testEc2({ stateFile: join(dir, 'ec2', 'state.json'), hosts, delays: { instance: 10, snapshot: 10, volume: 10 }, log: (line) => logged.push(line) });
+  t = await testEc2({ stateFile: join(dir, 'ec2', 'state.json'), hosts, delays: { instance: 100, snapshot: 100, volume: 100 }, log: (line) => logged.push(line) });
   ec2 = t.client();
   net = await network(ec2);
   await ec2.send(new ImportKeyPairCommand({ KeyName: 'redis-cluster-key', PublicKeyMaterial: Buffer.from(PUBLIC_KEY) }));

@@ -29,7 +29,7 @@ let ec2: EC2Client;
 let net: Network;
 
 test.before(async () => {
-  t = await testEc2({ delays: { instance: 10, snapshot: 0, volume: 0 } });
+  t = await testEc2({ delays: { instance: 300, snapshot: 0, volume: 0 } });
   ec2 = t.client();
   net = await network(ec2);
 });

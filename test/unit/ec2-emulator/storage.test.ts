@@ -33,7 +33,7 @@ let ec2: EC2Client;
 let net: Network;
 
 test.before(async () => {
-  t = await testEc2({ delays: { instance: 10, snapshot: 40, volume: 10 } });
+  t = await testEc2({ delays: { instance: 10, snapshot: 300, volume: 300 } });
   ec2 = t.client();
   net = await network(ec2);
 });

@@ -84,4 +84,9 @@ test('a bad ~regex is an error naming the pattern', () => {
   assert.throws(() => matchHosts(inv, '~(web'), /host pattern '~\(web' is not a valid regular expression/);
 });
 
+test('a ~regex is Python syntax on RE2: named groups and \\Z run, a look-ahead is refused saying why', () => {
+  assert.equal(matchHosts(inv, '~^node-(?P<n>[12])\\Z'), ['node-1', 'node-2']);
+  assert.throws(() => matchHosts(inv, '~node-(?!3)'), /host pattern '~node-\(\?!3\)' .*uses a look-ahead.*which RE2 cannot run/);
+});
+
 test.run();

@@ -27,6 +27,29 @@ test('a false expression fails, naming it, with fail_msg first', async () => {
   assert.is(assertModule.rawArgs?.includes('that'), true);
 });
 
+test('values are judged as when: judges them: "false", "no", [] and {} do not hold; another string is an error', async () => {
+  for (const value of ['false', ' No ', '0', '', [], {}, 0, null]) {
+    const v = await assertModule.gather(ctx({ a: value }), { that: 'a' });
+    try {
+      assertModule.plan({ that: 'a' }, v);
+      assert.unreachable(`${JSON.stringify(value)} must not hold`);
+    } catch (e) {
+      assert.instance(e, ModuleError);
+      assert.is((e as ModuleError).message, 'assertion failed: a');
+    }
+  }
+  for (const value of ['yes', 'TRUE', '1', [0], { k: 1 }, 2]) {
+    assert.is(assertModule.plan({ that: 'a' }, await assertModule.gather(ctx({ a: value }), { that: 'a' })).msg, 'all assertions passed');
+  }
+  try {
+    await assertModule.gather(ctx({ a: 'maybe' }), { that: 'a' });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, ModuleError);
+    assert.match((e as ModuleError).message, "assert: cannot evaluate 'a': condition 'a' tests the string 'maybe', which is neither true");
+  }
+});
+
 test('an expression that cannot be evaluated is a module error naming it', async () => {
   try {
     await assertModule.gather(ctx({}), { that: 'nope' });

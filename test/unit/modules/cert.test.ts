@@ -3,10 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cert } from '../../../modules/cert.js';
-import type { CertFacts, NodeFile } from '../../../modules/lib/cert-plan.js';
+import type { CertFacts, NodeKey } from '../../../modules/lib/cert-plan.js';
 import type { PathState } from '../../../modules/lib/file-attrs.js';
-import { createCaCertificate, generateRsaKey, issueCertificate, type CaMaterial } from '../../../modules/lib/pki.js';
-import { Secret } from '../../../runner/secret.js';
+import { createCaCertificate, generateRsaKey, issueCertificate, publicKeyPem, type CaMaterial } from '../../../modules/lib/pki.js';
 import { ModuleError } from '../../../runner/types.js';
 
 const CERT = '/etc/redis/tls/redis.crt';
@@ -33,7 +32,9 @@ const ca = await makeCa();
 const otherCa = await makeCa();
 const key = await generateRsaKey(2048);
 const otherKey = await generateRsaKey(2048);
-const goodCert = issueCertificate(ca, key, { kind: 'server', commonName: 'node1', sans: SANS, days: 365 });
+// What openssl on the node hands back: the public half only.
+const pub = publicKeyPem(key);
+const goodCert = issueCertificate(ca, pub, { kind: 'server', commonName: 'node1', sans: SANS, days: 365 });
 
 function file(mode: string, owner = 'redis', group = 'redis'): PathState {
   return { type: 'file', mode, owner, group, uid: owner === 'root' ? 0 : 101, gid: group === 'root' ? 0 : 101 };
@@ -45,7 +46,7 @@ function facts(over: Partial<CertFacts> = {}): CertFacts {
     now: Date.now(),
     ca: { state: 'present', dir: '/proj/.rplay/pki', certPem: ca.certPem, keyMode: '0600' },
     cert: { state: file('0644'), content: goodCert },
-    key: { state: file('0600'), content: key },
+    key: { state: file('0600'), publicKey: pub },
     caFile: { state: file('0644'), content: ca.certPem },
     missingDirs: [],
     ...over,
@@ -65,19 +66,19 @@ test('a valid certificate, key and CA file with the right modes and owners: ok',
 });
 
 test('a SAN missing from the certificate: re-issue, naming the SAN, with a readable diff', () => {
-  const f = facts({ cert: { state: file('0644'), content: issueCertificate(ca, key, { kind: 'server', commonName: 'node1', sans: ['node1', '10.0.1.11'], days: 365 }) } });
+  const f = facts({ cert: { state: file('0644'), content: issueCertificate(ca, pub, { kind: 'server', commonName: 'node1', sans: ['node1', '10.0.1.11'], days: 365 }) } });
   const p = cert.plan(args, f);
   assert.equal(p.changes.map((c) => c.description), ['SANs differ: +127.0.0.1']);
   const diff = p.changes[0].diff!;
   assert.is(diff.path, CERT);
   assert.ok(diff.before.includes('SANs: DNS:node1, IP:10.0.1.11\n'));
   assert.ok(diff.after.includes('SANs: DNS:node1, IP:10.0.1.11, IP:127.0.0.1\n'));
-  const extra = facts({ cert: { state: file('0644'), content: issueCertificate(ca, key, { kind: 'server', commonName: 'node1', sans: [...SANS, 'old.example'], days: 365 }) } });
+  const extra = facts({ cert: { state: file('0644'), content: issueCertificate(ca, pub, { kind: 'server', commonName: 'node1', sans: [...SANS, 'old.example'], days: 365 }) } });
   assert.equal(descriptions(extra), ['SANs differ: -old.example']);
 });
 
 test('expiring within renew_before, or expired: re-issue', () => {
-  const soon = facts({ cert: { state: file('0644'), content: issueCertificate(ca, key, { kind: 'server', commonName: 'node1', sans: SANS, days: 10 }) } });
+  const soon = facts({ cert: { state: file('0644'), content: issueCertificate(ca, pub, { kind: 'server', commonName: 'node1', sans: SANS, days: 10 }) } });
   assert.equal(descriptions(soon), [`expires in 10 days (renew_before 30): ${CERT}`]);
   assert.equal(descriptions(soon, { ...args, renew_before: 7 }), []);
   const later = { ...soon, now: soon.now + 12 * 86_400_000 };
@@ -85,14 +86,14 @@ test('expiring within renew_before, or expired: re-issue', () => {
 });
 
 test('wrong modes and owners: only those are fixed', () => {
-  assert.equal(descriptions(facts({ key: { state: file('0644'), content: key } })), [`key mode 0644 → 0600 on ${KEY}`]);
-  assert.equal(descriptions(facts({ key: { state: file('0600', 'root', 'root'), content: key }, caFile: { state: file('0600'), content: ca.certPem } })), [
+  assert.equal(descriptions(facts({ key: { state: file('0644'), publicKey: pub } })), [`key mode 0644 → 0600 on ${KEY}`]);
+  assert.equal(descriptions(facts({ key: { state: file('0600', 'root', 'root'), publicKey: pub }, caFile: { state: file('0600'), content: ca.certPem } })), [
     `key owner root → redis on ${KEY}`,
     `key group root → redis on ${KEY}`,
     `CA certificate mode 0600 → 0644 on ${CAF}`,
   ]);
   // Without owner/group args, owners are not judged.
-  assert.equal(descriptions(facts({ key: { state: file('0600', 'root', 'root'), content: key } }), { ...args, owner: undefined, group: undefined }), []);
+  assert.equal(descriptions(facts({ key: { state: file('0600', 'root', 'root'), publicKey: pub } }), { ...args, owner: undefined, group: undefined }), []);
 });
 
 test('nothing there yet: directory, key, certificate and CA file, key content never shown', () => {
@@ -108,7 +109,7 @@ test('nothing there yet: directory, key, certificate and CA file, key content ne
 });
 
 test('a replaced key shows only its public fingerprint; no key material in any plan', () => {
-  const f = facts({ key: { state: file('0600'), content: key } });
+  const f = facts({ key: { state: file('0600'), publicKey: pub } });
   const p = cert.plan({ ...args, key_bits: 4096 }, f);
   assert.equal(p.changes.map((c) => c.description), [`private key size 2048-bit → 4096-bit RSA: ${KEY}`, `certificate must match the new private key: ${CERT}`]);
   assert.match(p.changes[0].diff!.before, /^\(private key: content not shown\)\npublic key: sha256:[0-9a-f]{32}\n$/);
@@ -128,12 +129,22 @@ test('no CA yet: the plan makes it on the controller first, and re-issues what t
 });
 
 test('signed by another CA, for another key, for another name, for client use only', () => {
-  const foreign = issueCertificate(otherCa, key, { kind: 'server', commonName: 'node1', sans: SANS, days: 365 });
+  const foreign = issueCertificate(otherCa, pub, { kind: 'server', commonName: 'node1', sans: SANS, days: 365 });
   assert.equal(descriptions(facts({ cert: { state: file('0644'), content: foreign } })), [`certificate not signed by the CA in .rplay/pki: ${CERT}`]);
-  const forOtherKey = issueCertificate(ca, otherKey, { kind: 'server', commonName: 'node1', sans: SANS, days: 365 });
+  const forOtherKey = issueCertificate(ca, publicKeyPem(otherKey), { kind: 'server', commonName: 'node1', sans: SANS, days: 365 });
   assert.equal(descriptions(facts({ cert: { state: file('0644'), content: forOtherKey } })), [`certificate does not match the private key ${KEY}`]);
-  const renamed = issueCertificate(ca, key, { kind: 'client', commonName: 'node9', sans: SANS, days: 365 });
+  const renamed = issueCertificate(ca, pub, { kind: 'client', commonName: 'node9', sans: SANS, days: 365 });
   assert.equal(descriptions(facts({ cert: { state: file('0644'), content: renamed } })), ['common name differs: node9 → node1', 'usage differs: client → server+client']);
+});
+
+test('a key replaced on the node: its public half no longer matches the certificate, which is re-issued for it', () => {
+  const replaced = facts({ key: { state: file('0600'), publicKey: publicKeyPem(otherKey) } });
+  assert.equal(descriptions(replaced), [`certificate does not match the private key ${KEY}`]);
+  // Only a public key counts: private key text where the public half should be is no key at all.
+  assert.equal(descriptions(facts({ key: { state: file('0600'), publicKey: otherKey.reveal() } })), [
+    `private key is not a PEM private key: ${KEY}`,
+    `certificate must match the new private key: ${CERT}`,
+  ]);
 });
 
 test('the node has another CA certificate, or the controller CA key is too open', () => {
@@ -141,19 +152,19 @@ test('the node has another CA certificate, or the controller CA key is too open'
   assert.equal(descriptions(facts({ ca: { state: 'present', dir: '/x', certPem: ca.certPem, keyMode: '0644' } })), ['CA key mode 0644 → 0600 in .rplay/pki']);
 });
 
-test('garbage where the certificate or key should be', () => {
-  const f = facts({ cert: { state: file('0644'), content: 'hello' }, key: { state: file('0600'), content: new Secret('not a key at all') } });
+test('garbage where the certificate or key should be (openssl on the node could not read it as a key)', () => {
+  const f = facts({ cert: { state: file('0644'), content: 'hello' }, key: { state: file('0600') } });
   assert.equal(descriptions(f), [`private key is not a PEM private key: ${KEY}`, `certificate is not a PEM certificate: ${CERT}`]);
 });
 
 test('a directory where the key should be is an error, not a plan', () => {
-  const dir: NodeFile<Secret> = { state: { type: 'directory', mode: '0755', owner: 'root', group: 'root', uid: 0, gid: 0 } };
+  const dir: NodeKey = { state: { type: 'directory', mode: '0755', owner: 'root', group: 'root', uid: 0, gid: 0 } };
   assert.throws(() => cert.plan(args, facts({ key: dir })), (e: Error) => e instanceof ModuleError && e.message === `cert: ${KEY} is a directory, not a private key file`);
 });
 
 test('client certificates: clientAuth only, no CA file needed', () => {
   const clientArgs = { ca_dir: '.rplay/pki', kind: 'client' as const, common_name: 'app', cert_path: '/etc/app/client.crt', key_path: '/etc/app/client.key' };
-  const c = issueCertificate(ca, key, { kind: 'client', commonName: 'app', sans: [], days: 365 });
+  const c = issueCertificate(ca, pub, { kind: 'client', commonName: 'app', sans: [], days: 365 });
   const f = facts({ cert: { state: file('0644'), content: c }, caFile: undefined });
   assert.equal(descriptions(f, clientArgs), []);
 });

@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { template } from '../../../modules/template.js';
 import { Secret } from '../../../runner/secret.js';
-import { ModuleError, type ModuleContext } from '../../../runner/types.js';
+import { ModuleError, type ModuleContext, type Vars } from '../../../runner/types.js';
+import { Scope, evaluateExpression } from '../../../runner/vars/index.js';
 
 const project = mkdtempSync(join(tmpdir(), 'rplay-template-unit-'));
 mkdirSync(join(project, 'templates'));
@@ -19,6 +20,7 @@ const ctx = (vars: Record<string, unknown>, calls: string[] = []) =>
     becomeUser: 'root',
     projectDir: project,
     vars,
+    evaluate: (expr: string, locals?: Vars) => evaluateExpression(expr, Scope.of(vars).with(locals ?? {}, true)),
     conn: { sh: async (script: string) => (calls.push(script), { rc: 0, stdout: 'need 0 0 0\nabsent\n', stderr: '' }) },
   }) as unknown as ModuleContext;
 
@@ -52,6 +54,44 @@ test('a missing template file names the path looked at', async () => {
   } catch (e) {
     assert.is((e as Error).message, `template: cannot read ${join(project, 'templates', 'nope.conf')}: ENOENT`);
   }
+});
+
+/** The text template renders from `text` in a file called `name`, or the error it fails with. */
+async function rendered(name: string, text: string, vars: Record<string, unknown> = {}): Promise<string> {
+  writeFileSync(join(project, 'templates', name), text);
+  const args = { src: name, dest: '/x' };
+  try {
+    return template.plan(args, await template.gather(ctx(vars), args)).changes[0]!.diff!.after;
+  } catch (e) {
+    assert.instance(e, ModuleError);
+    return `error: ${(e as Error).message}`;
+  }
+}
+
+test('a file with {% that is not named .j2 is refused with file:line:col, whatever its extension', async () => {
+  const text = 'port {{ port }}\n  {% if tls %}tls yes{% endif %}\n';
+  for (const name of ['redis.conf', 'redis.conf.tpl', 'noext']) {
+    assert.is(await rendered(name, text, { port: 1, tls: true }), `error: templates/${name}:2:3: Jinja syntax ({%) in a file rendered as Mustache: name it .j2 to render it as Jinja (or .mustache if the {% is meant as text)`);
+  }
+});
+
+test('.mustache files are Mustache as before: sections, strict names, {% kept as text', async () => {
+  assert.is(await rendered('a.conf.mustache', '{{#tls}}tls {{port}}{{/tls}} {% x %}\n', { tls: true, port: 6380 }), 'tls 6380 {% x %}\n');
+  assert.is(await rendered('b.conf.mustache', 'x\n{{ nope }}', {}), "error: templates/b.conf.mustache:2: undefined variable 'nope'");
+});
+
+test('.j2: {{ }} is the expression engine (filters, secrets real), comments removed, undefined names fail at line:col', async () => {
+  const vars = { name: 'redis', pass: new Secret('s3&<cr>t'), ports: [1, 2] };
+  assert.is(await rendered('a.conf.j2', "{# who #}\nname {{ name | upper }} {{ ports | join(',') }}\npass {{ pass }}\n", vars), 'name REDIS 1,2\npass s3&<cr>t\n');
+  assert.is(await rendered('b.j2', 'a\nport  {{ prot }}\n', vars), "error: templates/b.j2:2:7: undefined variable 'prot'");
+});
+
+test('.j2, .jinja, .jinja2: if, for and set render; a macro is refused with file:line:col', async () => {
+  const text = '{% set sep = "," %}\n{% for n in nodes if n != "b" %}\n{{ n }}{{ sep if not loop.last }}\n{% endfor %}\n{% if tls %}tls on{% else %}tls off{% endif %}\n';
+  for (const name of ['a.j2', 'a.jinja', 'a.JINJA2']) {
+    assert.is(await rendered(name, text, { nodes: ['a', 'b', 'c'], tls: false }), 'a,\nc\ntls off'); // trim_blocks eats the newline after {% endif %}, as in Jinja
+  }
+  assert.is(await rendered('m.j2', 'x\n{% macro m() %}y{% endmacro %}\n', {}), 'error: templates/m.j2:2:1: {% macro %} is not supported in rplay templates (supported: if/elif/else, for/else, set, raw)');
 });
 
 test.after(() => rmSync(project, { recursive: true, force: true }));

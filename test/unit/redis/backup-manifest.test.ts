@@ -1,17 +1,20 @@
 // A Redis backup folder on the controller: SHA256SUMS written and read (the `sha256sum -c` format),
-// verification of a backup as files on disk (tampered, missing, extra, absent), which files a
+// verification of a backup as files on disk (tampered, missing, extra, absent; a wrong key, a
+// flipped byte or an edited backup.json behind rewritten sums; a symlink; host values that would
+// lead a restore astray), the encrypted files holding no plaintext, which files a
 // restore puts back (AOF as saved, or the RDB as the AOF's base), and nodes.conf moved to new
 // addresses for a cluster restored on other machines.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { movesKey } from '../../../modules/redis-readdress.js';
 import { markerLine, restoreLayout } from '../../../modules/redis-restore.js';
-import { BackupError, formatSums, parseSums, verifyBackup, type BackupMeta } from '../../../runner/redis/backup-manifest.js';
+import { backupKey, checkBackupKey, EncryptedWriter, fileAad, newEncryption } from '../../../runner/redis/backup-crypto.js';
+import { BackupError, checkMeta, formatSums, parseSums, verifyBackup, type BackupMeta } from '../../../runner/redis/backup-manifest.js';
 import { backupsToPrune, nodeBackups } from '../../../runner/redis/backup-retention.js';
 import { addressMoves, readdressNodesConf } from '../../../runner/redis/nodes-conf.js';
 
@@ -20,17 +23,28 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const meta: BackupMeta = {
   label: 't1', host: 'node-2', address: '10.0.2.7', port: 6379, saved_at: '2024-06-30T02:00:00.000Z', redis_version: '7.0.15', role: 'master', node_id: 'a'.repeat(40),
   dir: '/var/lib/redis/6379', dbfilename: 'dump.rdb', appendonly: true, appenddirname: 'appendonlydir', appendfilename: 'appendonly.aof', keys: 3,
+  encryption: newEncryption(),
 };
+const KEY = 'unit-test-backup-key-0123456789abcdef';
 
-/** A backup folder as redis_backup writes it. */
-function writeBackup(files: Record<string, string>): string {
+/** SHA256SUMS for the files of dir as they are now (what someone covering a change would write). */
+function resum(dir: string, paths: string[]): void {
+  writeFileSync(join(dir, 'SHA256SUMS'), formatSums(paths.map((path) => ({ path, sha256: createHash('sha256').update(readFileSync(join(dir, path))).digest('hex') }))));
+}
+
+/** A backup folder as redis_backup writes it: the data files encrypted, backup.json in clear. */
+async function writeBackup(files: Record<string, string>, m: BackupMeta = meta): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'rplay-backup-unit-'));
-  const all = { ...files, 'backup.json': JSON.stringify(meta) };
-  for (const [path, text] of Object.entries(all)) {
+  const metaText = JSON.stringify(m);
+  const key = backupKey(KEY, m.encryption);
+  for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
+    const w = await EncryptedWriter.create(join(dir, path), key, fileAad(metaText, path));
+    await w.write(Buffer.from(text));
+    await w.end();
   }
-  writeFileSync(join(dir, 'SHA256SUMS'), formatSums(Object.entries(all).map(([path, text]) => ({ path, sha256: sha(text) }))));
+  writeFileSync(join(dir, 'backup.json'), metaText);
+  resum(dir, [...Object.keys(files), 'backup.json']);
   return dir;
 }
 
@@ -56,12 +70,17 @@ test('SHA256SUMS naming a path outside the folder, or garbled, is refused', () =
 });
 
 test('a backup as written verifies, and sha256sum -c agrees', async () => {
-  const dir = writeBackup(FILES);
+  const dir = await writeBackup(FILES);
   try {
-    const b = await verifyBackup(dir);
+    const b = await verifyBackup(dir, KEY);
     assert.is(b.meta.port, 6379);
     assert.is(b.files.length, 5);
-    assert.is(b.sizes['dump.rdb'], FILES['dump.rdb'].length);
+    assert.is(b.sizes['dump.rdb'], FILES['dump.rdb'].length + 36);
+    for (const [path, text] of Object.entries(FILES)) {
+      const stored = readFileSync(join(dir, path));
+      assert.not.ok(stored.includes('REDIS'), `${path} holds no RDB magic`);
+      assert.not.ok(stored.includes(text.slice(0, 12)), `${path} holds no plaintext`);
+    }
     assert.match(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' }), /appendonlydir\/appendonly\.aof\.manifest: OK/);
     assert.is(markerLine('t1', b), `t1 ${b.id}`);
   } finally {
@@ -75,12 +94,35 @@ test('a changed, missing or extra file, or no SHA256SUMS: each said plainly', as
     ['missing', (d) => rmSync(join(d, 'appendonlydir/appendonly.aof.1.incr.aof')), /is missing appendonlydir\/appendonly\.aof\.1\.incr\.aof, which SHA256SUMS lists/],
     ['extra', (d) => writeFileSync(join(d, 'appendonlydir/extra.aof'), 'x'), /has file\(s\) SHA256SUMS does not list: appendonlydir\/extra\.aof/],
     ['absent', (d) => rmSync(join(d, 'SHA256SUMS')), /^no backup at .* \(no SHA256SUMS\)$/],
+    ['flipped, sums rewritten', (d) => {
+      const p = join(d, 'appendonlydir/appendonly.aof.manifest');
+      const b = readFileSync(p);
+      b[30] ^= 1;
+      writeFileSync(p, b);
+      resum(d, [...Object.keys(FILES), 'backup.json']);
+    }, /appendonlydir\/appendonly\.aof\.manifest fails its authentication tag: wrong vault_backup_key, or the file or backup.json was changed/],
+    ['backup.json edited, sums rewritten', (d) => {
+      writeFileSync(join(d, 'backup.json'), JSON.stringify({ ...meta, dir: '/etc' }));
+      resum(d, [...Object.keys(FILES), 'backup.json']);
+    }, /fails its authentication tag/],
+    ['a symlink in place of a file', (d) => {
+      rmSync(join(d, 'dump.rdb'));
+      symlinkSync('/etc/passwd', join(d, 'dump.rdb'));
+    }, /dump\.rdb is a symlink: a backup holds only files, refused/],
+    ['SHA256SUMS a symlink', (d) => {
+      rmSync(join(d, 'SHA256SUMS'));
+      symlinkSync('/etc/hostname', join(d, 'SHA256SUMS'));
+    }, /SHA256SUMS: it is a symlink/],
+    ['not encrypted', (d) => {
+      writeFileSync(join(d, 'backup.json'), JSON.stringify({ ...meta, encryption: undefined }));
+      resum(d, [...Object.keys(FILES), 'backup.json']);
+    }, /not encrypted \(made by an rplay before backups were encrypted\)/],
   ];
   for (const [what, damage, message] of cases) {
-    const dir = writeBackup(FILES);
+    const dir = await writeBackup(FILES);
     try {
       damage(dir);
-      await verifyBackup(dir).then(
+      await verifyBackup(dir, KEY).then(
         () => assert.unreachable(`${what}: verified`),
         (e: Error) => {
           assert.instance(e, BackupError, what);
@@ -93,10 +135,60 @@ test('a changed, missing or extra file, or no SHA256SUMS: each said plainly', as
   }
 });
 
-test('a restore puts the AOF folder back as saved, or the RDB as the AOF\'s base', async () => {
-  const dir = writeBackup(FILES);
+test('another key does not open a backup, and the message never holds a key', async () => {
+  const dir = await writeBackup(FILES);
+  const other = 'another-backup-key-that-is-long-enough-0000';
   try {
-    const b = await verifyBackup(dir);
+    const e = (await verifyBackup(dir, other).then(() => assert.unreachable('verified'), (x: Error) => x)) as Error;
+    assert.instance(e, BackupError);
+    assert.match(e.message, /: (dump\.rdb|appendonlydir\/\S+) fails its authentication tag: wrong vault_backup_key/);
+    assert.not.ok(e.message.includes(other) || e.message.includes(KEY));
+    assert.not.ok(e.message.includes(backupKey(other, meta.encryption).toString('hex')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing or short vault_backup_key is refused naming the variable, not the value', () => {
+  assert.throws(() => checkBackupKey(undefined), /no backup key: set vault_backup_key in the vault \(32\+ characters/);
+  assert.throws(() => checkBackupKey(''), /no backup key: set vault_backup_key/);
+  try {
+    checkBackupKey('short-secret-value');
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as Error).message, 'vault_backup_key is 18 characters; backups need 32 or more');
+  }
+  assert.is(checkBackupKey(KEY), KEY);
+});
+
+test('backup.json values a hostile host could have given are refused before a restore acts on them', () => {
+  const cases: [Partial<BackupMeta>, RegExp][] = [
+    [{ dir: '../../etc' }, /dir "\.\.\/\.\.\/etc" is not an absolute path of plain names/],
+    [{ dir: '/var/lib/../../etc' }, /dir .* is not an absolute path/],
+    [{ dir: '/var/lib/redis/' }, /dir .* is not an absolute path/],
+    [{ dir: '/' }, /dir "\/" is not an absolute path/],
+    [{ dir: '/var/lib\nredis' }, /dir "\/var\/lib\\nredis"/],
+    [{ dbfilename: '../../../../etc/cron.d/x' }, /dbfilename .* is not one plain file name/],
+    [{ dbfilename: '/etc/cron.d/x' }, /dbfilename .* is not one plain file name/],
+    [{ dbfilename: 'a/b' }, /dbfilename "a\/b"/],
+    [{ appenddirname: '..' }, /appenddirname "\.\." is not one plain file name/],
+    [{ appenddirname: '.' }, /appenddirname "\."/],
+    [{ appendfilename: '' }, /appendfilename "" is not one plain file name/],
+    [{ dbfilename: 'x'.repeat(10_000) }, /dbfilename "x{80}…" is not one plain file name/],
+    [{ dbfilename: 'a\0b' }, /dbfilename "a\\u0000b"/],
+    [{ appenddirname: 'dump.rdb' }, /dbfilename and appenddirname are both "dump\.rdb"/],
+    [{ port: 70000 }, /port "70000" is not a port/],
+    [{ keys: -1 }, /keys "-1" is not a count/],
+    [{ node_id: 'x' }, /node_id "x"/],
+  ];
+  for (const [change, message] of cases) assert.throws(() => checkMeta({ ...meta, ...change }, 'backup.json'), message, JSON.stringify(change).slice(0, 60));
+  assert.equal(checkMeta(meta, 'backup.json'), meta);
+});
+
+test('a restore puts the AOF folder back as saved, or the RDB as the AOF\'s base', async () => {
+  const dir = await writeBackup(FILES);
+  try {
+    const b = await verifyBackup(dir, KEY);
     const aof = restoreLayout(b, undefined);
     assert.is(aof.mode, 'aof');
     assert.equal(aof.copies.map(([s, d]) => `${s} → ${d}`), [
@@ -113,9 +205,9 @@ test('a restore puts the AOF folder back as saved, or the RDB as the AOF\'s base
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const rdbOnly = writeBackup({ 'dump.rdb': 'REDIS0010' });
+  const rdbOnly = await writeBackup({ 'dump.rdb': 'REDIS0010' });
   try {
-    const b = await verifyBackup(rdbOnly);
+    const b = await verifyBackup(rdbOnly, KEY);
     assert.is(restoreLayout(b, undefined).mode, 'rdb');
     assert.throws(() => restoreLayout(b, 'aof'), /the backup has no AOF folder \(appendonlydir\/ with a manifest\): restore from the RDB/);
   } finally {

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { thrown } from '../../support/thrown.js';
+import { Secret } from '../../../runner/secret.js';
 import { ExpressionError, Scope, UndefinedVariableError, evaluateExpression, evaluateWhen } from '../../../runner/vars/index.js';
 
 const vars = Scope.of({
@@ -241,6 +242,18 @@ test('evaluateWhen: a string, a list (all must hold), booleans, and {{ }} around
   assert.is(evaluateWhen('empty', vars), false);
   assert.is(evaluateWhen('nodes', vars), true);
   thrown(() => evaluateWhen('x {{ enabled }}', vars), ExpressionError);
+});
+
+test('conditions: a secret holding a boolean word counts as that word; any other secret string fails without showing it', () => {
+  const scope = Scope.of({ on: new Secret(' Yes '), off: new Secret('no'), pw: new Secret('Hunter2-x') });
+  assert.is(evaluateWhen('on', scope), true);
+  assert.is(evaluateWhen('off', scope), false);
+  assert.is(evaluateWhen('not off', scope), true);
+  const e = thrown(() => evaluateWhen('pw', scope), ExpressionError);
+  assert.match(e.message, "condition 'pw' tests a secret string, which is neither true");
+  assert.not.match(e.message, 'Hunter2');
+  // Outside conditions, strings keep Python's truthiness: `{{ 'false' and 1 }}` is 1, as in Jinja.
+  assert.is(evaluateExpression("'false' and 1", scope), 1);
 });
 
 test.run();

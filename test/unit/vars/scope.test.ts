@@ -80,13 +80,15 @@ test('a variable defined on a lower layer sees names from higher layers (loop it
   assert.is(s.with({ item: 'b' }, true).get('path'), '/srv/b');
 });
 
-test('secrets stay Secrets as whole values, and reveal themselves inside text', () => {
+test('secrets stay Secrets as whole values, and text that holds one is a Secret of its real text', () => {
   const pw = new Secret('s3cr3t-&<pw>');
   const s = Scope.of({ pw, alias: '{{ pw }}', line: 'requirepass {{ pw }}' });
   assert.is(s.get('pw'), pw);
   assert.is(s.get('alias'), pw);
-  assert.is(s.get('line'), 'requirepass s3cr3t-&<pw>');
-  assert.is(redact(String(s.get('line'))), `requirepass ${MASK}`);
+  const line = s.get('line');
+  assert.instance(line, Secret);
+  assert.is((line as Secret).reveal(), 'requirepass s3cr3t-&<pw>');
+  assert.is(redact((line as Secret).reveal()), `requirepass ${MASK}`);
   const b64 = renderString('{{ pw | b64encode }}', s);
   assert.instance(b64, Secret);
   assert.is(redact(`x ${(b64 as Secret).reveal()}`), `x ${MASK}`);

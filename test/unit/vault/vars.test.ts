@@ -5,12 +5,13 @@ import { encryptVault, VaultError } from '../../../runner/vault/vault.js';
 import { secretLeaves, vaultDecrypter } from '../../../runner/vault/vars.js';
 import { parseYaml, positionOf } from '../../../runner/yaml/load.js';
 
-test('the decrypter gives the variables of the vault, every string a Secret', async () => {
-  const text = encryptVault('vault_admin_password: Zq8-long-random-admin\nvault_port: 6379\n', 'pw-is-long');
-  const vars = (await vaultDecrypter(new Secret('pw-is-long'))(text, 'f.yml')) as { vault_admin_password: Secret; vault_port: number };
+test('the decrypter gives the variables of the vault, every scalar a Secret', async () => {
+  const text = encryptVault('vault_admin_password: Zq8-long-random-admin\nvault_port: 46379\n', 'pw-is-long');
+  const vars = (await vaultDecrypter(new Secret('pw-is-long'))(text, 'f.yml')) as { vault_admin_password: Secret; vault_port: Secret<number> };
   assert.instance(vars.vault_admin_password, Secret);
   assert.is(vars.vault_admin_password.reveal(), 'Zq8-long-random-admin');
-  assert.is(vars.vault_port, 6379);
+  assert.instance(vars.vault_port, Secret);
+  assert.is(vars.vault_port.reveal(), 46379);
   assert.is(redact('password=Zq8-long-random-admin'), `password=${MASK}`);
   try {
     await vaultDecrypter(new Secret('nope'))(text, 'group_vars/all/vault.yml');
@@ -30,20 +31,22 @@ test('without a password, an encrypted file says how to give one', async () => {
   }
 });
 
-test('every string leaf loaded from a vault becomes a Secret that output masks', () => {
-  const v = secretLeaves({ passwords: { app: 'N7c-random-app-password', dev: ['K2v-random-dev-password'] }, port: 6379, on: true, none: null }) as {
+test('every scalar leaf loaded from a vault (string, number, boolean) becomes a Secret that output masks', () => {
+  const v = secretLeaves({ passwords: { app: 'N7c-random-app-password', dev: ['K2v-random-dev-password'] }, port: 46379, on: true, none: null }) as {
     passwords: { app: Secret; dev: Secret[] };
-    port: number;
-    on: boolean;
+    port: Secret<number>;
+    on: Secret<boolean>;
     none: null;
   };
   assert.instance(v.passwords.app, Secret);
   assert.is(v.passwords.app.reveal(), 'N7c-random-app-password');
   assert.is(v.passwords.dev[0].reveal(), 'K2v-random-dev-password');
-  assert.is(v.port, 6379);
-  assert.is(v.on, true);
+  assert.is(v.port.reveal(), 46379);
+  assert.is(v.on.reveal(), true);
   assert.is(v.none, null);
-  assert.is(JSON.stringify(v.passwords), `{"app":"${MASK}","dev":["${MASK}"]}`);
+  assert.is(JSON.stringify(v), `{"passwords":{"app":"${MASK}","dev":["${MASK}"]},"port":"${MASK}","on":"${MASK}","none":null}`);
+  // A secret boolean's text is not registered: every JSON `true` would be masked.
+  assert.is(redact('"changed": true'), '"changed": true');
   assert.is(redact('AUTH app_user N7c-random-app-password'), `AUTH app_user ${MASK}`);
 });
 
