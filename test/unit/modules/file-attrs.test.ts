@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { attrChanges, attrCommands, parseStat, type PathState, type PresentPath } from '../../../modules/lib/file-attrs.js';
+import { attrChanges, attrCommands, missingFor, needArgs, parseStat, type PathState, type PresentPath } from '../../../modules/lib/file-attrs.js';
+import { NotYetThere } from '../../../runner/types.js';
 
 const f = (mode: string, owner = 'root', group = 'root', uid = 0, gid = 0): PresentPath => ({ type: 'file', mode, owner, group, uid, gid });
 
@@ -41,6 +42,18 @@ test('attrCommands quotes the path and chowns before chmod', () => {
     `chmod -- 00600 '/tmp/a b'\\''c'`,
   ]);
   assert.equal(attrCommands('/l', { mode: '0600', group: 'adm' }, true), ['chown -h -- :adm /l']);
+});
+
+test('need: named owners and groups are looked up, ids are not; a missing folder, user or group is "not there yet", named', () => {
+  assert.equal(needArgs({ owner: 'redis', group: '998' }, '/etc/redis'), ['/etc/redis', 'redis', '']);
+  assert.equal(needArgs({}, undefined), ['', '', '']);
+  const args = ['/etc/redis/tls', 'redis', 'redis'];
+  assert.is(missingFor('need 0 0 0', '/etc/redis/tls/ca.crt', args), undefined);
+  const folder = missingFor('need 1 1 0', '/etc/redis/tls/ca.crt', args)!;
+  assert.instance(folder, NotYetThere);
+  assert.equal([folder.missing, folder.message], ['folder /etc/redis/tls', 'the folder /etc/redis/tls of /etc/redis/tls/ca.crt does not exist']);
+  assert.equal([missingFor('need 0 1 1', '/x', args)!.missing, missingFor('need 0 0 1', '/x', args)!.message], ['user redis', 'group redis of /x is not a group on this host']);
+  assert.throws(() => missingFor('absent', '/x', args), /unexpected output for \/x: "absent"/);
 });
 
 test.run();
