@@ -3,7 +3,8 @@ import { isAbsolute, join, relative } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { revealAll } from '../runner/secret.js';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { renderTemplate } from '../runner/vars/render-template.js';
+import { hasTemplate } from '../runner/vars/interpolate.js';
+import { checkTemplate, renderTemplate } from '../runner/vars/render-template.js';
 import { attrArgs } from './lib/file-attrs.js';
 import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
 
@@ -26,6 +27,12 @@ function revealing(vars: Readonly<Record<string, unknown>>): Record<string, unkn
   return new Proxy(vars as Record<string, unknown>, { get: (target, name) => revealAll(Reflect.get(target, name)) });
 }
 
+/** Where a template lives on the controller, and how messages name it (relative to the project). */
+function templateFile(projectDir: string, src: string): { file: string; shown: string } {
+  const file = isAbsolute(src) ? src : join(projectDir, 'templates', src);
+  return { file, shown: relative(projectDir, file).startsWith('..') ? file : relative(projectDir, file) };
+}
+
 interface TemplateState {
   want: WantedFile;
   dest: DestState;
@@ -39,8 +46,7 @@ export const template = defineModule({
   name: 'template',
   schema,
   async gather(ctx, args): Promise<TemplateState> {
-    const file = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'templates', args.src);
-    const shown = relative(ctx.projectDir, file).startsWith('..') ? file : relative(ctx.projectDir, file);
+    const { file, shown } = templateFile(ctx.projectDir, args.src);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -62,6 +68,20 @@ export const template = defineModule({
       backup: args.backup,
     };
     return { want, dest: await gatherDest(ctx, want) };
+  },
+  // A Mustache file named as written is read and parsed before any host is contacted (.j2 files are
+  // Jinja2's, not checked here; a src with {{ }} is known only per host).
+  async checkAtLoad(args, ctx): Promise<void> {
+    const src = args.src;
+    if (typeof src !== 'string' || hasTemplate(src) || src.endsWith('.j2')) return;
+    const { file, shown } = templateFile(ctx.projectDir, src);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new ModuleError(`template: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    checkTemplate(shown, text);
   },
   plan: (_args, s) => planDest(s.want, s.dest),
   apply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
