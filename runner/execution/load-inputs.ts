@@ -9,8 +9,9 @@ import type { Play, Playbook } from '../playbook/types.js';
 import type { Module, Vars } from '../types.js';
 import { UndefinedVariableError } from '../vars/errors.js';
 import { hasTemplate, interpolate } from '../vars/interpolate.js';
+import { TemplateError } from '../vars/render-template.js';
 import { Scope } from '../vars/scope.js';
-import { formatPos, InputError } from '../yaml/input-error.js';
+import { formatPos, InputError, type SourcePos } from '../yaml/input-error.js';
 import { positionOf } from '../yaml/load.js';
 import { groupsOf } from './run-play.js';
 
@@ -60,7 +61,7 @@ export interface CheckedInputs {
 
 export async function checkRunInputs(o: InputsToCheck): Promise<CheckedInputs> {
   // One check per file or task args, reported where it is first named.
-  const checks = new Map<string, { run: () => Promise<void>; where: string }>();
+  const checks = new Map<string, { run: () => Promise<void>; at: SourcePos; subject: string }>();
   const errors: Error[] = [];
   const deferred: DeferredVarsFile[] = [];
   const hostVars = new Map<string, Vars>();
@@ -68,7 +69,7 @@ export async function checkRunInputs(o: InputsToCheck): Promise<CheckedInputs> {
     // As the run resolves them (run-play.ts), so what is loaded here is what the run asks for.
     const bookDir = dirname(resolve(book.file));
     for (const play of book.plays) {
-      const where = `vars_files of play "${play.name}" at ${formatPos(positionOf(play, 'vars_files') ?? play.pos)}`;
+      const named = { at: positionOf(play, 'vars_files') ?? play.pos, subject: `play "${play.name}": vars_files` };
       const paths = varsFilePaths(play, o, hostVars);
       for (const entry of play.varsFiles) {
         let resolved;
@@ -80,14 +81,14 @@ export async function checkRunInputs(o: InputsToCheck): Promise<CheckedInputs> {
         }
         if (resolved.deferred) deferred.push({ play, entry });
         for (const file of [...resolved.paths].map((p) => resolve(bookDir, p))) {
-          if (!checks.has(file)) checks.set(file, { run: async () => void (await o.varsFiles.get(file)), where });
+          if (!checks.has(file)) checks.set(file, { run: async () => void (await o.varsFiles.get(file)), ...named });
         }
       }
       for (const task of [...allTasks(play.tasks), ...play.handlers]) {
         const check = o.modules.get(task.module)?.checkAtLoad;
         const key = `${task.module} ${JSON.stringify(task.args)}`;
         if (!check || checks.has(key)) continue;
-        checks.set(key, { run: () => check(task.args, { projectDir: o.projectDir }), where: `task "${task.name}" at ${formatPos(task.pos)}` });
+        checks.set(key, { run: () => check(task.args, { projectDir: o.projectDir }), at: task.pos, subject: `task "${task.name}"` });
       }
     }
   }
@@ -98,7 +99,10 @@ export async function checkRunInputs(o: InputsToCheck): Promise<CheckedInputs> {
         (e: unknown) => {
           // A bug is not bad input: it surfaces as itself.
           if (!(e instanceof Error) || e.name === 'TypeError' || e.name === 'ReferenceError') throw e;
-          return new InputError(`${e.message} (${c.where})`);
+          // A problem with a place of its own (a line of the vars file or template) is named by it
+          // first, then by where the playbook names the file; any other by where it is named.
+          const own = (e instanceof InputError && e.pos) || e instanceof TemplateError;
+          return own ? new InputError(`${e.message} (${c.subject} at ${formatPos(c.at)})`) : new InputError(`${c.subject}: ${e.message}`, c.at);
         },
       ),
     ),

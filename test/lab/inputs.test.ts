@@ -89,7 +89,7 @@ test('a bad vault in play 2 (wrong password, corrupted, no password) exits 1 nam
     const r = await run('two-plays.yml', '-e', 'marker=bad-vault', ...args);
     assert.is(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, message, what);
-    assert.match(r.stderr, /\(vars_files of play "Needs the vault" at \S*two-plays\.yml:14:3\)/, what);
+    assert.match(r.stderr, /two-plays\.yml:14:3: play "Needs the vault": vars_files: /, what);
     assert.is(r.stdout, '', `${what}: nothing may be reported as run`);
     assert.equal(listing(), before, `${what}: a host changed`);
   }
@@ -155,7 +155,7 @@ test('a missing vars file named by a play variable fails before any host; an ext
   const before = listing();
   const r = await run('tiered.yml', '-e', 'marker=bad-tier');
   assert.is(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stderr, /\S*\/vars\/gold\.yml: cannot read vars file: ENOENT \(vars_files of play "Tiered" at \S*tiered\.yml:16:3\)/);
+  assert.match(r.stderr, /tiered\.yml:16:3: play "Tiered": vars_files: \S*\/vars\/gold\.yml: cannot read vars file: ENOENT/);
   assert.equal(listing(), before);
   const silver = await run('tiered.yml', '-e', 'marker=bad-tier', '-e', 'tier=silver');
   assert.is(silver.code, 0, silver.stdout + silver.stderr);

@@ -63,7 +63,7 @@ test('--syntax-check opens every vault: a wrong password, a corrupted body or no
 
   const wrong = await rplay([join(dir, 'site.yml'), '--syntax-check', '--vault-password-file', join(dir, 'wrong-pass')]);
   assert.is(wrong.code, 1);
-  assert.match(wrong.stderr, /wrong password or corrupted file .*vars\/secret\.yml \(vars_files of play "all" at .*site\.yml:3:3\)/);
+  assert.match(wrong.stderr, /site\.yml:3:3: play "all": vars_files: vault: wrong password or corrupted file .*vars\/secret\.yml$/m);
   assert.is(wrong.stdout, '');
 
   const none = await rplay([join(dir, 'site.yml'), '--syntax-check'], { env: { RPLAY_VAULT_PASSWORD_FILE: '' } });
@@ -112,8 +112,8 @@ test('every problem of the load is reported with where it is, and nothing runs',
   const lines = r.stderr.trim().split('\n');
   assert.is(lines.length, 4, r.stderr);
   assert.match(lines[0]!, /^rplay: .*other\.yml:4:7: task "Typo": module 'cpy' unknown/);
-  assert.match(lines[1]!, /^rplay: vault: wrong password or corrupted file .*vars\/secret\.yml \(vars_files of play "Secrets" at .*site\.yml:16:3\)$/);
-  assert.match(lines[2]!, /^rplay: .*vars\/gold\.yml: cannot read vars file: ENOENT \(vars_files of play "Secrets" at .*site\.yml:16:3\)$/);
+  assert.match(lines[1]!, /^rplay: .*site\.yml:16:3: play "Secrets": vars_files: vault: wrong password or corrupted file .*vars\/secret\.yml$/);
+  assert.match(lines[2]!, /^rplay: .*site\.yml:16:3: play "Secrets": vars_files: .*vars\/gold\.yml: cannot read vars file: ENOENT$/);
   assert.match(lines[3]!, /^rplay: templates\/app\.conf:2: Unclosed section "nodes" \(task "Render" at .*site\.yml:26:7\)$/);
   assert.not.ok(existsSync(marker), 'the first play ran');
 });
@@ -152,8 +152,8 @@ test('an imported playbook\'s vars files and templates are checked before the im
   });
   const r = await rplay([join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml')]);
   assert.is(r.code, 1);
-  assert.match(r.stderr, /missing\.yml: cannot read vars file: ENOENT \(vars_files of play "all" at .*sub\/more\.yml:3:3\)/);
-  assert.match(r.stderr, /template: cannot read .*templates\/gone\.conf: ENOENT \(task "template" at .*sub\/more\.yml:6:7\)/);
+  assert.match(r.stderr, /sub\/more\.yml:3:3: play "all": vars_files: .*missing\.yml: cannot read vars file: ENOENT/);
+  assert.match(r.stderr, /sub\/more\.yml:6:7: task "template": template: cannot read .*templates\/gone\.conf: ENOENT/);
   assert.not.ok(existsSync(marker), 'the first play ran');
 });
 
