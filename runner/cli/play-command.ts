@@ -72,7 +72,7 @@ export async function playCommand(argv: string[]): Promise<number> {
       askPass: v['ask-vault-pass'] ?? false,
     });
   } catch (e) {
-    err.line(`rplay: ${inputProblem(e)}`);
+    for (const p of inputProblems(e)) err.line(`rplay: ${p}`);
     return 1;
   }
   setVaultDecrypter(vaultDecrypter(password));
@@ -81,7 +81,7 @@ export async function playCommand(argv: string[]): Promise<number> {
     try {
       return await load();
     } catch (e) {
-      problems.push(inputProblem(e));
+      problems.push(...inputProblems(e));
       return undefined;
     }
   };
@@ -104,7 +104,7 @@ export async function playCommand(argv: string[]): Promise<number> {
     modules: registry,
     varsFiles,
   });
-  problems.push(...checked.errors.map(inputProblem));
+  problems.push(...checked.errors.flatMap(inputProblems));
   if (problems.length > 0) {
     for (const p of problems) err.line(`rplay: ${p}`);
     return 1;
@@ -159,9 +159,10 @@ export async function playCommand(argv: string[]): Promise<number> {
   return exitCodeOf(stats, v['detailed-exitcode'] ?? false);
 }
 
-/** The message of bad input; anything else is a bug and surfaces as itself. */
-function inputProblem(e: unknown): string {
-  if (e instanceof InputError || (e instanceof Error && e.name !== 'TypeError' && e.name !== 'ReferenceError')) return e.message;
+/** The messages of bad input (one or several problems); anything else is a bug and surfaces as itself. */
+function inputProblems(e: unknown): string[] {
+  if (e instanceof AggregateError) return e.errors.flatMap(inputProblems);
+  if (e instanceof InputError || (e instanceof Error && e.name !== 'TypeError' && e.name !== 'ReferenceError')) return [e.message];
   throw e;
 }
 

@@ -102,7 +102,7 @@ test('every problem of the load is reported with where it is, and nothing runs',
 `;
   const dir = project({
     'site.yml': book,
-    'other.yml': '- hosts: all\n  tasks:\n    - name: Typo\n      cpy:\n        dest: /x\n',
+    'other.yml': '- hosts: all\n  tasks:\n    - name: Typo\n      cpy:\n        dest: /x\n    - name: Fine\n      ping:\n    - name: Other typo\n      shel: echo hi\n- hosts: all\n  gather_fact: false\n',
     'vars/secret.yml': encryptVault('a: 1\n', 'some other password'),
     'templates/app.conf': 'port {{ port }}\n{{#nodes}}\nnode {{ name }}\n',
   });
@@ -110,11 +110,13 @@ test('every problem of the load is reported with where it is, and nothing runs',
   assert.is(r.code, 1, r.stderr);
   assert.is(r.stdout, '');
   const lines = r.stderr.trim().split('\n');
-  assert.is(lines.length, 4, r.stderr);
+  assert.is(lines.length, 6, r.stderr);
   assert.match(lines[0]!, /^rplay: .*other\.yml:4:7: task "Typo": module 'cpy' unknown/);
-  assert.match(lines[1]!, /^rplay: .*site\.yml:16:3: play "Secrets": vars_files: vault: wrong password or corrupted file .*vars\/secret\.yml$/);
-  assert.match(lines[2]!, /^rplay: .*site\.yml:16:3: play "Secrets": vars_files: .*vars\/gold\.yml: cannot read vars file: ENOENT$/);
-  assert.match(lines[3]!, /^rplay: templates\/app\.conf:2: Unclosed section "nodes" \(task "Render" at .*site\.yml:26:7\)$/);
+  assert.match(lines[1]!, /^rplay: .*other\.yml:9:7: task "Other typo": module 'shel' unknown/);
+  assert.match(lines[2]!, /^rplay: .*other\.yml:11:3: play: unknown key 'gather_fact'/);
+  assert.match(lines[3]!, /^rplay: .*site\.yml:16:3: play "Secrets": vars_files: vault: wrong password or corrupted file .*vars\/secret\.yml$/);
+  assert.match(lines[4]!, /^rplay: .*site\.yml:16:3: play "Secrets": vars_files: .*vars\/gold\.yml: cannot read vars file: ENOENT$/);
+  assert.match(lines[5]!, /^rplay: templates\/app\.conf:2: Unclosed section "nodes" \(task "Render" at .*site\.yml:26:7\)$/);
   assert.not.ok(existsSync(marker), 'the first play ran');
 });
 
