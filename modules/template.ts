@@ -3,8 +3,9 @@ import { isAbsolute, join, relative } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { revealAll } from '../runner/secret.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { renderJinja } from '../runner/vars/render-jinja.js';
-import { renderTemplate } from '../runner/vars/render-template.js';
+import { hasTemplate } from '../runner/vars/interpolate.js';
+import { checkJinja, renderJinja } from '../runner/vars/render-jinja.js';
+import { checkTemplate, renderTemplate } from '../runner/vars/render-template.js';
 import { attrArgs } from './lib/file-attrs.js';
 import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
 
@@ -38,6 +39,11 @@ const JINJA = /\.(j2|jinja2?)$/i;
  */
 function render(shown: string, text: string, ctx: ModuleContext): string {
   if (JINJA.test(shown)) return renderJinja(shown, text, (expr, locals) => ctx.evaluate(expr, locals));
+  refuseJinjaInMustache(shown, text);
+  return renderTemplate(shown, text, revealing(ctx.vars));
+}
+
+function refuseJinjaInMustache(shown: string, text: string): void {
   const statement = text.indexOf('{%');
   if (statement !== -1 && !/\.mustache$/i.test(shown)) {
     const before = text.slice(0, statement);
@@ -45,7 +51,12 @@ function render(shown: string, text: string, ctx: ModuleContext): string {
     const col = statement - before.lastIndexOf('\n');
     throw new ModuleError(`${shown}:${line}:${col}: Jinja syntax ({%) in a file rendered as Mustache: name it .j2 to render it as Jinja (or .mustache if the {% is meant as text)`);
   }
-  return renderTemplate(shown, text, revealing(ctx.vars));
+}
+
+/** Where a template lives on the controller, and how messages name it (relative to the project). */
+function templateFile(projectDir: string, src: string): { file: string; shown: string } {
+  const file = isAbsolute(src) ? src : join(projectDir, 'templates', src);
+  return { file, shown: relative(projectDir, file).startsWith('..') ? file : relative(projectDir, file) };
 }
 
 interface TemplateState {
@@ -62,8 +73,7 @@ export const template = defineModule({
   name: 'template',
   schema,
   async gather(ctx, args): Promise<TemplateState> {
-    const file = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'templates', args.src);
-    const shown = relative(ctx.projectDir, file).startsWith('..') ? file : relative(ctx.projectDir, file);
+    const { file, shown } = templateFile(ctx.projectDir, args.src);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -85,6 +95,22 @@ export const template = defineModule({
       backup: args.backup,
     };
     return { want, dest: await gatherDest(ctx, want) };
+  },
+  // A template file named as written is read and parsed before any host is contacted (a src with
+  // {{ }} is known only per host).
+  async checkAtLoad(args, ctx): Promise<void> {
+    const src = args.src;
+    if (typeof src !== 'string' || hasTemplate(src)) return;
+    const { file, shown } = templateFile(ctx.projectDir, src);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new ModuleError(`template: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (JINJA.test(shown)) return checkJinja(shown, text);
+    refuseJinjaInMustache(shown, text);
+    checkTemplate(shown, text);
   },
   plan: (_args, s) => planDest(s.want, s.dest),
   apply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),

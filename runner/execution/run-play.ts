@@ -389,7 +389,7 @@ function factsTask(play: Play): Task {
 }
 
 const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
-function groupsOf(inv: Inventory): Record<string, string[]> {
+export function groupsOf(inv: Inventory): Record<string, string[]> {
   let g = groupsCache.get(inv);
   if (!g) {
     g = {};
