@@ -13,7 +13,7 @@ import { TemplateError } from '../vars/render-template.js';
 import { Scope } from '../vars/scope.js';
 import { formatPos, InputError, type SourcePos } from '../yaml/input-error.js';
 import { positionOf } from '../yaml/load.js';
-import { groupsOf } from './run-play.js';
+import { groupsOf, varsFilesDir } from './run-play.js';
 
 /** Vars files by absolute path, each read once per run: every play and host gets what was read. */
 export class VarsFiles {
@@ -66,9 +66,9 @@ export async function checkRunInputs(o: InputsToCheck): Promise<CheckedInputs> {
   const deferred: DeferredVarsFile[] = [];
   const hostVars = new Map<string, Vars>();
   for (const book of o.books) {
-    // As the run resolves them (run-play.ts), so what is loaded here is what the run asks for.
-    const bookDir = dirname(resolve(book.file));
     for (const play of book.plays) {
+      // As the run resolves them, so what is loaded here is what the run asks for.
+      const bookDir = varsFilesDir(play);
       const named = { at: positionOf(play, 'vars_files') ?? play.pos, subject: `play "${play.name}": vars_files` };
       const paths = varsFilePaths(play, o, hostVars);
       for (const entry of play.varsFiles) {

@@ -1,7 +1,7 @@
 // Every input is loaded and checked before the first host is contacted: what a user sees from the CLI
 // when a vault, a vars file or a template is bad (exit 1, every problem named with where it is), on
 // the controller as the only host, so "nothing ran" is a file that was not written.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
@@ -177,6 +177,20 @@ test('a partial in a template is refused before the run; a src naming variables 
   assert.is(r.code, 1);
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /templates\/with-partial\.conf:2: partials are not supported, found partial 'header' \(task "template" at .*site\.yml:4:7\)/);
+});
+
+test("an imported playbook's vars_files are relative to its own folder, as in Ansible", async () => {
+  const inner = `- hosts: all\n  gather_facts: false\n  vars_files:\n    - vars/app.yml\n  tasks:\n    - copy:\n        content: "{{ greeting }}\\n"\n        dest: "{{ playbook_out }}"\n`;
+  const dir = project({
+    'site.yml': '- import_playbook: sub/app.yml\n',
+    'sub/app.yml': inner,
+    'sub/vars/app.yml': 'greeting: from-sub\n',
+    'vars/app.yml': 'greeting: from-top\n',
+  });
+  const out = join(dir, 'out.txt');
+  const r = await rplay([join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), '-e', `playbook_out=${out}`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(readFileSync(out, 'utf8'), 'from-sub\n');
 });
 
 test.run();
