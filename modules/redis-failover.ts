@@ -5,6 +5,7 @@ import { ConnectionError, type Connection } from '../runner/connection/connectio
 import { observeInstance } from '../runner/redis/cluster-apply.js';
 import { label, observe, unsettled, type ObservedNode } from '../runner/redis/cluster-plan.js';
 import { formatRanges } from '../runner/redis/cluster-state.js';
+import { hostLossRisks } from '../runner/redis/host-loss.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
@@ -185,6 +186,11 @@ function mastersText(v: ClusterView): string {
     .join(', ');
 }
 
+/** The masters, and why losing one host would leave slots unserved (host_loss_risks, [] when it would not). */
+function layoutResult(v: ClusterView): { masters: string; host_loss_risks: string[] } {
+  return { masters: mastersText(v), host_loss_risks: hostLossRisks(v.nodes) };
+}
+
 /** Polls until `done` says the view is right; a timeout names the last reasons. */
 async function until(obs: Observer, deadline: number, what: string, reasons: (v: ClusterView) => string[]): Promise<ClusterView> {
   for (;;) {
@@ -236,7 +242,7 @@ export const redisFailover = defineModule({
     const steps = planOrFail(args, a);
     if (steps.length) return { changes: steps.map((s) => ({ description: describeFailoverStep(s) })) };
     const msg = args.state === 'drained' ? `no master on ${a.host}; the cluster is whole` : `masters where the layout puts them: ${mastersText(a)}`;
-    return { changes: [], msg, result: { masters: mastersText(a) } };
+    return { changes: [], msg, result: layoutResult(a) };
   },
   async apply(ctx, args, _plan, a) {
     const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesFromArg(args.instances));
@@ -249,7 +255,7 @@ export const redisFailover = defineModule({
         const next = planOrFail(args, { ...whole, host: a.host }).find((s) => s.kind === 'failover');
         if (next === undefined) {
           const moved = done.length ? `${done.join('; ')}; ` : '';
-          return { msg: `${moved}masters: ${mastersText(whole)}`, result: { masters: mastersText(whole) } };
+          return { msg: `${moved}masters: ${mastersText(whole)}`, result: layoutResult(whole) };
         }
         if (next.kind !== 'failover' || next.replica === null) throw new ModuleError(`redis_failover: ${describeFailoverStep(next)}: no replica to take over`);
         await failover(obs, next.replica, next.master, deadline);

@@ -24,6 +24,7 @@ import { redisAcl } from './redis-acl.js';
 import { redisBackup } from './redis-backup.js';
 import { redisCluster } from './redis-cluster.js';
 import { redisCommand } from './redis-command.js';
+import { redisConfig } from './redis-config.js';
 import { redisFailover } from './redis-failover.js';
 import { redisReaddress } from './redis-readdress.js';
 import { redisRestore } from './redis-restore.js';
@@ -62,6 +63,7 @@ const modules: readonly Module[] = [
   redisBackup,
   redisCluster,
   redisCommand,
+  redisConfig,
   redisFailover,
   redisReaddress,
   redisRestore,

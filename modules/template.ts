@@ -1,10 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { revealAll } from '../runner/secret.js';
-import { defineModule, ModuleError } from '../runner/types.js';
-import { renderTemplate } from '../runner/vars/render-template.js';
+import { defineModule } from '../runner/types.js';
 import { attrArgs } from './lib/file-attrs.js';
+import { renderProjectTemplate } from './lib/project-template.js';
 import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
 
 const schema = Type.Object(
@@ -17,14 +14,6 @@ const schema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-/**
- * The host's variables with Secrets revealed as Mustache reads them, one name at a time: the engine's
- * view resolves variables lazily, and copying it whole would resolve (and might fail on) every one.
- */
-function revealing(vars: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return new Proxy(vars as Record<string, unknown>, { get: (target, name) => revealAll(Reflect.get(target, name)) });
-}
 
 interface TemplateState {
   want: WantedFile;
@@ -39,20 +28,7 @@ export const template = defineModule({
   name: 'template',
   schema,
   async gather(ctx, args): Promise<TemplateState> {
-    const file = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'templates', args.src);
-    const shown = relative(ctx.projectDir, file).startsWith('..') ? file : relative(ctx.projectDir, file);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw new ModuleError(`template: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    let rendered: string;
-    try {
-      rendered = renderTemplate(shown, text, revealing(ctx.vars));
-    } catch (e) {
-      throw new ModuleError((e as Error).message);
-    }
+    const { rendered } = await renderProjectTemplate(ctx, args.src, 'template');
     const want: WantedFile = {
       dest: args.dest,
       content: Buffer.from(rendered, 'utf8'),
