@@ -25,6 +25,12 @@ const schema = Type.Object(
     port: Type.Integer({ minimum: 1, maximum: 65535 }),
     /** The instance's unit: restarted (it alone) where a setting cannot change live. */
     service: Type.String({ minLength: 1 }),
+    /**
+     * Compare the certificate the instance serves with its tls-cert-file on disk, and load the file
+     * when they differ. Default true; false where another task of the run does (tls.yml's), so one
+     * pending reload is not reported twice.
+     */
+    certificate: Type.Optional(Type.Boolean()),
     ...redisLoginArgs,
   },
   { additionalProperties: false, oneOf: [{ required: ['src'] }, { required: ['settings'] }] },
@@ -187,7 +193,7 @@ export interface ConfigState {
   /** Where the wanted settings come from (the template's path, or "the task's settings"). */
   source: string;
   wanted: Setting[];
-  /** Present when tls-cert-file is a wanted setting. */
+  /** Present when tls-cert-file is a wanted setting (and the certificate is compared). */
   disk?: DiskCert;
   live: LiveInstance;
 }
@@ -335,7 +341,7 @@ async function wantedOf(ctx: ModuleContext, args: ConfigArgs): Promise<{ source:
 
 async function gather(ctx: ModuleContext, args: ConfigArgs): Promise<ConfigState> {
   const { source, wanted } = await wantedOf(ctx, args);
-  const certPath = wanted.find((w) => w.name === CERT)?.value;
+  const certPath = args.certificate === false ? undefined : wanted.find((w) => w.name === CERT)?.value;
   // Reloading the certificate needs the key file's path too, wanted or not.
   const names = [...new Set([...wanted.map((w) => w.name), ...(certPath === undefined ? [] : [CERT, KEY])])];
   const who = await login(ctx, args);

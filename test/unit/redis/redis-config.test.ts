@@ -31,15 +31,16 @@ const template = (): string =>
 const wanted = () => parseConfig(template(), 'templates/redis-cluster.conf.mustache');
 
 /** A converged instance: every live value as the template wants it, serving the certificate on disk. */
-function state(over: { values?: Record<string, string>; served?: RunningInstance['served']; disk?: ConfigState['disk'] } = {}): ConfigState {
+function state(over: { values?: Record<string, string>; served?: RunningInstance['served']; disk?: ConfigState['disk'] | null } = {}): ConfigState {
   const values = Object.fromEntries(wanted().map((w) => [w.name, w.value]));
+  const disk = over.disk === null ? {} : { disk: over.disk ?? { path: '/etc/redis/tls/redis.crt', fingerprint256: FP } };
   return {
     where: '10.0.2.10:6380',
     service: 'redis-6380',
     init: 'fallback',
     source: 'templates/redis-cluster.conf.mustache',
     wanted: wanted(),
-    disk: over.disk ?? { path: '/etc/redis/tls/redis.crt', fingerprint256: FP },
+    ...disk,
     live: { running: true, pid: 4242, values: { ...values, ...over.values }, served: over.served ?? { fingerprint256: FP, verified: true } },
   };
 }
@@ -151,6 +152,11 @@ test('a served certificate that is not the one on disk is reloaded from disk, wi
 test('served = disk but the CA does not verify it (the certificate task would replace it): a change, not ok', () => {
   const s = state({ served: { fingerprint256: FP, verified: false, whyNot: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } });
   assert.equal(descriptions(s)[0], '10.0.2.10:6380 serves /etc/redis/tls/redis.crt, which the CA does not verify (UNABLE_TO_VERIFY_LEAF_SIGNATURE)');
+});
+
+test('certificate: false (another task loads it): a different served certificate is not this task\'s change', () => {
+  const s = state({ disk: null, served: { fingerprint256: OTHER_FP, verified: false, whyNot: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } });
+  assert.equal(descriptions(s), []);
 });
 
 test('the certificate file missing on disk (check mode before the certificate task): a reload, named', () => {
