@@ -19,7 +19,9 @@ const schema = Type.Object(
     /** The instance's config template (as the template task renders it): each directive in it is a wanted setting. */
     src: Type.Optional(Type.String({ minLength: 1 })),
     /** Or the wanted settings themselves (name: value), e.g. only the certificate files. */
-    settings: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+    settings: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { additionalProperties: false, minProperties: 1 }),
+    ),
     /** Where the instance listens (its host's private address) and its TLS port. */
     address: Type.String({ minLength: 1 }),
     port: Type.Integer({ minimum: 1, maximum: 65535 }),

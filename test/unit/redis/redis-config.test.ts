@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigTextError, configOps, parseConfig, redisConfig, RESTART_ONLY, sameValue, splitConfigLine, type ConfigState, type RunningInstance } from '../../../modules/redis-config.js';
+import { checkArgs } from '../../../runner/playbook/validate-args.js';
 import { ModuleError } from '../../../runner/types.js';
 import { renderTemplate } from '../../../runner/vars/render-template.js';
 import { repoDir } from '../../support/rplay-cli.js';
@@ -177,6 +178,15 @@ test('a wanted setting this Redis does not know is an error naming it, never dri
   const { 'repl-diskless-sync-max-replicas': _gone, ...values } = live.values;
   const e = thrown(() => configOps({ ...s, live: { ...live, values } }), ModuleError);
   assert.is(e.message, "redis_config: 10.0.2.10:6380 has no setting 'repl-diskless-sync-max-replicas' (CONFIG GET returns nothing); templates/redis-cluster.conf.mustache names what this Redis does not know");
+});
+
+test('args: the wanted settings come from a template or a mapping, exactly one of them', () => {
+  const base = { address: '10.0.2.10', port: 6380, service: 'redis-6380', login_user: 'admin_user', login_password: 'x'.repeat(16), tls: { ca: 'ca', cert: 'c', key: 'k' } };
+  assert.is(checkArgs(redisConfig, { ...base, src: 'redis-cluster.conf.mustache' }, false), undefined);
+  assert.is(checkArgs(redisConfig, { ...base, settings: { appendonly: true, 'cluster-node-timeout': 5000 } }, false), undefined);
+  assert.ok(checkArgs(redisConfig, base, false), 'neither src nor settings');
+  assert.ok(checkArgs(redisConfig, { ...base, src: 'a', settings: { appendonly: 'yes' } }, false), 'both');
+  assert.ok(checkArgs(redisConfig, { ...base, settings: { 'Bad Name': 'x' } }, false), 'a setting name Redis has not');
 });
 
 test.run();
