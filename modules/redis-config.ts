@@ -306,14 +306,22 @@ async function open(ctx: ModuleContext, args: ConfigArgs, who: RedisLogin, serve
 }
 
 async function readLive(ctx: ModuleContext, args: ConfigArgs, who: RedisLogin, names: readonly string[]): Promise<RunningInstance | undefined> {
+  // The usual case (a certificate the CA verifies) logs in alongside the probe, not after it.
+  const optimistic = openRedis(ctx.conn, { ...who, host: args.address, port: args.port }).catch((e: Error) => e);
   let served: ServedCertificate;
   try {
     served = await servedCertificate(ctx.conn, args.address, args.port, who);
   } catch (e) {
+    const early = await optimistic;
+    if (!(early instanceof Error)) early.disconnect();
     if (isRefused(e)) return undefined;
     throw new ModuleError(`redis_config: ${(e as Error).message}`);
   }
-  const c = await open(ctx, args, who, served);
+  const early = await optimistic;
+  let c: Redis;
+  if (!(early instanceof Error)) c = early;
+  else if (served.verified) throw new ModuleError(`redis_config: cannot log in to ${args.address}:${args.port} as ${who.user}: ${early.message}`);
+  else c = await open(ctx, args, who, served);
   try {
     const [pairs, info] = (await Promise.all([c.call('CONFIG', 'GET', ...names), c.call('INFO', 'server')])) as [string[], string];
     const values: Record<string, string> = {};

@@ -209,6 +209,11 @@ test('a master killed and restarted (its replica took over) is handed back by th
   await asRoot('node-1', 'kill -9 "$(cat /run/rplay-svc/redis-6379.pid)"');
   // node-1's master's replica is on node-2 (port 6380): it takes over after cluster-node-timeout.
   await until('node-2:6380 taking over', 30_000, async () => (await roles('node-2', 6379)).includes(`master ${a2}:6380`));
+  // A write the promoted master acknowledged must survive the hand-back.
+  const key = await onInstance('node-2', 6380, async (c) => {
+    for (let n = 0; ; n++) if (Number(await c.call('CLUSTER', 'KEYSLOT', `k${n}`)) <= 5460) return `k${n}`;
+  });
+  await onInstance('node-2', 6380, (c) => c.call('SET', key, 'written-while-node-2-was-master'));
   await unit('node-1', 'start', 6379);
   await until('node-1:6379 back as a replica', 30_000, async () => (await roles('node-2', 6379)).includes(`replica ${a1}:6379`));
 
@@ -222,9 +227,10 @@ test('a master killed and restarted (its replica took over) is handed back by th
   assert.is(fix.code, 3, fix.stdout.slice(-3000) + fix.stderr);
   const handedBack = result(fix.json, 'Masters where the layout puts them', 'node-1');
   assert.is(handedBack?.status, 'changed');
-  assert.match(handedBack?.msg ?? '', /127\.0\.27\.1:6379 \(node-1\) took over from 127\.0\.27\.2:6380 \(node-2\) \(caught up to replication offset [1-9]\d* first\)/);
+  assert.match(handedBack?.msg ?? '', /127\.0\.27\.1:6379 \(node-1\) took over from 127\.0\.27\.2:6380 \(node-2\) \(caught up to replication offset \d+ first\)/, handedBack?.msg);
   assert.is(result(fix.json, 'The cluster survives the loss of any one host', 'node-1')?.status, 'ok');
   assert.equal(await roles(), layout);
+  assert.is(await onInstance('node-1', 6379, (c) => c.call('GET', key)), 'written-while-node-2-was-master');
   const again = await run.deploy('--detailed-exitcode');
   assert.is(again.code, 0, JSON.stringify(run.changedOn(again.json)));
 
