@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
 import { applyFormation, FormationError, observeInstance } from '../runner/redis/cluster-apply.js';
 import { ClusterPlanError, clusterMembers, describeStep, label, observe, planFormation, type FormationStep, type NodeObservation } from '../runner/redis/cluster-plan.js';
+import { hostLossRisks } from '../runner/redis/host-loss.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
@@ -139,6 +140,8 @@ function formed(observations: readonly NodeObservation[]) {
       nodes: clusterMembers(observations),
       summary: table(observations),
       cluster_info: observations.map((o) => ({ instance: instanceId(o.instance), info: o.infoText })),
+      /** Why losing one host would leave slots unserved; [] when the cluster survives the loss of any one host. */
+      host_loss_risks: hostLossRisks(observations.map(observe)),
     },
   };
 }

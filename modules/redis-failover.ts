@@ -5,6 +5,7 @@ import { ConnectionError, type Connection } from '../runner/connection/connectio
 import { observeInstance } from '../runner/redis/cluster-apply.js';
 import { label, observe, unsettled, type ObservedNode } from '../runner/redis/cluster-plan.js';
 import { formatRanges } from '../runner/redis/cluster-state.js';
+import { hostLossRisks } from '../runner/redis/host-loss.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
@@ -185,6 +186,11 @@ function mastersText(v: ClusterView): string {
     .join(', ');
 }
 
+/** The masters, and why losing one host would leave slots unserved (host_loss_risks, [] when it would not). */
+function layoutResult(v: ClusterView): { masters: string; host_loss_risks: string[] } {
+  return { masters: mastersText(v), host_loss_risks: hostLossRisks(v.nodes) };
+}
+
 /** Polls until `done` says the view is right; a timeout names the last reasons. */
 async function until(obs: Observer, deadline: number, what: string, reasons: (v: ClusterView) => string[]): Promise<ClusterView> {
   for (;;) {
@@ -196,8 +202,27 @@ async function until(obs: Observer, deadline: number, what: string, reasons: (v:
   }
 }
 
-/** CLUSTER FAILOVER on the replica, then waits until it is the master and its old master its replica. */
-async function failover(obs: Observer, replica: ObservedNode, master: ObservedNode, deadline: number): Promise<void> {
+const offset = (n: ObservedNode | undefined, field: 'master_repl_offset' | 'slave_repl_offset'): number => Number(n?.replication[field] ?? NaN);
+
+/**
+ * The gate on replication offsets: waits until the replica has replicated at least the master's
+ * offset as read now (its link up), so it is caught up before being asked to take over; CLUSTER
+ * FAILOVER then pauses the master's clients until the replica has the rest. Returns that offset.
+ */
+async function caughtUp(obs: Observer, replica: ObservedNode, master: ObservedNode, deadline: number): Promise<number> {
+  const target = offset((await obs.look()).nodes.find((n) => n.id === master.id), 'master_repl_offset');
+  if (!Number.isFinite(target)) throw new ModuleError(`redis_failover: ${label(master.instance)} reports no replication offset`);
+  await until(obs, deadline, `${label(replica.instance)} catching up with ${label(master.instance)} (replication offset ${target})`, (v) => {
+    const r = v.nodes.find((n) => n.id === replica.id);
+    const at = offset(r, 'slave_repl_offset');
+    return r?.replication.master_link_status === 'up' && at >= target ? [] : [`${label(replica.instance)} is at replication offset ${Number.isFinite(at) ? at : '?'} of ${target}`];
+  });
+  return target;
+}
+
+/** CLUSTER FAILOVER on the replica once it is caught up, then waits until it is the master and its old master its replica. */
+async function failover(obs: Observer, replica: ObservedNode, master: ObservedNode, deadline: number): Promise<number> {
+  const at = await caughtUp(obs, replica, master, deadline);
   const c = obs.client(replica.instance);
   if (c === undefined) throw new ModuleError(`redis_failover: no connection to ${label(replica.instance)}`);
   try {
@@ -213,6 +238,7 @@ async function failover(obs: Observer, replica: ObservedNode, master: ObservedNo
       ...(m === undefined || m.me.role === 'replica' ? [] : [`${label(master.instance)} is still a master`]),
     ];
   });
+  return at;
 }
 
 /**
@@ -236,7 +262,7 @@ export const redisFailover = defineModule({
     const steps = planOrFail(args, a);
     if (steps.length) return { changes: steps.map((s) => ({ description: describeFailoverStep(s) })) };
     const msg = args.state === 'drained' ? `no master on ${a.host}; the cluster is whole` : `masters where the layout puts them: ${mastersText(a)}`;
-    return { changes: [], msg, result: { masters: mastersText(a) } };
+    return { changes: [], msg, result: layoutResult(a) };
   },
   async apply(ctx, args, _plan, a) {
     const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesFromArg(args.instances));
@@ -249,11 +275,11 @@ export const redisFailover = defineModule({
         const next = planOrFail(args, { ...whole, host: a.host }).find((s) => s.kind === 'failover');
         if (next === undefined) {
           const moved = done.length ? `${done.join('; ')}; ` : '';
-          return { msg: `${moved}masters: ${mastersText(whole)}`, result: { masters: mastersText(whole) } };
+          return { msg: `${moved}masters: ${mastersText(whole)}`, result: layoutResult(whole) };
         }
         if (next.kind !== 'failover' || next.replica === null) throw new ModuleError(`redis_failover: ${describeFailoverStep(next)}: no replica to take over`);
-        await failover(obs, next.replica, next.master, deadline);
-        done.push(`${label(next.replica.instance)} took over from ${label(next.master.instance)}`);
+        const at = await failover(obs, next.replica, next.master, deadline);
+        done.push(`${label(next.replica.instance)} took over from ${label(next.master.instance)} (caught up to replication offset ${at} first)`);
       }
       throw new ModuleError(`redis_failover: the masters keep moving after ${done.length} failover(s): ${done.join('; ')}`);
     } finally {

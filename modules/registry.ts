@@ -24,6 +24,7 @@ import { redisAcl } from './redis-acl.js';
 import { redisBackup } from './redis-backup.js';
 import { redisCluster } from './redis-cluster.js';
 import { redisCommand } from './redis-command.js';
+import { redisConfig } from './redis-config.js';
 import { redisFailover } from './redis-failover.js';
 import { redisProbe } from './redis-probe.js';
 import { redisReaddress } from './redis-readdress.js';
@@ -63,6 +64,7 @@ const modules: readonly Module[] = [
   redisBackup,
   redisCluster,
   redisCommand,
+  redisConfig,
   redisFailover,
   redisProbe,
   redisReaddress,

@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { revealAll } from '../runner/secret.js';
-import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { renderJinja } from '../runner/vars/render-jinja.js';
-import { renderTemplate } from '../runner/vars/render-template.js';
+import { defineModule } from '../runner/types.js';
+import { hasTemplate } from '../runner/vars/interpolate.js';
 import { attrArgs } from './lib/file-attrs.js';
+import { checkProjectTemplate, renderProjectTemplate } from './lib/project-template.js';
 import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
 
 const schema = Type.Object(
@@ -22,32 +19,6 @@ const schema = Type.Object(
   { additionalProperties: false },
 );
 
-/**
- * The host's variables with Secrets revealed as Mustache reads them, one name at a time: the engine's
- * view resolves variables lazily, and copying it whole would resolve (and might fail on) every one.
- */
-function revealing(vars: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return new Proxy(vars as Record<string, unknown>, { get: (target, name) => revealAll(Reflect.get(target, name)) });
-}
-
-const JINJA = /\.(j2|jinja2?)$/i;
-
-/**
- * The file rendered by the engine its name says. Jinja syntax in a file not named as either is
- * refused: Mustache would write `{% if %}` lines to the host as they are.
- */
-function render(shown: string, text: string, ctx: ModuleContext): string {
-  if (JINJA.test(shown)) return renderJinja(shown, text, (expr, locals) => ctx.evaluate(expr, locals));
-  const statement = text.indexOf('{%');
-  if (statement !== -1 && !/\.mustache$/i.test(shown)) {
-    const before = text.slice(0, statement);
-    const line = before.split('\n').length;
-    const col = statement - before.lastIndexOf('\n');
-    throw new ModuleError(`${shown}:${line}:${col}: Jinja syntax ({%) in a file rendered as Mustache: name it .j2 to render it as Jinja (or .mustache if the {% is meant as text)`);
-  }
-  return renderTemplate(shown, text, revealing(ctx.vars));
-}
-
 interface TemplateState {
   want: WantedFile;
   dest: DestState;
@@ -62,20 +33,7 @@ export const template = defineModule({
   name: 'template',
   schema,
   async gather(ctx, args): Promise<TemplateState> {
-    const file = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'templates', args.src);
-    const shown = relative(ctx.projectDir, file).startsWith('..') ? file : relative(ctx.projectDir, file);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw new ModuleError(`template: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    let rendered: string;
-    try {
-      rendered = render(shown, text, ctx);
-    } catch (e) {
-      throw new ModuleError((e as Error).message);
-    }
+    const { rendered } = await renderProjectTemplate(ctx, args.src, 'template');
     const want: WantedFile = {
       dest: args.dest,
       content: Buffer.from(rendered, 'utf8'),
@@ -85,6 +43,11 @@ export const template = defineModule({
       backup: args.backup,
     };
     return { want, dest: await gatherDest(ctx, want) };
+  },
+  // A template file named as written is read and parsed before any host is contacted (a src with
+  // {{ }} is known only per host).
+  async checkAtLoad(args, ctx): Promise<void> {
+    if (typeof args.src === 'string' && !hasTemplate(args.src)) await checkProjectTemplate(ctx.projectDir, args.src, 'template');
   },
   plan: (_args, s) => planDest(s.want, s.dest),
   apply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),

@@ -139,6 +139,18 @@ export interface Module<S extends TSchema = TSchema, Actual = unknown> {
    * changed_when would decide, since that needs the real output.
    */
   readonly opaque?: boolean;
+  /**
+   * Checks, before any host is contacted, what the args name on the controller (a template file
+   * parses). `args` are as written: a module skips any value that holds `{{ }}`, which only the host's
+   * variables decide. Throws an Error whose message the user reads.
+   */
+  checkAtLoad?(args: Readonly<Vars>, ctx: LoadContext): Promise<void>;
+}
+
+/** What a load-time check sees: the controller's side only. */
+export interface LoadContext {
+  /** As in ModuleContext. */
+  readonly projectDir: string;
 }
 
 /** Helper that keeps a module's arg types tied to its schema. */

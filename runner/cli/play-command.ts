@@ -3,15 +3,16 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkRunInputs, VarsFiles } from '../execution/load-inputs.js';
 import { exitCodeOf, runPlaybooks } from '../execution/run-playbooks.js';
-import { loadInventory, type Inventory } from '../inventory/inventory.js';
+import { loadInventory } from '../inventory/inventory.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { loadPlaybook } from '../playbook/load-playbook.js';
+import { registry } from '../../modules/registry.js';
 import { loadVarsFile, setVaultDecrypter } from '../vars/vars-file.js';
 import type { Playbook, TaskNode } from '../playbook/types.js';
 import { createReporter } from '../reporters/reporter.js';
 import { redactingWriter } from '../reporters/writer.js';
-import type { Vars } from '../types.js';
 import { resolveVaultPassword } from '../vault/password.js';
 import { vaultDecrypter } from '../vault/vars.js';
 import { InputError } from '../yaml/load.js';
@@ -63,30 +64,58 @@ export async function playCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let books: Playbook[];
-  let inventory: Inventory;
-  let extraVars: Vars;
+  // Everything is loaded and checked before the first host is contacted, every problem reported.
+  let password;
   try {
-    const password = await resolveVaultPassword({
+    password = await resolveVaultPassword({
       passwordFile: v['vault-password-file'],
-      askPass: v["ask-vault-pass"] ?? false,
+      askPass: v['ask-vault-pass'] ?? false,
     });
-    setVaultDecrypter(vaultDecrypter(password));
-    books = [];
-    for (const p of playbooks) books.push(await loadPlaybook(p));
-    if (v['syntax-check']) {
-      for (const b of books) out.line(`playbook: ${b.file}`);
-      return 0;
-    }
-    inventory = await loadInventory(inventories);
-    extraVars = await parseExtraVars(v['extra-vars'] ?? []);
   } catch (e) {
-    if (e instanceof InputError || (e instanceof Error && e.name !== 'TypeError' && e.name !== 'ReferenceError')) {
-      err.line(`rplay: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    for (const p of inputProblems(e)) err.line(`rplay: ${p}`);
+    return 1;
   }
+  setVaultDecrypter(vaultDecrypter(password));
+  const problems: string[] = [];
+  const attempt = async <T>(load: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await load();
+    } catch (e) {
+      problems.push(...inputProblems(e));
+      return undefined;
+    }
+  };
+  const books: Playbook[] = [];
+  for (const p of playbooks) {
+    const book = await attempt(() => loadPlaybook(p));
+    if (book) books.push(book);
+  }
+  const inventory = inventories.length > 0 ? await attempt(() => loadInventory(inventories)) : undefined;
+  const extraVars = await attempt(() => parseExtraVars(v['extra-vars'] ?? []));
+  const projectDir = projectDirOf(playbooks[0]!);
+  // The run gets the vars files checked here: each read once, and what ran is what was checked.
+  const varsFiles = new VarsFiles(loadVarsFile);
+  const checked = await checkRunInputs({
+    books,
+    values: extraVars && (inventory || inventories.length === 0) ? { inventory, extraVars } : undefined,
+    limit: v.limit,
+    check: v.check ?? false,
+    projectDir,
+    modules: registry,
+    varsFiles,
+  });
+  problems.push(...checked.errors.flatMap(inputProblems));
+  if (problems.length > 0) {
+    for (const p of problems) err.line(`rplay: ${p}`);
+    return 1;
+  }
+  if (v['syntax-check']) {
+    for (const b of books) out.line(`playbook: ${b.file}`);
+    for (const d of checked.deferred) out.line(`  not checked before the run: vars_files ${d.entry} of play "${d.play.name}" (names run-time values)`);
+    return 0;
+  }
+  // Only --syntax-check goes without an inventory, and a failed load has returned above.
+  if (!inventory || !extraVars) throw new Error('bug: no inventory or extra vars after the checks');
 
   if (v['list-hosts'] || v['list-tasks']) {
     for (const b of books) {
@@ -99,7 +128,6 @@ export async function playCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const projectDir = projectDirOf(playbooks[0]!);
   const reporter = createReporter({
     json: v.json ?? false,
     tty: !v.json && process.stdout.isTTY === true,
@@ -124,11 +152,18 @@ export async function playCommand(argv: string[]): Promise<number> {
     startAtTask: v['start-at-task'],
     projectDir,
     pendingHandlersFile: join(stateDir, 'pending-handlers.json'),
-    loadVarsFile,
+    loadVarsFile: (path) => varsFiles.get(path),
   });
   reporter.runEnd(result.stats);
   await reporter.close();
   return exitCodeOf(result, v['detailed-exitcode'] ?? false);
+}
+
+/** The messages of bad input (one or several problems); anything else is a bug and surfaces as itself. */
+function inputProblems(e: unknown): string[] {
+  if (e instanceof AggregateError) return e.errors.flatMap(inputProblems);
+  if (e instanceof InputError || (e instanceof Error && e.name !== 'TypeError' && e.name !== 'ReferenceError')) return [e.message];
+  throw e;
 }
 
 function splitList(values: string[] | undefined): string[] {

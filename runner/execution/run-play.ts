@@ -59,7 +59,7 @@ export async function runPlay(env: PlayEnv, book: Playbook, index: number, play:
   }
   const all = batches(remaining, sizes);
   for (const [i, batch] of all.entries()) {
-    const stop = await new PlayRun(env, play, key, dirname(resolve(book.file)), batch).run();
+    const stop = await new PlayRun(env, play, key, varsFilesDir(play), batch).run();
     if (stop) return `play "${play.name}"${all.length > 1 ? `, batch ${i + 1} of ${all.length}` : ''}: ${stop}`;
   }
   return undefined;
@@ -111,8 +111,7 @@ class PlayRun {
     private readonly env: PlayEnv,
     private readonly play: Play,
     private readonly key: string,
-    /** vars_files are relative to the playbook's folder, as in Ansible. */
-    private readonly bookDir: string,
+    private readonly varsDir: string,
     /** This batch. */
     private readonly hosts: HostState[],
   ) {
@@ -177,7 +176,7 @@ class PlayRun {
           const scope = this.#scope(h, {});
           try {
             for (const f of this.play.varsFiles) {
-              Object.assign(vars, await this.env.loadVarsFile(resolve(this.bookDir, String(revealAll(interpolate(f, scope))) /* a path, never masked */)));
+              Object.assign(vars, await this.env.loadVarsFile(resolve(this.varsDir, String(revealAll(interpolate(f, scope))) /* a path, never masked */)));
             }
           } catch (e) {
             failures.push([h, (e as Error).message]);
@@ -389,7 +388,7 @@ function factsTask(play: Play): Task {
 }
 
 const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
-function groupsOf(inv: Inventory): Record<string, string[]> {
+export function groupsOf(inv: Inventory): Record<string, string[]> {
   let g = groupsCache.get(inv);
   if (!g) {
     g = {};
@@ -407,4 +406,9 @@ function hostvarsOf(env: PlayEnv): VarSource {
       ? new Scope([{ vars: env.hostVars(name) }, { vars: env.hostState(name)?.facts ?? {}, literal: true }])
       : UNDEFINED,
   );
+}
+
+/** vars_files are relative to the folder of the playbook that holds the play (an imported one's own), as in Ansible. */
+export function varsFilesDir(play: Play): string {
+  return dirname(resolve(play.pos.file));
 }

@@ -3,6 +3,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { Module } from '../types.js';
+import { inputProblems, isInputProblem } from '../yaml/input-error.js';
 import { InputError, loadYamlFile, positionAtPath, positionOf } from '../yaml/load.js';
 import { registry } from '../../modules/registry.js';
 import { compile } from './ajv.js';
@@ -25,17 +26,28 @@ async function loadPlays(file: string, modules: ReadonlyMap<string, Module>, imp
     const where = data !== null && typeof data === 'object' ? (positionOf(data) ?? file) : file;
     throw new InputError('a playbook must be a list of plays (- hosts: …) or imports (- import_playbook: …)', where);
   }
+  const list: unknown[] = data;
   const plays: Play[] = [];
   const chain = [...importing, file];
-  for (const [i, entry] of data.entries()) {
+  // Plays are independent: every bad one is reported, not only the first.
+  const problems: Error[] = [];
+  for (const [i, entry] of list.entries()) {
+    try {
+      plays.push(...(await loadEntry(entry, i)));
+    } catch (e) {
+      if (!isInputProblem(e)) throw e;
+      problems.push(e);
+    }
+  }
+  if (problems.length > 0) throw inputProblems(problems);
+  return plays;
+
+  async function loadEntry(entry: unknown, i: number): Promise<Play[]> {
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw new InputError('each entry must be a play (hosts:, tasks:, …) or - import_playbook: file.yml', positionOf(data, i) ?? file);
+      throw new InputError('each entry must be a play (hosts:, tasks:, …) or - import_playbook: file.yml', positionOf(list, i) ?? file);
     }
     const raw = entry as Record<string, unknown>;
-    if (!('import_playbook' in raw)) {
-      plays.push(normalizePlay(raw, { file, modules }));
-      continue;
-    }
+    if (!('import_playbook' in raw)) return [normalizePlay(raw, { file, modules })];
     importValidator ??= compile(importKeywords);
     if (!importValidator(raw)) {
       const problem = describeSchemaErrors(importValidator.errors ?? [], 'import_playbook');
@@ -46,12 +58,11 @@ async function loadPlays(file: string, modules: ReadonlyMap<string, Module>, imp
     const seen = chain.findIndex((f) => resolve(f) === resolve(target));
     if (seen !== -1) throw new InputError(`import_playbook cycle: ${[...chain.slice(seen), target].join(' → ')}`, where);
     try {
-      plays.push(...(await loadPlays(target, modules, chain)));
+      return await loadPlays(target, modules, chain);
     } catch (e) {
       // A missing file is reported where it is imported; errors inside it carry their own position.
       if (e instanceof InputError && e.file === target && !e.pos) throw new InputError(`import_playbook ${raw.import_playbook}: ${e.text}`, where);
       throw e;
     }
   }
-  return plays;
 }

@@ -13,7 +13,8 @@ import { isBlock, type Play, type Task, type TaskNode } from './types.js';
 
 let playValidator: ValidateFunction | undefined;
 
-function* allTasks(nodes: readonly TaskNode[]): Generator<Task> {
+/** Every task of a task list, inside blocks too (rescue and always included). */
+export function* allTasks(nodes: readonly TaskNode[]): Generator<Task> {
   for (const n of nodes) {
     if (isBlock(n)) {
       yield* allTasks(n.block);

@@ -7,6 +7,7 @@ import { ExpressionError } from '../vars/errors.js';
 import { checkTemplates } from '../vars/interpolate.js';
 import { expectVarsMapping } from '../vars/vars-file.js';
 import { closest, didYouMean } from '../yaml/did-you-mean.js';
+import { inputProblems, isInputProblem } from '../yaml/input-error.js';
 import { InputError, copyPositions, positionAtPath, positionOf, type SourcePos } from '../yaml/load.js';
 import { compile } from './ajv.js';
 import { blockKeywords, taskKeywords, unsupported } from './keywords.js';
@@ -63,14 +64,23 @@ function toConditions(v: unknown): string[] | undefined {
 export function normalizeTaskNodes(list: unknown, ctx: TaskContext, handlers = false): TaskNode[] {
   if (list === null || list === undefined) return [];
   if (!Array.isArray(list)) throw new InputError('expected a list of tasks', (isMapping(list) ? positionOf(list) : undefined) ?? ctx.file);
-  return list.map((raw, i) => {
-    if (!isMapping(raw)) throw new InputError('a task must be a mapping (name:, a module, …)', positionOf(list, i) ?? ctx.file);
-    if ('block' in raw) {
-      if (handlers) throw new InputError('a handler cannot be a block', here(raw, 'block', ctx.file));
-      return normalizeBlock(raw, ctx);
+  // Tasks are independent: every bad one is reported, not only the first.
+  const nodes: TaskNode[] = [];
+  const problems: Error[] = [];
+  list.forEach((raw, i) => {
+    try {
+      if (!isMapping(raw)) throw new InputError('a task must be a mapping (name:, a module, …)', positionOf(list, i) ?? ctx.file);
+      if ('block' in raw) {
+        if (handlers) throw new InputError('a handler cannot be a block', here(raw, 'block', ctx.file));
+        nodes.push(normalizeBlock(raw, ctx));
+      } else nodes.push(normalizeTask(raw, ctx));
+    } catch (e) {
+      if (!isInputProblem(e)) throw e;
+      problems.push(e);
     }
-    return normalizeTask(raw, ctx);
   });
+  if (problems.length > 0) throw inputProblems(problems);
+  return nodes;
 }
 
 function checkKeywords(validator: ValidateFunction, raw: Raw, subject: string, file: string): void {

@@ -29,6 +29,12 @@ export interface RedisLogin {
   connectTimeoutMs?: number;
   /** Milliseconds a command may take on a single-instance client. Default 10000. */
   commandTimeoutMs?: number;
+  /**
+   * Accept exactly this server certificate (SHA-256 fingerprint, as Node prints it) although the CA
+   * does not verify it: for putting a node's own instance back on the right certificate, after a
+   * probe through the node's SSH connection saw it serve this one. Any other certificate is refused.
+   */
+  pinnedFingerprint256?: string;
 }
 
 export interface RedisEndpoint extends RedisLogin {
@@ -53,6 +59,7 @@ export function tlsOverTunnel(conn: Connection, host: string, port: number, logi
         // An IP must not be sent as SNI (RFC 6066); without servername Node checks `host` against
         // the certificate's IP SANs.
         const name = login.servername ?? (isIP(host) ? undefined : host);
+        const pin = login.pinnedFingerprint256;
         const sock = tlsConnect({
           socket: tunnel,
           host,
@@ -61,6 +68,7 @@ export function tlsOverTunnel(conn: Connection, host: string, port: number, logi
           cert: login.tls.cert,
           key: login.tls.key,
           minVersion: 'TLSv1.2',
+          rejectUnauthorized: pin === undefined,
         });
         const fail = (e: Error): void => {
           tunnel.destroy();
@@ -69,10 +77,50 @@ export function tlsOverTunnel(conn: Connection, host: string, port: number, logi
         sock.once('error', fail);
         sock.once('secureConnect', () => {
           sock.off('error', fail);
+          const served = sock.getPeerCertificate().fingerprint256;
+          if (!sock.authorized && served !== pin) {
+            sock.destroy();
+            fail(new Error(`the server certificate (SHA-256 ${served}) is neither verified by the CA (${String(sock.authorizationError)}) nor the one seen before`));
+            return;
+          }
           resolve(sock);
         });
         // The channel outlives a TLS socket that closes on its own (server hang-up, error).
         sock.once('close', () => tunnel.destroy());
+      }),
+  );
+}
+
+/** The certificate an instance serves, as a TLS handshake (with the client certificate) shows it. */
+export interface ServedCertificate {
+  /** SHA-256 fingerprint, "AB:CD:…" as Node prints it. */
+  fingerprint256: string;
+  /** Verified by the login's CA and valid for the address (or servername). */
+  verified: boolean;
+  /** Why not, when not verified (Node's reason, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE). */
+  whyNot?: string;
+}
+
+/**
+ * Handshakes with the instance without trusting it and without logging in, and hangs up: what
+ * certificate it serves, and whether the CA verifies it. A refused tunnel rejects as openRedis does.
+ */
+export function servedCertificate(conn: Connection, host: string, port: number, login: RedisLogin): Promise<ServedCertificate> {
+  return conn.forwardOut(host, port).then(
+    (tunnel: Duplex) =>
+      new Promise<ServedCertificate>((resolve, reject) => {
+        const name = login.servername ?? (isIP(host) ? undefined : host);
+        const sock = tlsConnect({ socket: tunnel, host, servername: name, ca: login.tls.ca, cert: login.tls.cert, key: login.tls.key, minVersion: 'TLSv1.2', rejectUnauthorized: false });
+        sock.once('error', (e: Error) => {
+          tunnel.destroy();
+          reject(new Error(`TLS to ${host}:${port} via ${conn.host}: ${e.message}`));
+        });
+        sock.once('secureConnect', () => {
+          const fingerprint256 = sock.getPeerCertificate().fingerprint256;
+          resolve(sock.authorized ? { fingerprint256, verified: true } : { fingerprint256, verified: false, whyNot: String(sock.authorizationError) });
+          sock.destroy();
+          tunnel.destroy();
+        });
       }),
   );
 }

@@ -345,8 +345,17 @@ class Renderer {
  * variable 'port'`); the whole template is parsed, every expression checked, before anything is evaluated.
  */
 export function renderJinja(file: string, text: string, evaluate: Evaluate): string {
+  const { src, nodes } = parseJinja(file, text);
+  return new Renderer(src, evaluate).render(nodes, {});
+}
+
+/** Parse a `.j2` template without rendering it (before any host is contacted); throws as renderJinja does. */
+export function checkJinja(file: string, text: string): void {
+  parseJinja(file, text);
+}
+
+function parseJinja(file: string, text: string): { src: Source; nodes: Node[] } {
   // Newlines are \n in what Jinja writes (Ansible's newline_sequence default), whatever the file has.
   const src = new Source(file, text.replace(/\r\n?/g, '\n'));
-  const { nodes } = new Parser(src, tokenize(src)).parse();
-  return new Renderer(src, evaluate).render(nodes, {});
+  return { src, nodes: new Parser(src, tokenize(src)).parse().nodes };
 }

@@ -90,3 +90,54 @@ export function renderTemplate(file: string, text: string, view: Record<string, 
     throw new TemplateError(at ? `${file}:${lineOf(text, Number(at[1]))}: ${msg}` : `${file}: ${msg}`);
   }
 }
+
+type ParsedToken = [string, string, number, number, ParsedToken[]?, number?];
+
+/**
+ * Parse a template as renderTemplate would, without rendering it: what can be known before any host
+ * is contacted (syntax, partials) fails here with the file and line.
+ */
+export function checkTemplate(file: string, text: string): void {
+  let tokens: ParsedToken[];
+  try {
+    tokens = Mustache.parse(text) as unknown as ParsedToken[];
+  } catch (e) {
+    // Mustache's messages end in a character offset; the line says it better.
+    throw new TemplateError(`${file}:${parseErrorLine(text, e)}: ${(e instanceof Error ? e.message : String(e)).replace(/ at \d+$/, '')}`);
+  }
+  const walk = (list: readonly ParsedToken[]): void => {
+    for (const t of list) {
+      if (t[0] === '>') throw new TemplateError(`${file}:${lineOf(text, t[2])}: partials are not supported, found partial '${t[1]}'`);
+      if (t[4]) walk(t[4]);
+    }
+  };
+  walk(tokens);
+}
+
+/**
+ * The line a Mustache parse error is about. Mustache reports an unclosed section at the end of the
+ * text; the line that opens it is what the author needs, found by parsing again with it closed.
+ */
+function parseErrorLine(text: string, e: unknown): number {
+  const msg = e instanceof Error ? e.message : '';
+  const at = /at (\d+)$/.exec(msg);
+  const end = at ? lineOf(text, Number(at[1])) : 1;
+  const unclosed = /^Unclosed section "(.*)" at \d+$/.exec(msg);
+  if (!unclosed) return end;
+  let tokens: ParsedToken[];
+  try {
+    tokens = Mustache.parse(`${text}{{/${unclosed[1]}}}`) as unknown as ParsedToken[];
+  } catch {
+    return end;
+  }
+  const find = (list: readonly ParsedToken[]): ParsedToken | undefined => {
+    for (const t of list) {
+      if ((t[0] === '#' || t[0] === '^') && t[1] === unclosed[1] && t[5] === text.length) return t;
+      const inner = t[4] && find(t[4]);
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  const open = find(tokens);
+  return open ? lineOf(text, open[2]) : end;
+}

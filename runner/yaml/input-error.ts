@@ -31,3 +31,17 @@ export class InputError extends Error {
     }
   }
 }
+
+/**
+ * Several independent problems of one load, reported together (each task, each play): one error
+ * stays itself, several become an AggregateError of them all, nested ones flattened.
+ */
+export function inputProblems(errors: readonly Error[]): Error {
+  const flat = errors.flatMap((e) => (e instanceof AggregateError ? (e.errors as Error[]) : [e]));
+  return flat.length === 1 ? flat[0]! : new AggregateError(flat, flat.map((e) => e.message).join('\n'));
+}
+
+/** Bad input (one problem or several), as opposed to a bug. */
+export function isInputProblem(e: unknown): e is InputError | AggregateError {
+  return e instanceof InputError || e instanceof AggregateError;
+}

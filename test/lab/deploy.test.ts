@@ -3,59 +3,40 @@
 // redis-cli --cluster check agrees; an ioredis Cluster client as app_user works within its ACL;
 // no secret is printed; each drift the issue names is reported exactly and put back; losing a whole
 // host keeps the cluster serving, and it rejoins.
-import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../runner/connection/connection.js';
-import { connectSsh } from '../../runner/connection/ssh.js';
-import { readLabVault } from '../../runner/lab/lab-vault.js';
 import { openCluster, type RedisLogin } from '../../runner/redis/open-redis.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 import { snapshot } from '../support/host-snapshot.js';
 import { onHost } from '../support/on-host.js';
-import { rplay, rplayJson, tasksWith, totalChanged } from '../support/rplay-cli.js';
+import { redisDeploy, type RedisDeploy } from '../support/redis-deploy.js';
+import { rplay, tasksWith, type JsonRun } from '../support/rplay-cli.js';
 
 const test = suite('deploy.yml on three lab hosts');
 let lab: Lab;
 let secrets: Record<string, string>;
-const env = (): Record<string, string> => ({ RPLAY_STATE_DIR: join(lab.dir, 'controller-state') });
-const deploy = (...extra: string[]) => rplayJson(['playbooks/redis.yml', '-i', lab.inventoryPath, ...extra], { env: env() });
+let run: RedisDeploy;
+const deploy = (...extra: string[]) => run.deploy(...extra);
+const changedOn = (r: JsonRun): Record<string, string[]> => run.changedOn(r);
+const clusterInfo = (host: string, port?: number): Promise<string> => run.clusterInfo(host, port);
+const connect = (host: string): Promise<Connection> => run.connect(host);
+const env = (): Record<string, string> => run.env();
 const root = (host: string): string => join(lab.dir, 'hosts', host, 'root');
-const pki = (f: string): string => readFileSync(join(lab.dir, 'pki', f), 'utf8');
-const sh = promisify(execFile);
-
-function changedOn(run: Awaited<ReturnType<typeof deploy>>['json']): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const h of lab.hosts) {
-    const names = tasksWith(run, h.name, 'changed');
-    if (names.length) out[h.name] = names;
-  }
-  return out;
-}
-
-async function clusterInfo(host: string, port = 6379): Promise<string> {
-  const r = await rplay(['redis-cli', '-i', lab.inventoryPath, `${host}:${port}`, '--', 'CLUSTER', 'INFO']);
-  return r.stdout;
-}
 
 async function appClient(via: Connection): Promise<ReturnType<typeof openCluster>> {
-  const login: RedisLogin = { user: 'app_user', password: secrets.vault_redis_app_password!, tls: { ca: pki('ca.crt'), cert: pki('rplay-admin.crt'), key: pki('rplay-admin.key') } };
+  const login: RedisLogin = { user: 'app_user', password: secrets.vault_redis_app_password!, tls: { ca: run.pki('ca.crt'), cert: run.pki('rplay-admin.crt'), key: run.pki('rplay-admin.key') } };
   const c = openCluster(via, lab.hosts.map((h) => ({ host: h.address, port: 6379 })), login, { enableReadyCheck: false });
   c.on('error', () => {});
   return c;
 }
 
-async function connect(host: string): Promise<Connection> {
-  const h = lab.hosts.find((x) => x.name === host)!;
-  return connectSsh({ host, address: h.address, port: 22, user: 'ubuntu', privateKeyFile: lab.keyFile, knownHostsFile: lab.knownHostsFile });
-}
-
 test.before(async () => {
   lab = await startLab({ hosts: 3, prefix: '127.0.13' });
-  secrets = Object.fromEntries(Object.entries(readLabVault(lab.dir)).map(([k, v]) => [k, v.reveal()]));
+  run = redisDeploy(lab);
+  secrets = run.secrets();
 });
 test.after(async () => {
   await lab?.down();
@@ -75,7 +56,7 @@ test('deploy builds and verifies the cluster from nothing, printing no secret; t
   for (const [name, value] of Object.entries(secrets)) {
     assert.not.ok(first.stdout.includes(value) || first.stderr.includes(value), `${name} printed`);
   }
-  const json = JSON.parse(first.stdout) as Awaited<ReturnType<typeof deploy>>['json'];
+  const json = JSON.parse(first.stdout) as JsonRun;
   assert.equal(tasksWith(json, 'node-1', 'failed'), []);
   const summary = json.plays.at(-1)!.tasks.find((t) => t.name === 'Cluster summary')!.results['node-1']!.msg!;
   assert.is(summary.split('\n').length, 6);
@@ -124,9 +105,9 @@ test('drift: each hand edit is reported exactly by --check --diff, a run puts it
   // nodes know, and node-3's service task starts it: it rejoins with nothing to form, so ok (the run's
   // cluster task only waits for it), never FAILED.
   const expected = {
-    'node-1': ['Node certificate signed by the CA', 'Users file and live ACLs'],
+    'node-1': ['Node certificate signed by the CA', 'Users file and live ACLs', 'Masters where the layout puts them'],
     'node-2': ['Instance configs', 'Restart Redis on this node'],
-    'node-3': ['Node certificate signed by the CA', 'Instances enabled and running'],
+    'node-3': ['Node certificate signed by the CA', 'Running instances serve the node certificate', 'Instances enabled and running'],
   };
   assert.equal(changedOn(check.json), expected);
   for (const name of ['Cluster formed', 'Test 1: cluster state']) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rplayJson, tasksWith } from '../../support/rplay-cli.js';
+import { rplay, rplayJson, tasksWith } from '../../support/rplay-cli.js';
 
 const test = suite('.j2 templates through the engine');
 const inv = 'test/fixtures/local-inventory.yml';
@@ -72,15 +72,15 @@ test('an undefined name fails the task with the template file:line:col, and no f
   assert.not.ok(existsSync(join(dir, 'out.conf')));
 });
 
-test('{% in a .conf is refused, a macro in a .j2 is refused; neither writes a file', async () => {
+test('{% in a .conf is refused, a macro in a .j2 is refused, before any host: exit 1, no file written', async () => {
   for (const [name, text, message] of [
     ['app.conf', 'a\n{% if x %}b{% endif %}\n', 'templates/app.conf:2:1: Jinja syntax ({%) in a file rendered as Mustache: name it .j2'],
     ['app.j2', '{% macro m() %}b{% endmacro %}\n', 'templates/app.j2:1:1: {% macro %} is not supported in rplay templates'],
   ] as const) {
     const dir = project(text, name);
-    const r = await run(dir);
-    assert.is.not(r.code, 0);
-    assert.match(r.json.plays[0]!.tasks.find((t) => t.module === 'template')!.results.localhost!.msg ?? '', message);
+    const r = await rplay([join(dir, 'play.yml'), '-i', inv], { env: { RPLAY_STATE_DIR: join(dir, 'state') } });
+    assert.is(r.code, 1);
+    assert.match(r.stderr, message);
     assert.not.ok(existsSync(join(dir, 'out.conf')));
   }
 });

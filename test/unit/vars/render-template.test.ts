@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderTemplate } from '../../../runner/vars/render-template.js';
+import { checkTemplate, renderTemplate } from '../../../runner/vars/render-template.js';
 
 function failure(fn: () => unknown): string {
   try {
@@ -64,6 +64,21 @@ test('null and mappings as values are errors, not empty or [object Object]', () 
 test('partials are refused and parse errors name the file and line', () => {
   assert.is(failure(() => renderTemplate('f', 'a\n{{> other}}', {})), "f:2: partials are not supported, found partial 'other'");
   assert.match(failure(() => renderTemplate('tpl.conf', 'a\nb {{#x}} c', { x: true })), /^tpl\.conf:2: Unclosed section "x"/);
+});
+
+
+test('checkTemplate: an unclosed section is named at the line that opens it, before any variable is known', () => {
+  const text = 'port {{ port }}\n{{#nodes}}\nnode {{ name }}\n{{#tls}}\ntls yes\n{{/tls}}\n';
+  assert.is(failure(() => checkTemplate('templates/c.conf', text)), 'templates/c.conf:2: Unclosed section "nodes"');
+  // Nested: the inner one is unclosed, the outer closes too early.
+  assert.is(failure(() => checkTemplate('t', 'a\n{{#outer}}\n{{#inner}}\n{{/outer}}\n')), 't:4: Unclosed section "inner"');
+});
+
+test('checkTemplate: unclosed tags, partials anywhere and stray closes fail with file and line; a good template passes', () => {
+  assert.is(failure(() => checkTemplate('t', 'x\ny {{ port\n')), 't:3: Unclosed tag');
+  assert.is(failure(() => checkTemplate('t', '{{#a}}\n{{#b}}\n{{> inc}}\n{{/b}}{{/a}}')), "t:3: partials are not supported, found partial 'inc'");
+  assert.is(failure(() => checkTemplate('t', 'a\n{{/a}}\n')), 't:2: Unopened section "a"');
+  assert.not.throws(() => checkTemplate('t', 'port {{ port }}\n{{#nodes}}{{ name }}{{/nodes}}{{^x}}none{{/x}}\n'));
 });
 
 test.run();
