@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, servedCertificate, type RedisLogin, type ServedCertificate } from '../runner/redis/open-redis.js';
-import { defineModule, ModuleError, type Change, type ModuleContext } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, prefixedError, type Change, type ModuleContext } from '../runner/types.js';
 import { hostSh, tail } from './lib/exec.js';
 import { renderProjectTemplate } from './lib/project-template.js';
 import { serviceFallbackScript } from './lib/service-fallback.js';
@@ -292,7 +292,7 @@ async function login(ctx: ModuleContext, args: ConfigArgs): Promise<RedisLogin> 
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
-    throw new ModuleError(`redis_config: ${(e as Error).message}`);
+    throw prefixedError('redis_config', e);
   }
 }
 
@@ -354,7 +354,17 @@ async function gather(ctx: ModuleContext, args: ConfigArgs): Promise<ConfigState
   const certPath = args.certificate === false ? undefined : wanted.find((w) => w.name === CERT)?.value;
   // Reloading the certificate needs the key file's path too, wanted or not.
   const names = [...new Set([...wanted.map((w) => w.name), ...(certPath === undefined ? [] : [CERT, KEY])])];
-  const who = await login(ctx, args);
+  let who: RedisLogin;
+  try {
+    who = await login(ctx, args);
+  } catch (e) {
+    // The client certificate is an earlier task's: an instance that does not run has nothing live to
+    // read without it (a fresh host); one that runs is not there yet for this task.
+    if (!(e instanceof NotYetThere)) throw e;
+    const host = await hostFacts(ctx, args, certPath);
+    if (['active', 'activating', 'reloading'].includes(host.unit)) throw e;
+    return { where: `${args.address}:${args.port}`, service: args.service, init: host.init, source, wanted, ...(host.disk === undefined ? {} : { disk: host.disk }), live: { running: false, unit: host.unit } };
+  }
   const [host, live] = await Promise.all([hostFacts(ctx, args, certPath), readLive(ctx, args, who, names)]);
   return {
     where: `${args.address}:${args.port}`,
