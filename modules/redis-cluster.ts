@@ -74,7 +74,7 @@ async function connectAll(conn: Connection, instances: readonly RedisInstance[],
 }
 
 /** Once the instances run, this task's apply leaves them one agreed cluster: a later redis_cluster over them finds it so. */
-function settlesKey(instances: readonly RedisInstance[]): string {
+export function settlesKey(instances: readonly RedisInstance[]): string {
   return `redis_cluster ${instances.map(instanceId).sort().join(' ')}`;
 }
 

@@ -9,7 +9,8 @@ import { hostLossRisks } from '../runner/redis/host-loss.js';
 import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
 import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
-import { defineModule, ModuleError, prefixedError, type ModuleContext } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext } from '../runner/types.js';
+import { settlesKey } from './redis-cluster.js';
 
 const schema = Type.Object(
   {
@@ -166,7 +167,11 @@ async function loginOf(ctx: ModuleContext, args: FailoverArgs): Promise<RedisLog
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
-    throw prefixedError('redis_failover', e);
+    const err = prefixedError('redis_failover', e);
+    // The client certificate an earlier task makes: the cluster task that then forms the cluster puts
+    // the masters where the layout has them, so this one finds them there.
+    if (err instanceof NotYetThere) throw new NotYetThere(err.message, err.missing, { on: err.on, settles: settlesKey(instancesFromArg(args.instances)) });
+    throw err;
   }
 }
 
@@ -260,7 +265,9 @@ export const redisFailover = defineModule({
   },
   plan(args, a) {
     const steps = planOrFail(args, a);
-    if (steps.length) return { changes: steps.map((s) => ({ description: describeFailoverStep(s) })) };
+    // Waiting for the cluster to be whole (a restarted node rejoining) changes nothing by itself.
+    const waitOnly = steps.length === 1 && steps[0]?.kind === 'wait';
+    if (steps.length) return { changes: steps.map((s) => ({ description: describeFailoverStep(s), ...(waitOnly ? { waitOnly } : {}) })) };
     const msg = args.state === 'drained' ? `no master on ${a.host}; the cluster is whole` : `masters where the layout puts them: ${mastersText(a)}`;
     return { changes: [], msg, result: layoutResult(a) };
   },
