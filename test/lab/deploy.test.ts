@@ -105,7 +105,7 @@ test('drift: each hand edit is reported exactly by --check --diff, a run puts it
   // nodes know, and node-3's service task starts it: it rejoins with nothing to form, so ok (the run's
   // cluster task only waits for it), never FAILED.
   const expected = {
-    'node-1': ['Node certificate signed by the CA', 'Users file and live ACLs', 'Masters where the layout puts them'],
+    'node-1': ['Node certificate signed by the CA', 'Users file and live ACLs'],
     'node-2': ['Instance configs', 'Restart Redis on this node'],
     'node-3': ['Node certificate signed by the CA', 'Running instances serve the node certificate', 'Instances enabled and running'],
   };
