@@ -245,6 +245,7 @@ function normalizeTask(raw: Raw, ctx: TaskContext): Task {
   if (typeof raw.check_mode === 'boolean') task.checkMode = raw.check_mode;
   if (typeof raw.retries === 'number') task.retries = raw.retries;
   if (typeof raw.delay === 'number') task.delay = raw.delay;
+  if (typeof raw.timeout === 'number') task.timeout = raw.timeout;
   if (raw.delegate_to === 'localhost') task.delegateTo = 'localhost';
   const vars = varsOf(raw, ctx);
   if (vars) task.vars = vars;
