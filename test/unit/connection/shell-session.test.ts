@@ -110,7 +110,7 @@ test('output that looks like the framing, lone newlines, NUL and invalid UTF-8 c
 test('over 16 MiB of output (multi-byte characters across every chunk boundary) is returned byte-exact, in linear time', async () => {
   const chars = ['a', '\n', 'é', '€', '𝄞', ' '];
   const pick = randomBytes(8 << 20);
-  const want = Buffer.from(Array.from(pick, (b) => chars[b % chars.length]).join('')).subarray(0, 16 << 20);
+  const want = Buffer.from(Array.from(pick, (b) => chars[b % chars.length]).join(''));
   const file = join(mkdtempSync(join(tmpdir(), 'rplay-16m-')), 'out');
   writeFileSync(file, want);
   const t = Date.now();
