@@ -77,9 +77,10 @@ export class SessionConnection implements Connection {
     try {
       return await session.exec(script, args, opts);
     } catch (e) {
-      // A dead session is forgotten (unless a fresh one already took its place).
+      // A dead session is forgotten (unless a fresh one already took its place); a refused call
+      // (a bad environment name) leaves it serving.
       const key = opts.become ? `become:${opts.becomeUser ?? 'root'}` : 'login';
-      if (this.#sessions.get(key) === p) this.#sessions.delete(key);
+      if (session.dead && this.#sessions.get(key) === p) this.#sessions.delete(key);
       throw e;
     }
   }

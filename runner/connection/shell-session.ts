@@ -142,6 +142,11 @@ export class ShellSession {
     return run;
   }
 
+  /** The shell has ended or was given up (a command broke a limit): it runs nothing more. */
+  get dead(): boolean {
+    return this.#dead !== undefined;
+  }
+
   close(): void {
     if (!this.#dead) this.streams.stdin.end('exit 0\n');
   }
