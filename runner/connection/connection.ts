@@ -7,6 +7,10 @@ export interface ExecOptions {
   /** Bytes fed to the command's standard input; without it, stdin is /dev/null. */
   stdin?: string | Buffer;
   env?: Record<string, string>;
+  /** Kill the command (and its process group) after this long; a default applies without it. */
+  timeoutMs?: number;
+  /** Bytes of stdout, and of stderr, past which the command is killed; a default applies without it. */
+  maxOutputBytes?: number;
 }
 
 export interface ExecResult {
@@ -22,6 +26,7 @@ export interface WriteFileOptions {
   group?: string;
   become?: boolean;
   becomeUser?: string;
+  timeoutMs?: number;
 }
 
 /**
@@ -59,5 +64,16 @@ export class BecomeError extends Error {
   ) {
     super(message);
     this.name = 'BecomeError';
+  }
+}
+
+/** A command ran past its timeout or printed more than the output cap; it was killed. */
+export class CommandLimitError extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandLimitError';
   }
 }

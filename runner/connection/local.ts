@@ -12,7 +12,9 @@ export function localConnection(host = 'localhost'): Connection {
     host,
     async (become, becomeUser) => {
       const argv = become && becomeUser !== me ? ['sudo', '-n', '-H', '-u', becomeUser, '/bin/sh'] : ['/bin/sh'];
-      const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      // detached: the shell leads its own process group, which the end-of-command hang-up and a
+      // timeout's kill address (never rplay's own group).
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       return {
         stdin: child.stdin,
         stdout: child.stdout,

@@ -41,7 +41,13 @@ export class SessionConnection implements Connection {
     let s = this.#sessions.get(key);
     if (!s) {
       s = this.open(become, user).then(
-        (streams) => new ShellSession(streams, (stderr) => this.hooks.deathError(become, stderr)),
+        (streams) =>
+          new ShellSession(
+            this.host,
+            streams,
+            (stderr) => this.hooks.deathError(become, stderr),
+            (pgid) => void this.#killGroup(key, opts, pgid),
+          ),
       );
       // A failed open is not cached: the next task may try again.
       s.catch(() => this.#sessions.delete(key));
@@ -50,12 +56,31 @@ export class SessionConnection implements Connection {
     return s;
   }
 
+  /**
+   * A command broke its timeout or output cap: its session's whole process group (shell, command,
+   * anything it started there) is killed from a fresh session as the same user, which then serves
+   * the next command.
+   */
+  async #killGroup(key: string, opts: ExecOptions, pgid: number): Promise<void> {
+    this.#sessions.delete(key);
+    try {
+      const fresh = await this.#session(opts);
+      await fresh.exec(`kill -s KILL -- -${pgid} 2>/dev/null; :`, [], { become: opts.become, becomeUser: opts.becomeUser });
+    } catch {
+      // The next command reports what is wrong with the host.
+    }
+  }
+
   async sh(script: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
-    const session = await this.#session(opts);
+    const p = this.#session(opts);
+    const session = await p;
     try {
       return await session.exec(script, args, opts);
     } catch (e) {
-      this.#sessions.delete(opts.become ? `become:${opts.becomeUser ?? 'root'}` : 'login');
+      // A dead session is forgotten (unless a fresh one already took its place); a refused call
+      // (a bad environment name) leaves it serving.
+      const key = opts.become ? `become:${opts.becomeUser ?? 'root'}` : 'login';
+      if (session.dead && this.#sessions.get(key) === p) this.#sessions.delete(key);
       throw e;
     }
   }
@@ -70,6 +95,7 @@ export class SessionConnection implements Connection {
       become: opts.become,
       becomeUser: opts.becomeUser,
       stdin: data,
+      timeoutMs: opts.timeoutMs,
     });
     if (r.rc !== 0) throw new Error(`writing ${path} on ${this.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
   }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Client, type ClientChannel } from 'ssh2';
+import { Client, type ClientChannel, type ServerHostKeyAlgorithm } from 'ssh2';
 import { BecomeError, ConnectionError, type Connection } from './connection.js';
-import { addHostKey, checkHostKey } from './known-hosts.js';
+import { addHostKey, checkHostKey, keyType, knownKeyTypes } from './known-hosts.js';
+import { shJoin } from './quote.js';
 import { SessionConnection, type SessionOpener } from './session-connection.js';
 import type { ShellStreams } from './shell-session.js';
 
@@ -26,8 +27,17 @@ export interface SshTarget {
 const algorithms = {
   cipher: ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'],
   kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256'],
-  serverHostKey: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'],
+  serverHostKey: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'] as ServerHostKeyAlgorithm[],
 } as const;
+
+/**
+ * Host-key algorithms with those of the keys the host is known by first (as OpenSSH orders them), so
+ * a host with several keys presents the one known_hosts holds rather than one that looks changed.
+ */
+export function hostKeyAlgorithms(knownTypes: readonly string[]): ServerHostKeyAlgorithm[] {
+  const known = (alg: ServerHostKeyAlgorithm): boolean => knownTypes.some((t) => t === alg || (t === 'ssh-rsa' && alg.startsWith('rsa-sha2-')));
+  return [...algorithms.serverHostKey.filter(known), ...algorithms.serverHostKey.filter((a) => !known(a))];
+}
 
 export async function connectSsh(t: SshTarget): Promise<Connection> {
   const client = new Client();
@@ -58,13 +68,21 @@ export async function connectSsh(t: SshTarget): Promise<Connection> {
       algorithms: {
         cipher: [...algorithms.cipher],
         kex: [...algorithms.kex],
-        serverHostKey: [...algorithms.serverHostKey],
+        serverHostKey: hostKeyAlgorithms(knownKeyTypes(t.knownHostsFile, t.address, t.port)),
       },
       hostVerifier: (key: Buffer) => {
         const v = checkHostKey(t.knownHostsFile, t.address, t.port, key);
         if (v.kind === 'known') return true;
         if (v.kind === 'changed') {
-          hostKeyProblem = `host key for ${where} has CHANGED (known_hosts ${t.knownHostsFile}:${v.line}); refusing to connect — if the host was rebuilt, remove that line`;
+          hostKeyProblem = `host key for ${where} has CHANGED (known_hosts ${t.knownHostsFile}:${v.line} holds another key for it, ${keyType(key)} presented); refusing to connect — if the host was rebuilt, remove that line`;
+          return false;
+        }
+        if (v.kind === 'revoked') {
+          hostKeyProblem = `host key for ${where} is REVOKED (@revoked at ${t.knownHostsFile}:${v.line}); refusing to connect`;
+          return false;
+        }
+        if (v.kind === 'cert-authority') {
+          hostKeyProblem = `host ${where} is known only through a @cert-authority line (${t.knownHostsFile}:${v.line}), and rplay does not verify host certificates; add the host's own key to ${t.knownHostsFile}`;
           return false;
         }
         if (t.acceptNew) {
@@ -79,7 +97,8 @@ export async function connectSsh(t: SshTarget): Promise<Connection> {
   const opener: SessionOpener = (become, becomeUser) =>
     new Promise<ShellStreams>((resolve, reject) => {
       const needsSudo = become && !(t.user === becomeUser);
-      const cmd = needsSudo ? `sudo -n -H -u ${becomeUser} /bin/sh` : 'exec /bin/sh';
+      // The login shell parses this line: the user name is quoted like every other value.
+      const cmd = needsSudo ? shJoin(['exec', 'sudo', '-n', '-H', '-u', becomeUser, '/bin/sh']) : 'exec /bin/sh';
       client.exec(cmd, (err, ch: ClientChannel) => {
         if (err) return reject(new ConnectionError(t.host, `ssh channel to ${where}: ${err.message}`));
         resolve({

@@ -295,8 +295,7 @@ class PlayRun {
       targets.map((h) =>
         this.#limit(async () => {
           const scope = this.#scope(h, { ...inh.vars, ...task.vars });
-          const withBecome = effective.become === undefined ? { ...effective, become: becomeDefault(scope) } : effective;
-          const o = await runTask(this.env, withBecome, h, scope);
+          const o = await runTask(this.env, effective, h, scope);
           this.#record(info, h, o, task);
           if (o.status === 'unreachable' || (o.status === 'failed' && !o.ignored)) failed.push(h);
           if (task.runOnce) for (const other of hosts.slice(1)) if (task.register) other.facts[task.register] = o.registered;
@@ -364,12 +363,6 @@ class PlayRun {
       }
     }
   }
-}
-
-function becomeDefault(scope: Scope): boolean | undefined {
-  if (!scope.has('ansible_become')) return undefined;
-  const v = scope.get('ansible_become');
-  return v === true || v === 'true' || v === 'yes';
 }
 
 function factsTask(play: Play): Task {

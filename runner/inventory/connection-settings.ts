@@ -25,13 +25,7 @@ export function connectionSettings(
   vars: Record<string, unknown>,
   host: string = String(vars.inventory_hostname ?? 'localhost'),
 ): ConnectionSettings {
-  const get = (name: string): string | undefined => {
-    const v = vars[name];
-    if (v === undefined || v === null) return undefined;
-    if (isSecret(v)) return String(v.reveal());
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-    throw new Error(`host ${host}: ${name} must be a string, not ${Array.isArray(v) ? 'a list' : typeof v}`);
-  };
+  const get = getter(vars, host);
   const connection = get('ansible_connection') ?? 'ssh';
   if (connection !== 'ssh' && connection !== 'local') {
     throw new Error(`host ${host}: ansible_connection '${connection}' is not supported (use ssh or local)`);
@@ -55,8 +49,38 @@ export function connectionSettings(
     ...(key === undefined ? {} : { privateKeyFile: expandPath(key) }),
     knownHostsFile: expandPath(get('rplay_known_hosts_file') ?? join(homedir(), '.ssh', 'known_hosts')),
     acceptNew: checking === 'accept-new',
-    become: truthy(get('ansible_become'), host, 'ansible_become'),
-    becomeUser: get('ansible_become_user') ?? 'root',
+    ...becomeVars(get, host),
+  };
+}
+
+/**
+ * Who a task runs as: its become/become_user keywords (task, block or play) win over the variables
+ * (inventory, play vars, -e), as the keyword is the more specific statement. Only sudo is supported.
+ */
+export function taskBecome(
+  vars: Record<string, unknown>,
+  host: string,
+  keywords: { become?: boolean; becomeUser?: string },
+): { become: boolean; becomeUser: string } {
+  const v = becomeVars(getter(vars, host), host);
+  return { become: keywords.become ?? v.become, becomeUser: keywords.becomeUser ?? v.becomeUser };
+}
+
+function becomeVars(get: (name: string) => string | undefined, host: string): { become: boolean; becomeUser: string } {
+  const method = get('ansible_become_method');
+  if (method !== undefined && method !== 'sudo') {
+    throw new Error(`host ${host}: ansible_become_method '${method}' is not supported (rplay becomes another user only with sudo)`);
+  }
+  return { become: truthy(get('ansible_become'), host, 'ansible_become'), becomeUser: get('ansible_become_user') ?? 'root' };
+}
+
+function getter(vars: Record<string, unknown>, host: string): (name: string) => string | undefined {
+  return (name) => {
+    const v = vars[name];
+    if (v === undefined || v === null) return undefined;
+    if (isSecret(v)) return String(v.reveal());
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    throw new Error(`host ${host}: ${name} must be a string, not ${Array.isArray(v) ? 'a list' : typeof v}`);
   };
 }
 

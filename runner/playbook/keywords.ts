@@ -29,6 +29,7 @@ export const taskKeywords = {
     until: condition,
     retries: { type: 'integer', minimum: 0 },
     delay: { type: 'number', minimum: 0 },
+    timeout: { type: 'integer', minimum: 1 },
     ignore_errors: { type: 'boolean' },
     check_mode: { type: 'boolean' },
     no_log: { type: 'boolean' },

@@ -257,6 +257,7 @@ function normalizeTask(raw: Raw, ctx: TaskContext): Task {
   if (typeof raw.any_errors_fatal === 'boolean') task.anyErrorsFatal = raw.any_errors_fatal;
   if (typeof raw.retries === 'number') task.retries = raw.retries;
   if (typeof raw.delay === 'number') task.delay = raw.delay;
+  if (typeof raw.timeout === 'number') task.timeout = raw.timeout;
   if (raw.delegate_to === 'localhost') task.delegateTo = 'localhost';
   const vars = varsOf(raw, ctx);
   if (vars) task.vars = vars;

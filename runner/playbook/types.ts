@@ -65,6 +65,8 @@ export interface Task {
   until?: string[];
   /** Seconds between `until` attempts. */
   delay?: number;
+  /** Seconds the task may take on a host (Ansible's `timeout`); past it, its command is killed. */
+  timeout?: number;
   noLog: boolean;
   runOnce: boolean;
   /** Unset: the enclosing block's, else the play's. */

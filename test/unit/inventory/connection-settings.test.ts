@@ -2,7 +2,7 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectionSettings } from '../../../runner/inventory/connection-settings.js';
+import { connectionSettings, taskBecome } from '../../../runner/inventory/connection-settings.js';
 import { Secret } from '../../../runner/secret.js';
 
 test('defaults: ssh to the inventory name on 22 as the current user, ~/.ssh/known_hosts, strict keys', () => {
@@ -57,6 +57,18 @@ test('bad values are errors naming the host and the variable', () => {
   assert.throws(() => connectionSettings({ rplay_host_key_checking: 'no' }, 'n1'), /rplay_host_key_checking 'no' must be yes or accept-new/);
   assert.throws(() => connectionSettings({ ansible_become: 'maybe' }, 'n1'), /host n1: ansible_become 'maybe' must be true or false/);
   assert.throws(() => connectionSettings({ ansible_host: ['a'] }, 'n1'), /host n1: ansible_host must be a string, not a list/);
+});
+
+
+test('become: a task/block/play keyword wins over the variables; the variables apply without one; only sudo', () => {
+  const vars = { ansible_become: 'yes', ansible_become_user: 'nobody' };
+  assert.equal(taskBecome(vars, 'n1', {}), { become: true, becomeUser: 'nobody' });
+  assert.equal(taskBecome(vars, 'n1', { becomeUser: 'redis' }), { become: true, becomeUser: 'redis' });
+  assert.equal(taskBecome(vars, 'n1', { become: false }), { become: false, becomeUser: 'nobody' });
+  assert.equal(taskBecome({}, 'n1', {}), { become: false, becomeUser: 'root' });
+  assert.equal(taskBecome({ ansible_become_method: 'sudo' }, 'n1', { become: true }), { become: true, becomeUser: 'root' });
+  assert.throws(() => taskBecome({ ansible_become_method: 'su' }, 'n1', { become: true }), /host n1: ansible_become_method 'su' is not supported/);
+  assert.throws(() => connectionSettings({ ansible_become_method: 'doas' }, 'n1'), /host n1: ansible_become_method 'doas' is not supported/);
 });
 
 test.run();
