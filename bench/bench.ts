@@ -5,9 +5,9 @@ import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EC2 } from '@aws-sdk/client-ec2';
-import { startEc2Emulator } from '../runner/lab/ec2/emulator.js';
-import { labHostProvider } from '../runner/lab/ec2/host-provider.js';
-import { labDown, labUp } from '../runner/lab/lab.js';
+import { startEc2Emulator } from '../lab/ec2/emulator.js';
+import { labHostProvider } from '../lab/ec2/host-provider.js';
+import { labDown, labUp } from '../lab/lab.js';
 import { copyLabAwsInventory } from '../test/support/lab-aws.js';
 import { repoDir } from '../test/support/rplay-cli.js';
 

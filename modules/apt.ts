@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
-import { hostSh, tail } from './lib/exec.js';
+import { hostSh, tail } from './host/exec.js';
 
 const PkgName = Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$', description: 'a Debian package name' });
 

@@ -4,11 +4,11 @@ import { dirname, join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { certResult, checkSans, CERT_MODE, decideCert, KEY_MODE, planCert, type CertFacts, type NodeFile, type WantedCert } from './lib/cert-plan.js';
-import { hostOpts, hostSh, tail } from './lib/exec.js';
-import { attrArgs, attrCommands, parseStat, STAT_FN } from './lib/file-attrs.js';
-import { CA_KEY_FILE, ensureCa, issueCertificate, readCa } from './lib/pki.js';
-import { requirePrincipals } from './lib/file-content.js';
+import { certResult, checkSans, CERT_MODE, decideCert, KEY_MODE, planCert, type CertFacts, type NodeFile, type WantedCert } from './tls/cert-plan.js';
+import { hostOpts, hostSh, tail } from './host/exec.js';
+import { attrArgs, attrCommands, parseStat, STAT_FN } from './files/file-attrs.js';
+import { CA_KEY_FILE, ensureCa, issueCertificate, readCa } from './tls/pki.js';
+import { requirePrincipals } from './files/file-content.js';
 
 const schema = Type.Object(
   {

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { shJoin } from '../runner/connection/quote.js';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { hostOpts, hostSh } from './lib/exec.js';
-import { gatherGuards, planRun, runArgs, runResult, type Guards } from './lib/run-command.js';
-import { splitArgv } from './lib/split-argv.js';
+import { hostOpts, hostSh } from './host/exec.js';
+import { gatherGuards, planRun, runArgs, runResult, type Guards } from './host/run-command.js';
+import { splitArgv } from './host/split-argv.js';
 
 const schema = Type.Object(
   {

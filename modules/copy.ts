@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { attrArgs } from './lib/file-attrs.js';
-import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
+import { attrArgs } from './files/file-attrs.js';
+import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
 
 const schema = Type.Object(
   {

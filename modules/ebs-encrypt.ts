@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { gatherMigration } from '../runner/aws/ebs-encrypt-facts.js';
-import { ENCRYPTS_TAG, planMigration, STATE_TAG, STEP_NAMES, stepsUpTo, type MigrationFacts, type MigrationStep } from '../runner/aws/ebs-encrypt-plan.js';
-import { currentRoot, runMigration, type MigrationSettings } from '../runner/aws/ebs-encrypt-steps.js';
-import { invalidateInventoryCache, projectCacheDir } from '../runner/aws/inventory-cache.js';
-import { awsArgs, awsSettings, sshWaitArgs } from '../runner/aws/module-args.js';
+import { ec2Client } from './aws/client.js';
+import { gatherMigration } from './aws/ebs-encrypt-facts.js';
+import { ENCRYPTS_TAG, planMigration, STATE_TAG, STEP_NAMES, stepsUpTo, type MigrationFacts, type MigrationStep } from './aws/ebs-encrypt-plan.js';
+import { currentRoot, runMigration, type MigrationSettings } from './aws/ebs-encrypt-steps.js';
+import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
+import { awsArgs, awsSettings, sshWaitArgs } from './aws/module-args.js';
 import { defineModule, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(

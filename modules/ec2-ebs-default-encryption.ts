@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { awsArgs, awsSettings } from '../runner/aws/module-args.js';
-import { planOf, runSteps, type Step } from '../runner/aws/steps.js';
+import { ec2Client } from './aws/client.js';
+import { awsArgs, awsSettings } from './aws/module-args.js';
+import { planOf, runSteps, type Step } from './aws/steps.js';
 import { defineModule } from '../runner/types.js';
 
 const schema = Type.Object(

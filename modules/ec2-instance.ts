@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { _InstanceType, EC2, Instance, VolumeType } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
-import { CANONICAL_OWNER, findImage, UBUNTU_NOBLE_AMD64 } from '../runner/aws/ami.js';
-import { ec2Client } from '../runner/aws/client.js';
-import { AwsError } from '../runner/aws/errors.js';
-import { invalidateInventoryCache, projectCacheDir } from '../runner/aws/inventory-cache.js';
-import { findSecurityGroup, findSubnet } from '../runner/aws/lookup.js';
-import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from '../runner/aws/module-args.js';
-import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
-import { identityFilters, identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
-import { poll, waitForSsh } from '../runner/aws/wait.js';
+import { CANONICAL_OWNER, findImage, UBUNTU_NOBLE_AMD64 } from './aws/ami.js';
+import { ec2Client } from './aws/client.js';
+import { AwsError } from './aws/errors.js';
+import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
+import { findSecurityGroup, findSubnet } from './aws/lookup.js';
+import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from './aws/module-args.js';
+import { made, planOf, runSteps, type Step } from './aws/steps.js';
+import { identityFilters, identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
+import { poll, waitForSsh } from './aws/wait.js';
 import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(

@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { AwsError } from '../runner/aws/errors.js';
-import { findInternetGateway, findVpc } from '../runner/aws/lookup.js';
-import { awsArgs, awsSettings, resourceArgs } from '../runner/aws/module-args.js';
-import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
-import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
+import { ec2Client } from './aws/client.js';
+import { AwsError } from './aws/errors.js';
+import { findInternetGateway, findVpc } from './aws/lookup.js';
+import { awsArgs, awsSettings, resourceArgs } from './aws/module-args.js';
+import { made, planOf, runSteps, type Step } from './aws/steps.js';
+import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
 import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(

@@ -2,12 +2,12 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { AwsError } from '../runner/aws/errors.js';
-import { awsArgs, awsSettings, resourceArgs } from '../runner/aws/module-args.js';
-import { ec2Fingerprint, generateEd25519, publicKeyOfPrivate, sameFingerprint } from '../runner/aws/ssh-keys.js';
-import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
-import { missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from '../runner/aws/tags.js';
+import { ec2Client } from './aws/client.js';
+import { AwsError } from './aws/errors.js';
+import { awsArgs, awsSettings, resourceArgs } from './aws/module-args.js';
+import { ec2Fingerprint, generateEd25519, publicKeyOfPrivate, sameFingerprint } from './aws/ssh-keys.js';
+import { made, planOf, runSteps, type Step } from './aws/steps.js';
+import { missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
 import { defineModule, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(

@@ -1,16 +1,16 @@
 import type { EC2, Volume, VolumeType } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { AwsError } from '../runner/aws/errors.js';
-import { invalidateInventoryCache, projectCacheDir } from '../runner/aws/inventory-cache.js';
-import { instancesByName, type NamedInstance } from '../runner/aws/instances-by-name.js';
-import { awsArgs, awsSettings } from '../runner/aws/module-args.js';
-import { settleInstance, settleVolume } from '../runner/aws/settle.js';
-import { snapshotsOf } from '../runner/aws/snapshot-lookup.js';
-import { restorePoint, snapshotFacts, type SnapshotFacts } from '../runner/aws/snapshot-tags.js';
-import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
-import { identityText, sdkTags, tagMap, tagSpecifications, type TagMap } from '../runner/aws/tags.js';
-import { waitForSsh } from '../runner/aws/wait.js';
+import { ec2Client } from './aws/client.js';
+import { AwsError } from './aws/errors.js';
+import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
+import { instancesByName, type NamedInstance } from './aws/instances-by-name.js';
+import { awsArgs, awsSettings } from './aws/module-args.js';
+import { settleInstance, settleVolume } from './aws/settle.js';
+import { snapshotsOf } from './aws/snapshot-lookup.js';
+import { restorePoint, snapshotFacts, type SnapshotFacts } from './aws/snapshot-tags.js';
+import { made, planOf, runSteps, type Step } from './aws/steps.js';
+import { identityText, sdkTags, tagMap, tagSpecifications, type TagMap } from './aws/tags.js';
+import { waitForSsh } from './aws/wait.js';
 import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 /** On a volume made by a restore, and on its instance: the snapshot it was made from. */

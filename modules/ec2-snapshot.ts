@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { AwsError } from '../runner/aws/errors.js';
-import { instancesByName, type NamedInstance } from '../runner/aws/instances-by-name.js';
-import { awsArgs, awsSettings } from '../runner/aws/module-args.js';
-import { snapshotsOf, waitCompleted } from '../runner/aws/snapshot-lookup.js';
-import { snapshotsToPrune, type RetentionPolicy } from '../runner/aws/snapshot-retention.js';
-import { COPIED_FROM, LABEL_PATTERN, newSnapshotTags, restorePoint, type SnapshotFacts } from '../runner/aws/snapshot-tags.js';
-import { made, planOf, runSteps, type Step } from '../runner/aws/steps.js';
-import { identityText, tagSpecifications, tagText, type TagMap } from '../runner/aws/tags.js';
+import { ec2Client } from './aws/client.js';
+import { AwsError } from './aws/errors.js';
+import { instancesByName, type NamedInstance } from './aws/instances-by-name.js';
+import { awsArgs, awsSettings } from './aws/module-args.js';
+import { snapshotsOf, waitCompleted } from './aws/snapshot-lookup.js';
+import { snapshotsToPrune, type RetentionPolicy } from './aws/snapshot-retention.js';
+import { COPIED_FROM, LABEL_PATTERN, newSnapshotTags, restorePoint, type SnapshotFacts } from './aws/snapshot-tags.js';
+import { made, planOf, runSteps, type Step } from './aws/steps.js';
+import { identityText, tagSpecifications, tagText, type TagMap } from './aws/tags.js';
 import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(

@@ -1,12 +1,12 @@
 import type { EC2, Filter } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { AwsError } from '../runner/aws/errors.js';
-import { invalidateInventoryCache, projectCacheDir } from '../runner/aws/inventory-cache.js';
-import { awsArgs, awsSettings } from '../runner/aws/module-args.js';
-import { planOf, runSteps, type Step } from '../runner/aws/steps.js';
-import { tagMap } from '../runner/aws/tags.js';
-import { poll } from '../runner/aws/wait.js';
+import { ec2Client } from './aws/client.js';
+import { AwsError } from './aws/errors.js';
+import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
+import { awsArgs, awsSettings } from './aws/module-args.js';
+import { planOf, runSteps, type Step } from './aws/steps.js';
+import { tagMap } from './aws/tags.js';
+import { poll } from './aws/wait.js';
 import { defineModule, type Vars } from '../runner/types.js';
 
 /** What can be torn down, in the order that leaves no dependency behind (the runbook's "Terminate When Done"). */

@@ -1,8 +1,8 @@
 import type { Volume } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
-import { ec2Client } from '../runner/aws/client.js';
-import { awsArgs, awsSettings } from '../runner/aws/module-args.js';
-import { tagMap } from '../runner/aws/tags.js';
+import { ec2Client } from './aws/client.js';
+import { awsArgs, awsSettings } from './aws/module-args.js';
+import { tagMap } from './aws/tags.js';
 import { defineModule, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(

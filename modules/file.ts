@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
 import { posix } from 'node:path';
 import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
-import { hostSh, tail } from './lib/exec.js';
-import { attrArgs, attrChanges, attrCommands, describeAttrs, missingFor, NEED_FN, needArgs, parseStat, STAT_FN, type PathState } from './lib/file-attrs.js';
+import { hostSh, tail } from './host/exec.js';
+import { attrArgs, attrChanges, attrCommands, describeAttrs, missingFor, NEED_FN, needArgs, parseStat, STAT_FN, type PathState } from './files/file-attrs.js';
 
 const schema = Type.Object(
   {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { hostSh } from './lib/exec.js';
+import { hostSh } from './host/exec.js';
 
 /** Proves the host answers a command (login, shell and become all work): one round trip. */
 export const ping = defineModule({

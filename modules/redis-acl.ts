@@ -1,13 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
-import { aclDrift, aclListByUser, CANONICAL_SCRIPT, canonicalInput, describeDrift, parseCanonical, type Canonical } from '../runner/redis/acl-canonical.js';
-import { AclError, renderAclFile } from '../runner/redis/acl-file.js';
-import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
+import { aclDrift, aclListByUser, CANONICAL_SCRIPT, canonicalInput, describeDrift, parseCanonical, type Canonical } from './redis/acl-canonical.js';
+import { AclError, renderAclFile } from './redis/acl-file.js';
+import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, ModuleError, prefixedError, type Change, type ModuleContext } from '../runner/types.js';
-import { hostSh, tail } from './lib/exec.js';
-import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
+import { hostSh, tail } from './host/exec.js';
+import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
 
 const schema = Type.Object(
   {

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
-import { LABEL_PATTERN } from '../runner/aws/snapshot-tags.js';
-import { backupKey, checkBackupKey, EncryptedWriter, fileAad, MAX_PLAINTEXT, newEncryption } from '../runner/redis/backup-crypto.js';
+import { LABEL_PATTERN } from './aws/snapshot-tags.js';
+import { backupKey, checkBackupKey, EncryptedWriter, fileAad, MAX_PLAINTEXT, newEncryption } from './redis/backup-crypto.js';
 import {
   backupDir,
   BackupError,
@@ -23,15 +23,15 @@ import {
   writeNewFile,
   type BackupMeta,
   type SumEntry,
-} from '../runner/redis/backup-manifest.js';
-import { backupsToPrune, nodeBackups, type NodeBackup } from '../runner/redis/backup-retention.js';
-import { bgsave } from '../runner/redis/bgsave.js';
-import { parseClusterInfo as parseInfo } from '../runner/redis/cluster-state.js';
-import { fetchFile } from '../runner/redis/file-transfer.js';
-import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
+} from './redis/backup-manifest.js';
+import { backupsToPrune, nodeBackups, type NodeBackup } from './redis/backup-retention.js';
+import { bgsave } from './redis/bgsave.js';
+import { parseClusterInfo as parseInfo } from './redis/cluster-state.js';
+import { fetchFile } from './redis/file-transfer.js';
+import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext, type Vars } from '../runner/types.js';
-import { hostOpts, tail } from './lib/exec.js';
+import { hostOpts, tail } from './host/exec.js';
 
 const schema = Type.Object(
   {

@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
-import { applyFormation, FormationError, observeInstance } from '../runner/redis/cluster-apply.js';
-import { ClusterPlanError, clusterMembers, describeStep, label, observe, planFormation, type FormationStep, type NodeObservation } from '../runner/redis/cluster-plan.js';
-import { hostLossRisks } from '../runner/redis/host-loss.js';
-import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import { openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
-import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from '../runner/redis/topology.js';
+import { applyFormation, FormationError, observeInstance } from './redis/cluster-apply.js';
+import { ClusterPlanError, clusterMembers, describeStep, label, observe, planFormation, type FormationStep, type NodeObservation } from './redis/cluster-plan.js';
+import { hostLossRisks } from './redis/host-loss.js';
+import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { openRedis, type RedisLogin } from './redis/open-redis.js';
+import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from './redis/topology.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext } from '../runner/types.js';
 
 const schema = Type.Object(

@@ -3,8 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
-import { loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import { openCluster, openRedis, type RedisLogin } from '../runner/redis/open-redis.js';
+import { loadLogin, redisLoginArgs } from './redis/login.js';
+import { openCluster, openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, type ModuleContext } from '../runner/types.js';
 
 const endpoint = Type.Object({ address: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: true });

@@ -6,13 +6,13 @@
 import { X509Certificate } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
-import { isRefused, loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import { openRedis, servedCertificate, type RedisLogin, type ServedCertificate } from '../runner/redis/open-redis.js';
+import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { openRedis, servedCertificate, type RedisLogin, type ServedCertificate } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type Change, type ModuleContext } from '../runner/types.js';
-import { hostSh, tail } from './lib/exec.js';
-import { renderProjectTemplate } from './lib/project-template.js';
-import { serviceFallbackScript } from './lib/service-fallback.js';
-import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './lib/unit-control.js';
+import { hostSh, tail } from './host/exec.js';
+import { renderProjectTemplate } from './files/project-template.js';
+import { serviceFallbackScript } from './host/service-fallback.js';
+import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
   {

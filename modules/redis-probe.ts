@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
-import { loadLogin, redisLoginArgs } from '../runner/redis/login.js';
-import { openCluster, openRedis } from '../runner/redis/open-redis.js';
+import { loadLogin, redisLoginArgs } from './redis/login.js';
+import { openCluster, openRedis } from './redis/open-redis.js';
 import { defineModule } from '../runner/types.js';
 
 /** The namespace reserved for rplay's own test keys; the probe user's ACL reaches nothing else. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import { addressesIn, addressMoves, readdressNodesConf } from '../runner/redis/nodes-conf.js';
+import { addressesIn, addressMoves, readdressNodesConf } from './redis/nodes-conf.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { hostOpts, hostSh, tail } from './lib/exec.js';
-import { serviceFallbackScript } from './lib/service-fallback.js';
-import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './lib/unit-control.js';
+import { hostOpts, hostSh, tail } from './host/exec.js';
+import { serviceFallbackScript } from './host/service-fallback.js';
+import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
   {

@@ -1,15 +1,15 @@
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { LABEL_PATTERN } from '../runner/aws/snapshot-tags.js';
-import { backupKey, checkBackupKey, decryptChunks, fileAad } from '../runner/redis/backup-crypto.js';
-import { backupDir, BackupError, checkNoSymlinks, dataFiles, isSafeName, rdbBaseManifest, shown, verifyBackup, type VerifiedBackup } from '../runner/redis/backup-manifest.js';
-import { putFile, remoteSums } from '../runner/redis/file-transfer.js';
-import { loadLogin } from '../runner/redis/login.js';
-import { openRedis } from '../runner/redis/open-redis.js';
+import { LABEL_PATTERN } from './aws/snapshot-tags.js';
+import { backupKey, checkBackupKey, decryptChunks, fileAad } from './redis/backup-crypto.js';
+import { backupDir, BackupError, checkNoSymlinks, dataFiles, isSafeName, rdbBaseManifest, shown, verifyBackup, type VerifiedBackup } from './redis/backup-manifest.js';
+import { putFile, remoteSums } from './redis/file-transfer.js';
+import { loadLogin } from './redis/login.js';
+import { openRedis } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, type ModuleContext, type Vars } from '../runner/types.js';
-import { hostOpts, hostSh, tail } from './lib/exec.js';
-import { serviceFallbackScript } from './lib/service-fallback.js';
-import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './lib/unit-control.js';
+import { hostOpts, hostSh, tail } from './host/exec.js';
+import { serviceFallbackScript } from './host/service-fallback.js';
+import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
   {

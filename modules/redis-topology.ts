@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { computeTopology, TopologyError, type RedisInstance, type TopologyHost } from '../runner/redis/topology.js';
+import { computeTopology, TopologyError, type RedisInstance, type TopologyHost } from './redis/topology.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 
 const schema = Type.Object(

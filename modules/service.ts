@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
-import { hostSh, tail } from './lib/exec.js';
-import { serviceFallbackScript } from './lib/service-fallback.js';
-import { initSystem, unitActions, type InitSystem, type UnitAction } from './lib/unit-control.js';
+import { hostSh, tail } from './host/exec.js';
+import { serviceFallbackScript } from './host/service-fallback.js';
+import { initSystem, unitActions, type InitSystem, type UnitAction } from './host/unit-control.js';
 
 // The lab's hosts import the fallback from here (contract: `sh -c "$script" svc ACTION [NAME]`).
 export { serviceFallbackScript };

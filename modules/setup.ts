@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, type Vars } from '../runner/types.js';
-import { hostSh, tail } from './lib/exec.js';
+import { hostSh, tail } from './host/exec.js';
 
 // One round trip, five lines: hostname, os-release ID, VERSION_ID, VERSION_CODENAME, IPv4
 // addresses (loopback excluded, as Ansible does), and whether systemd is PID 1.

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
 import { defineModule } from '../runner/types.js';
-import { hostSh } from './lib/exec.js';
-import { gatherGuards, planRun, runArgs, runResult, type Guards } from './lib/run-command.js';
+import { hostSh } from './host/exec.js';
+import { gatherGuards, planRun, runArgs, runResult, type Guards } from './host/run-command.js';
 
 const schema = Type.Object(
   {

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule } from '../runner/types.js';
 import { hasTemplate } from '../runner/vars/interpolate.js';
-import { attrArgs } from './lib/file-attrs.js';
-import { checkProjectTemplate, renderProjectTemplate } from './lib/project-template.js';
-import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
+import { attrArgs } from './files/file-attrs.js';
+import { checkProjectTemplate, renderProjectTemplate } from './files/project-template.js';
+import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
 
 const schema = Type.Object(
   {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { hostSh } from './lib/exec.js';
+import { hostSh } from './host/exec.js';
 
 const schema = Type.Object(
   {

@@ -3,10 +3,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, labStart, labStop, labUp } from '../runner/lab/lab.js';
-import { isHostInit } from '../runner/lab/host-process.js';
-import { labLayout } from '../runner/lab/lab-layout.js';
-import { readLabState } from '../runner/lab/lab-state.js';
+import { labDown, labStart, labStop, labUp } from '../lab/lab.js';
+import { isHostInit } from '../lab/host-process.js';
+import { labLayout } from '../lab/lab-layout.js';
+import { readLabState } from '../lab/lab-state.js';
 
 export interface LabHost {
   name: string;

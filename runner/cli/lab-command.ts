@@ -1,9 +1,9 @@
 // `rplay lab up [--hosts N] [--prefix 127.0.1] | down [--purge] | status | stop HOST | start HOST`.
 import { parseArgs } from 'node:util';
-import { ec2EmulatorInfo, runEc2Emulator, stopEc2Emulator } from '../lab/ec2/daemon.js';
-import { labDown, labStart, labStatus, labStop, labUp, LabError } from '../lab/lab.js';
-import { defaultLabDir } from '../lab/lab-layout.js';
-import { missingPrerequisites } from '../lab/prerequisites.js';
+import { ec2EmulatorInfo, runEc2Emulator, stopEc2Emulator } from '../../lab/ec2/daemon.js';
+import { labDown, labStart, labStatus, labStop, labUp, LabError } from '../../lab/lab.js';
+import { defaultLabDir } from '../../lab/lab-layout.js';
+import { missingPrerequisites } from '../../lab/prerequisites.js';
 import { redact } from '../secret.js';
 
 const USAGE = `usage: rplay lab up [--hosts N] [--prefix 127.0.1] [--ec2 [--ec2-port 4577]] [--dir DIR]

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { connectSsh } from '../connection/ssh.js';
 import { connectionSettings } from '../inventory/connection-settings.js';
 import { hostVarsFromInventory, loadInventory } from '../inventory/inventory.js';
-import { localForward } from '../redis/local-forward.js';
+import { localForward } from '../../modules/redis/local-forward.js';
 import { redactingWriter } from '../reporters/writer.js';
 import { revealAll } from '../secret.js';
 import { resolveVaultPassword } from '../vault/password.js';

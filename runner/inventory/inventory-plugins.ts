@@ -9,11 +9,11 @@ import type { InventoryDocument } from './inventory-document.js';
 export type InventoryPlugin = (config: Record<string, unknown>, file: string) => Promise<InventoryDocument>;
 
 const plugins: Record<string, InventoryPlugin> = {
-  aws_ec2: async (config, file) => (await import('./aws-ec2-plugin.js')).awsEc2Inventory(config, file),
+  aws_ec2: async (config, file) => (await import('../../modules/aws/inventory-plugin.js')).awsEc2Inventory(config, file),
   rplay_lab: async (config, file) => {
     allowOnly(config, file, ['plugin', 'lab_dir', 'hosts']);
-    const { defaultLabDir } = await import('../lab/lab-layout.js');
-    const { labInventory } = await import('../lab/lab-inventory.js');
+    const { defaultLabDir } = await import('../../lab/lab-layout.js');
+    const { labInventory } = await import('../../lab/lab-inventory.js');
     const dir = config.lab_dir;
     if (dir !== undefined && typeof dir !== 'string') {
       throw new InputError('lab_dir must be a path', positionOf(config, 'lab_dir') ?? file);

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CommandLimitError, ConnectionError, type Connection } from '../../runner/connection/connection.js';
 import { connectSsh } from '../../runner/connection/ssh.js';
-import { inHost, labLayout } from '../../runner/lab/lab-layout.js';
+import { inHost, labLayout } from '../../lab/lab-layout.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 import { onHost } from '../support/on-host.js';
 import { rplayJson } from '../support/rplay-cli.js';

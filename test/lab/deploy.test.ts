@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../runner/connection/connection.js';
-import { openCluster, type RedisLogin } from '../../runner/redis/open-redis.js';
+import { openCluster, type RedisLogin } from '../../modules/redis/open-redis.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 import { snapshot } from '../support/host-snapshot.js';
 import { onHost } from '../support/on-host.js';

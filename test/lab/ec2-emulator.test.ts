@@ -31,9 +31,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ec2EmulatorInfo, runEc2Emulator, stopEc2Emulator } from '../../runner/lab/ec2/daemon.js';
-import { startEc2Emulator, type Ec2Emulator } from '../../runner/lab/ec2/emulator.js';
-import { labHostProvider } from '../../runner/lab/ec2/host-provider.js';
+import { ec2EmulatorInfo, runEc2Emulator, stopEc2Emulator } from '../../lab/ec2/daemon.js';
+import { startEc2Emulator, type Ec2Emulator } from '../../lab/ec2/emulator.js';
+import { labHostProvider } from '../../lab/ec2/host-provider.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labUp } from '../../runner/lab/lab.js';
-import { readLabState } from '../../runner/lab/lab-state.js';
+import { labUp } from '../../lab/lab.js';
+import { readLabState } from '../../lab/lab-state.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 
 const PREFIX = '127.0.9';

@@ -11,8 +11,8 @@ import * as assert from 'uvu/assert';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from '../../runner/connection/connection.js';
 import { connectSsh } from '../../runner/connection/ssh.js';
-import { readLabVault } from '../../runner/lab/lab-vault.js';
-import { openCluster, openRedis, type RedisLogin } from '../../runner/redis/open-redis.js';
+import { readLabVault } from '../../lab/lab-vault.js';
+import { openCluster, openRedis, type RedisLogin } from '../../modules/redis/open-redis.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 import { rplayJson, tasksWith, totalChanged } from '../support/rplay-cli.js';
 

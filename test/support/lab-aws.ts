@@ -3,8 +3,8 @@ import { EC2 } from '@aws-sdk/client-ec2';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEc2Emulator, type Ec2Emulator } from '../../runner/lab/ec2/emulator.js';
-import { labHostProvider } from '../../runner/lab/ec2/host-provider.js';
+import { startEc2Emulator, type Ec2Emulator } from '../../lab/ec2/emulator.js';
+import { labHostProvider } from '../../lab/ec2/host-provider.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 import { repoDir } from './rplay-cli.js';
 

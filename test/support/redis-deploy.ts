@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection } from '../../runner/connection/connection.js';
 import { connectSsh } from '../../runner/connection/ssh.js';
-import { readLabVault } from '../../runner/lab/lab-vault.js';
+import { readLabVault } from '../../lab/lab-vault.js';
 import type { Lab } from '../lab-fixture.js';
 import { rplay, rplayJson, tasksWith, type JsonRun } from './rplay-cli.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startEc2Emulator, type Ec2Emulator } from '../../../runner/lab/ec2/emulator.js';
+import { startEc2Emulator, type Ec2Emulator } from '../../../lab/ec2/emulator.js';
 import { rplay, rplayJson, totalChanged, type JsonRun } from '../../support/rplay-cli.js';
 
 const test = suite('EBS snapshots and teardown against the EC2 emulator');

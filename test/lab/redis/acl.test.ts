@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { redisAcl } from '../../../modules/redis-acl.js';
 import { service } from '../../../modules/service.js';
 import type { Connection } from '../../../runner/connection/connection.js';
-import { openRedis } from '../../../runner/redis/open-redis.js';
+import { openRedis } from '../../../modules/redis/open-redis.js';
 import { startLab, type Lab, type LabHost } from '../../lab-fixture.js';
 import { converge, descriptions, failsWith, planOn } from '../modules/module-host.js';
 import { asRoot, connectHost, makePki, moduleContext, newPassword, prepareHost, renderUnit, shippedUsers, startRedis, type Pki } from './redis-lab.js';

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { connectSsh } from '../../../runner/connection/ssh.js';
-import type { RedisLoginArgs } from '../../../runner/redis/login.js';
+import type { RedisLoginArgs } from '../../../modules/redis/login.js';
 import type { ModuleContext, Vars } from '../../../runner/types.js';
 import { evaluateExpression, Scope, toText } from '../../../runner/vars/index.js';
 import { renderTemplate } from '../../../runner/vars/render-template.js';

@@ -1,9 +1,9 @@
 // The pieces of the aws_ec2 inventory that are pure: attribute names, hostnames, compose/groups/keyed_groups.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { construct, sanitizeGroupName } from '../../../runner/aws/constructed.js';
-import { hostnameOf } from '../../../runner/aws/hostnames.js';
-import { instanceHostVars, snakeCase } from '../../../runner/aws/instance-vars.js';
+import { construct, sanitizeGroupName } from '../../../modules/aws/constructed.js';
+import { hostnameOf } from '../../../modules/aws/hostnames.js';
+import { instanceHostVars, snakeCase } from '../../../modules/aws/instance-vars.js';
 
 test('attribute names in snake_case as Ansible writes them', () => {
   const cases: [string, string][] = [

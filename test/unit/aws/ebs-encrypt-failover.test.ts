@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeFailoverStep, failoverPlan, FailoverPlanError, type ClusterView } from '../../../modules/redis-failover.js';
-import { observe } from '../../../runner/redis/cluster-plan.js';
-import { computeTopology, instanceId, type RedisInstance } from '../../../runner/redis/topology.js';
+import { observe } from '../../../modules/redis/cluster-plan.js';
+import { computeTopology, instanceId, type RedisInstance } from '../../../modules/redis/topology.js';
 
 const layout = computeTopology(
   [

@@ -2,8 +2,8 @@
 // state a killed run can leave gets exactly the steps after it; an encrypted root gets none.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planMigration, stepsUpTo, type InstanceFacts, type MigrationFacts, type SnapshotFacts, type VolumeFacts } from '../../../runner/aws/ebs-encrypt-plan.js';
-import { AwsError } from '../../../runner/aws/errors.js';
+import { planMigration, stepsUpTo, type InstanceFacts, type MigrationFacts, type SnapshotFacts, type VolumeFacts } from '../../../modules/aws/ebs-encrypt-plan.js';
+import { AwsError } from '../../../modules/aws/errors.js';
 
 const opts = { kmsKeyId: 'alias/redis-lab-ebs', sshWhere: 'port 22 of its public address' };
 const O = 'vol-0old';

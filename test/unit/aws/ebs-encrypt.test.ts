@@ -7,8 +7,8 @@ import type { EC2 } from '@aws-sdk/client-ec2';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ebsEncrypt } from '../../../modules/ebs-encrypt.js';
-import { STEP_NAMES } from '../../../runner/aws/ebs-encrypt-plan.js';
-import { tagMap } from '../../../runner/aws/tags.js';
+import { STEP_NAMES } from '../../../modules/aws/ebs-encrypt-plan.js';
+import { tagMap } from '../../../modules/aws/tags.js';
 import { check, converge, descriptions, testAccount, type TestAccount } from './support.js';
 
 let acct: TestAccount;

@@ -1,8 +1,8 @@
 // What the user reads when EC2 cannot be used: the SDK's failures turned into what to set or do.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { awsSettings } from '../../../runner/aws/module-args.js';
-import { awsError } from '../../../runner/aws/errors.js';
+import { awsSettings } from '../../../modules/aws/module-args.js';
+import { awsError } from '../../../modules/aws/errors.js';
 
 const aws = { region: 'us-east-1', maxAttempts: 8 };
 const emu = { region: 'us-east-1', endpoint: 'http://127.0.0.1:4577', maxAttempts: 8 };

@@ -4,8 +4,8 @@ import type { Image } from '@aws-sdk/client-ec2';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ec2Instance, type InstanceActual, type LaunchTarget } from '../../../modules/ec2-instance.js';
-import { CANONICAL_OWNER, newestImage, UBUNTU_NOBLE_AMD64 } from '../../../runner/aws/ami.js';
-import { AwsError } from '../../../runner/aws/errors.js';
+import { CANONICAL_OWNER, newestImage, UBUNTU_NOBLE_AMD64 } from '../../../modules/aws/ami.js';
+import { AwsError } from '../../../modules/aws/errors.js';
 import { descriptions } from './support.js';
 
 const args = {

@@ -9,7 +9,7 @@ import ssh2 from 'ssh2';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ec2KeyPair } from '../../../modules/ec2-key-pair.js';
-import { ec2Fingerprint, generateEd25519, sameFingerprint } from '../../../runner/aws/ssh-keys.js';
+import { ec2Fingerprint, generateEd25519, sameFingerprint } from '../../../modules/aws/ssh-keys.js';
 import { check, converge, descriptions, testAccount } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rplay-keypair-'));

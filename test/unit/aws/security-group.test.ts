@@ -5,8 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ec2SecurityGroup, type GroupActual } from '../../../modules/ec2-security-group.js';
 import { ec2Vpc } from '../../../modules/ec2-vpc.js';
-import { AwsError } from '../../../runner/aws/errors.js';
-import { actualRules, diffRules, wantedRules } from '../../../runner/aws/sg-rules.js';
+import { AwsError } from '../../../modules/aws/errors.js';
+import { actualRules, diffRules, wantedRules } from '../../../modules/aws/sg-rules.js';
 import { check, converge, descriptions, testAccount } from './support.js';
 
 const rule = (IpProtocol: string, FromPort: number, ToPort: number, CidrIpv4: string, IsEgress = false): SecurityGroupRule => ({

@@ -7,9 +7,9 @@ import * as assert from 'uvu/assert';
 import { ec2RootVolume, rootVolumeSteps, type RootActual } from '../../../modules/ec2-root-volume.js';
 import { ec2Snapshot, type SnapshotActual } from '../../../modules/ec2-snapshot.js';
 import { teardownSteps } from '../../../modules/ec2-teardown.js';
-import type { NamedInstance } from '../../../runner/aws/instances-by-name.js';
-import type { SnapshotFacts } from '../../../runner/aws/snapshot-tags.js';
-import { runSteps } from '../../../runner/aws/steps.js';
+import type { NamedInstance } from '../../../modules/aws/instances-by-name.js';
+import type { SnapshotFacts } from '../../../modules/aws/snapshot-tags.js';
+import { runSteps } from '../../../modules/aws/steps.js';
 import { NotYetThere } from '../../../runner/types.js';
 import { check, converge, descriptions, testAccount, type TestAccount } from './support.js';
 

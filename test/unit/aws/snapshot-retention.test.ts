@@ -2,8 +2,8 @@
 // tags a new snapshot carries.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { snapshotsToPrune, type PruneScope } from '../../../runner/aws/snapshot-retention.js';
-import { newSnapshotTags, restorePoint, snapshotName, type SnapshotFacts } from '../../../runner/aws/snapshot-tags.js';
+import { snapshotsToPrune, type PruneScope } from '../../../modules/aws/snapshot-retention.js';
+import { newSnapshotTags, restorePoint, snapshotName, type SnapshotFacts } from '../../../modules/aws/snapshot-tags.js';
 
 const NOW = new Date('2024-06-30T12:00:00Z');
 const scope: PruneScope = { project: 'redis-lab', instances: ['node-a', 'node-b'] };

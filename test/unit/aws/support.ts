@@ -1,7 +1,7 @@
 // An in-memory EC2 emulator reached over HTTP, an SDK client for setting up and checking its account,
 // and the ModuleContext a controller-side ec2_* module gets on localhost (its connection unused).
 import { EC2 } from '@aws-sdk/client-ec2';
-import { startEc2Emulator, type Ec2Emulator, type Ec2EmulatorOptions } from '../../../runner/lab/ec2/emulator.js';
+import { startEc2Emulator, type Ec2Emulator, type Ec2EmulatorOptions } from '../../../lab/ec2/emulator.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import type { Module, ModuleContext, Plan, Vars } from '../../../runner/types.js';
 import type { TSchema, Static } from '@sinclair/typebox';

@@ -1,6 +1,6 @@
 // An emulator in memory and SDK clients pointed at it over HTTP, as rplay's modules will reach it.
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { startEc2Emulator, type Ec2Emulator, type Ec2EmulatorOptions } from '../../../runner/lab/ec2/emulator.js';
+import { startEc2Emulator, type Ec2Emulator, type Ec2EmulatorOptions } from '../../../lab/ec2/emulator.js';
 
 // Node 20 is supported by this SDK release; its notice about future releases is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

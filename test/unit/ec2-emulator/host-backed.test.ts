@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BackingHost, HostProvider } from '../../../runner/lab/ec2/host-provider.js';
+import type { BackingHost, HostProvider } from '../../../lab/ec2/host-provider.js';
 import { failure, fast, nameTag, testEc2, type TestEc2 } from './client.js';
 import { network, type Network } from './fixtures.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pendingReason } from '../../../runner/execution/run-task.js';
-import { startEc2Emulator } from '../../../runner/lab/ec2/emulator.js';
+import { startEc2Emulator } from '../../../lab/ec2/emulator.js';
 import { ModuleError, NotYetThere } from '../../../runner/types.js';
 import { rplayJson, tasksWith, type JsonRun } from '../../support/rplay-cli.js';
 

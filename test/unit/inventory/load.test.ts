@@ -3,8 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hostVarsFromInventory, loadInventory } from '../../../runner/inventory/inventory.js';
 import { matchHosts } from '../../../runner/inventory/patterns.js';
-import { labLayout } from '../../../runner/lab/lab-layout.js';
-import { writeLabState } from '../../../runner/lab/lab-state.js';
+import { labLayout } from '../../../lab/lab-layout.js';
+import { writeLabState } from '../../../lab/lab-state.js';
 import { rejection, removeTrees, writeTree } from './tree.js';
 
 test.after(removeTrees);

@@ -3,9 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cert } from '../../../modules/cert.js';
-import type { CertFacts, NodeKey } from '../../../modules/lib/cert-plan.js';
-import type { PathState } from '../../../modules/lib/file-attrs.js';
-import { createCaCertificate, generateRsaKey, issueCertificate, publicKeyPem, type CaMaterial } from '../../../modules/lib/pki.js';
+import type { CertFacts, NodeKey } from '../../../modules/tls/cert-plan.js';
+import type { PathState } from '../../../modules/files/file-attrs.js';
+import { createCaCertificate, generateRsaKey, issueCertificate, publicKeyPem, type CaMaterial } from '../../../modules/tls/pki.js';
 import { ModuleError } from '../../../runner/types.js';
 
 const CERT = '/etc/redis/tls/redis.crt';

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { command } from '../../../modules/command.js';
-import { runResult } from '../../../modules/lib/run-command.js';
-import { splitArgv } from '../../../modules/lib/split-argv.js';
+import { runResult } from '../../../modules/host/run-command.js';
+import { splitArgv } from '../../../modules/host/split-argv.js';
 import { ModuleError } from '../../../runner/types.js';
 
 test('splitArgv splits like sh: quotes group, backslashes escape, nothing expands', () => {

@@ -2,8 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ModuleError } from '../../../runner/types.js';
 import { copy } from '../../../modules/copy.js';
-import type { DestState, WantedFile } from '../../../modules/lib/file-content.js';
-import type { PresentPath } from '../../../modules/lib/file-attrs.js';
+import type { DestState, WantedFile } from '../../../modules/files/file-content.js';
+import type { PresentPath } from '../../../modules/files/file-attrs.js';
 
 const file = (mode: string, owner = 'root'): PresentPath => ({ type: 'file', mode, owner, group: owner, uid: 0, gid: 0 });
 const want = (content: string, extra: Partial<WantedFile> = {}): WantedFile => ({ dest: '/etc/app.conf', content: Buffer.from(content), ...extra });

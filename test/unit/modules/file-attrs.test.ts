@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { attrChanges, attrCommands, missingFor, needArgs, parseStat, type PathState, type PresentPath } from '../../../modules/lib/file-attrs.js';
+import { attrChanges, attrCommands, missingFor, needArgs, parseStat, type PathState, type PresentPath } from '../../../modules/files/file-attrs.js';
 import { NotYetThere } from '../../../runner/types.js';
 
 const f = (mode: string, owner = 'root', group = 'root', uid = 0, gid = 0): PresentPath => ({ type: 'file', mode, owner, group, uid, gid });

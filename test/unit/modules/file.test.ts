@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { file } from '../../../modules/file.js';
-import type { PathState, PresentPath } from '../../../modules/lib/file-attrs.js';
+import type { PathState, PresentPath } from '../../../modules/files/file-attrs.js';
 import { ModuleError } from '../../../runner/types.js';
 
 const at = (type: PresentPath['type'], mode = '0755', extra: Partial<PresentPath> = {}): PresentPath => ({

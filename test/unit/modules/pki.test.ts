@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensureCa, issueEphemeralClientCert, issueKeyAndCertificate, loadCa, readCa, readCertificate } from '../../../modules/lib/pki.js';
+import { ensureCa, issueEphemeralClientCert, issueKeyAndCertificate, loadCa, readCa, readCertificate } from '../../../modules/tls/pki.js';
 
 const root = mkdtempSync(join(tmpdir(), 'rplay-pki-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { aclDrift, aclListByUser, canonicalInput, describeDrift, normaliseAclLine, parseCanonical, PROBE_USER } from '../../../runner/redis/acl-canonical.js';
-import { aclPasswordHash, renderAclFile, type AclUser } from '../../../runner/redis/acl-file.js';
+import { aclDrift, aclListByUser, canonicalInput, describeDrift, normaliseAclLine, parseCanonical, PROBE_USER } from '../../../modules/redis/acl-canonical.js';
+import { aclPasswordHash, renderAclFile, type AclUser } from '../../../modules/redis/acl-file.js';
 
 const APP = 'app-password-0123456789';
 const ADMIN = 'admin-password-0123456789';

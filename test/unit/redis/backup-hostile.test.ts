@@ -14,9 +14,9 @@ import * as assert from 'uvu/assert';
 import { describeInstance, redisBackup, storeBackup } from '../../../modules/redis-backup.js';
 import { redisRestore } from '../../../modules/redis-restore.js';
 import type { Connection, ExecResult } from '../../../runner/connection/connection.js';
-import { backupKey, decryptChunks, fileAad, newEncryption } from '../../../runner/redis/backup-crypto.js';
-import { verifyBackup, type BackupMeta } from '../../../runner/redis/backup-manifest.js';
-import { CHUNK } from '../../../runner/redis/file-transfer.js';
+import { backupKey, decryptChunks, fileAad, newEncryption } from '../../../modules/redis/backup-crypto.js';
+import { verifyBackup, type BackupMeta } from '../../../modules/redis/backup-manifest.js';
+import { CHUNK } from '../../../modules/redis/file-transfer.js';
 import { ModuleError, type ModuleContext } from '../../../runner/types.js';
 import { snapshot } from '../../support/host-snapshot.js';
 

@@ -13,10 +13,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { movesKey } from '../../../modules/redis-readdress.js';
 import { markerLine, restoreLayout } from '../../../modules/redis-restore.js';
-import { backupKey, checkBackupKey, EncryptedWriter, fileAad, newEncryption } from '../../../runner/redis/backup-crypto.js';
-import { BackupError, checkMeta, formatSums, parseSums, verifyBackup, type BackupMeta } from '../../../runner/redis/backup-manifest.js';
-import { backupsToPrune, nodeBackups } from '../../../runner/redis/backup-retention.js';
-import { addressMoves, readdressNodesConf } from '../../../runner/redis/nodes-conf.js';
+import { backupKey, checkBackupKey, EncryptedWriter, fileAad, newEncryption } from '../../../modules/redis/backup-crypto.js';
+import { BackupError, checkMeta, formatSums, parseSums, verifyBackup, type BackupMeta } from '../../../modules/redis/backup-manifest.js';
+import { backupsToPrune, nodeBackups } from '../../../modules/redis/backup-retention.js';
+import { addressMoves, readdressNodesConf } from '../../../modules/redis/nodes-conf.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 

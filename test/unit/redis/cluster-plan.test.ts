@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clusterMembers, describeStep, planFormation, type NodeObservation } from '../../../runner/redis/cluster-plan.js';
-import { evenSlotRanges, parseClusterNodes } from '../../../runner/redis/cluster-state.js';
-import { computeTopology, type RedisInstance } from '../../../runner/redis/topology.js';
+import { clusterMembers, describeStep, planFormation, type NodeObservation } from '../../../modules/redis/cluster-plan.js';
+import { evenSlotRanges, parseClusterNodes } from '../../../modules/redis/cluster-state.js';
+import { computeTopology, type RedisInstance } from '../../../modules/redis/topology.js';
 
 const HOSTS = [1, 2, 3].map((n) => ({ name: `redis-${n}`, address: `10.0.${n}.10`, az: `az-${n}` }));
 const six = computeTopology(HOSTS, { port: 6379, replicasPerMaster: 1 });

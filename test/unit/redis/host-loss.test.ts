@@ -3,9 +3,9 @@
 // masters on one host, a master whose only replica shares its host or is not in sync, is not.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { observe, type ObservedNode } from '../../../runner/redis/cluster-plan.js';
-import { hostLossRisks } from '../../../runner/redis/host-loss.js';
-import { computeTopology, type RedisInstance } from '../../../runner/redis/topology.js';
+import { observe, type ObservedNode } from '../../../modules/redis/cluster-plan.js';
+import { hostLossRisks } from '../../../modules/redis/host-loss.js';
+import { computeTopology, type RedisInstance } from '../../../modules/redis/topology.js';
 
 const six = computeTopology(
   [1, 2, 3].map((n) => ({ name: `node-${n}`, address: `10.0.${n}.10`, az: `az-${n}` })),

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { computeTopology, instanceId, type RedisInstance, type TopologyHost } from '../../../runner/redis/topology.js';
+import { computeTopology, instanceId, type RedisInstance, type TopologyHost } from '../../../modules/redis/topology.js';
 
 const hosts = (n: number, azs?: string[]): TopologyHost[] =>
   Array.from({ length: n }, (_, i) => ({ name: `redis-${i + 1}`, address: `10.0.${i + 1}.10`, ...(azs ? { az: azs[i] as string } : {}) }));

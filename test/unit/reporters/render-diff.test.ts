@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderAclFile } from '../../../runner/redis/acl-file.js';
+import { renderAclFile } from '../../../modules/redis/acl-file.js';
 import { renderDiff } from '../../../runner/reporters/render-diff.js';
-import { aclPasswordHash } from '../../../runner/redis/acl-file.js';
+import { aclPasswordHash } from '../../../modules/redis/acl-file.js';
 import { MASK, Secret } from '../../../runner/secret.js';
 
 test('a unified diff with before:/after: headers and 3 lines of context', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ensureLabVault, LAB_VAULT_VARIABLES, labVaultFiles, readLabVault } from '../../../runner/lab/lab-vault.js';
+import { ensureLabVault, LAB_VAULT_VARIABLES, labVaultFiles, readLabVault } from '../../../lab/lab-vault.js';
 import { encryptVault } from '../../../runner/vault/vault.js';
 
 test('a new lab vault holds every variable, vault_backup_key of 32+ characters, mode 0600', () => {

@@ -1,6 +1,6 @@
 // What a lab host runs as the child of its PID 1 (tini): the host's "init scripts". Run as
 // `sh -c SCRIPT rplay-lab-boot LAB_DIR HOST` inside the host's fresh mount, UTS and PID namespaces.
-import { shQuote } from '../connection/quote.js';
+import { shQuote } from '../runner/connection/quote.js';
 import { HOST_PATHS, RUN_DIR } from './host-paths.js';
 import { LAB_MOUNT } from './lab-layout.js';
 

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { createRequire } from 'node:module';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import type { Connection } from '../connection/connection.js';
+import type { Connection } from '../../runner/connection/connection.js';
 
 /** PEM text (not paths) of the CA that signed the servers and of the client's certificate and key. */
 export interface RedisTls {

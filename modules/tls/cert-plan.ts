@@ -5,7 +5,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ModuleError, type Change, type FileDiff, type Plan, type Vars } from '../../runner/types.js';
-import { attrChanges, type PathState, type WantedAttrs } from './file-attrs.js';
+import { attrChanges, type PathState, type WantedAttrs } from '../files/file-attrs.js';
 import { canonicalSan, readCertificate, readPublicKey, samePem, spkiDer, type CaState, type CertInfo, type CertKind } from './pki.js';
 
 export const KEY_MODE = '0600';

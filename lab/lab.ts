@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { sep } from 'node:path';
 import pLimit from 'p-limit';
-import { serviceFallbackScript } from '../../modules/service.js';
+import { serviceFallbackScript } from '../modules/service.js';
 import { bootHost, isHostInit, powerOff } from './host-process.js';
 import { ensureHostFolders, ensureMountTargets, freshRunDir } from './host-folders.js';
 import { ensureClientKey, ensureHostKey, writeKnownHosts } from './lab-keys.js';

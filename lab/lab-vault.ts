@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Secret } from '../secret.js';
-import { decryptVault, encryptVault } from '../vault/vault.js';
-import { secretLeaves } from '../vault/vars.js';
-import { parseYaml } from '../yaml/load.js';
+import type { Secret } from '../runner/secret.js';
+import { decryptVault, encryptVault } from '../runner/vault/vault.js';
+import { secretLeaves } from '../runner/vault/vars.js';
+import { parseYaml } from '../runner/yaml/load.js';
 
 /** The vault variables the playbooks read (the Redis passwords; the key backup.yml encrypts with). */
 export const LAB_VAULT_VARIABLES = [

@@ -1,8 +1,8 @@
 // users.acl from a list of users: one `user NAME on|off #<sha256> RULES` line each, no comments
 // (Redis rejects them), passwords only ever as their SHA-256 hash.
 import { createHash } from 'node:crypto';
-import { registerSecret } from '../secret.js';
-import { checkPasswordPolicy } from '../vault/policy.js';
+import { registerSecret } from '../../runner/secret.js';
+import { checkPasswordPolicy } from '../../runner/vault/policy.js';
 
 export interface AclUser {
   name: string;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { holdsSecret, registerSecret } from '../../runner/secret.js';
 import { ModuleError, type ApplyResult, type Change, type ModuleContext, type Plan } from '../../runner/types.js';
-import { hostSh, tail } from './exec.js';
+import { hostSh, tail } from '../host/exec.js';
 import { attrChanges, attrCommands, describeAttrs, missingFor, NEED_FN, needArgs, parseStat, STAT_FN, type PathState, type WantedAttrs } from './file-attrs.js';
 
 /** What copy and template want at `dest`: exact bytes plus attributes. */

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { NotYetThere } from '../types.js';
+import { NotYetThere } from '../../runner/types.js';
 import type { RedisLogin } from './open-redis.js';
 
 export const redisLoginArgs = {

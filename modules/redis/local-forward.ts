@@ -3,7 +3,7 @@
 // redis-cli (`rplay redis-cli`). Only the bytes are forwarded; TLS stays end to end between the
 // tool and Redis (server certificates carry 127.0.0.1 as a SAN, so the name check passes).
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import type { Connection } from '../connection/connection.js';
+import type { Connection } from '../../runner/connection/connection.js';
 
 export interface LocalForward {
   /** The loopback port to connect to (127.0.0.1). */

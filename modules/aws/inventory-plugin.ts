@@ -5,15 +5,15 @@
 import type { Filter } from '@aws-sdk/client-ec2';
 import { Type, type Static } from '@sinclair/typebox';
 import { isAbsolute, resolve } from 'node:path';
-import { ec2Client, type AwsSettings } from '../aws/client.js';
-import { ConstructError, construct } from '../aws/constructed.js';
-import { DEFAULT_HOSTNAMES, hostnameOf, hostnameProblem } from '../aws/hostnames.js';
-import { instanceHostVars } from '../aws/instance-vars.js';
-import { cacheFile, projectCacheDir, projectDirOf, readCache, writeCache } from '../aws/inventory-cache.js';
-import { compile } from '../playbook/ajv.js';
-import { describeSchemaErrors } from '../playbook/schema-errors.js';
-import { InputError, positionAtPath } from '../yaml/load.js';
-import type { GroupDocument, InventoryDocument } from './inventory-document.js';
+import { ec2Client, type AwsSettings } from './client.js';
+import { ConstructError, construct } from './constructed.js';
+import { DEFAULT_HOSTNAMES, hostnameOf, hostnameProblem } from './hostnames.js';
+import { instanceHostVars } from './instance-vars.js';
+import { cacheFile, projectCacheDir, projectDirOf, readCache, writeCache } from './inventory-cache.js';
+import { compile } from '../../runner/playbook/ajv.js';
+import { describeSchemaErrors } from '../../runner/playbook/schema-errors.js';
+import { InputError, positionAtPath } from '../../runner/yaml/load.js';
+import type { GroupDocument, InventoryDocument } from '../../runner/inventory/inventory-document.js';
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 

@@ -3,7 +3,7 @@
 // shows the lines; apply rebuilds the same list from the same facts and runs it in order, the later
 // steps reading what earlier ones made (a new VPC's id) from the shared state.
 import type { EC2 } from '@aws-sdk/client-ec2';
-import type { Plan, Vars } from '../types.js';
+import type { Plan, Vars } from '../../runner/types.js';
 
 export interface Step<S> {
   description: string;

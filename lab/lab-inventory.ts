@@ -1,6 +1,6 @@
 // The lab as an Ansible-shaped inventory (the `rplay_lab` inventory plugin): every host in group redis.
 import { join } from 'node:path';
-import type { InventoryDocument } from '../inventory/inventory-document.js';
+import type { InventoryDocument } from '../runner/inventory/inventory-document.js';
 import { labLayout } from './lab-layout.js';
 import { readLabState } from './lab-state.js';
 import { readLabVault } from './lab-vault.js';

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { redact } from '../../secret.js';
+import { redact } from '../../runner/secret.js';
 import { emptyAccount, loadAccount, saveAccount, type AccountState } from './account.js';
 import { ACTIONS, type ActionHandler } from './actions/index.js';
 import { DEFAULT_REGIONS } from './catalog.js';

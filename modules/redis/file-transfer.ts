@@ -2,7 +2,7 @@
 // round trip (base64 on the wire: the session's output is text), so a large RDB never sits in
 // memory whole. Each side's sha256 is computed as the bytes pass, for end-to-end checks.
 import { createHash } from 'node:crypto';
-import type { Connection, ExecOptions } from '../connection/connection.js';
+import type { Connection, ExecOptions } from '../../runner/connection/connection.js';
 
 /** Bytes per round trip: 1 MiB is ~1.4 MB of base64, well inside what one exec carries quickly. */
 export const CHUNK = 1 << 20;

@@ -2,7 +2,7 @@
 // instances backed by the lab's hosts. Usage: node main.js --lab-dir DIR [--port N]
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { redact } from '../../secret.js';
+import { redact } from '../../runner/secret.js';
 import { ec2EmulatorFiles, DEFAULT_EC2_PORT } from './daemon.js';
 import { startEc2Emulator } from './emulator.js';
 import { labHostProvider } from './host-provider.js';

@@ -1,9 +1,9 @@
 // Ansible's "constructed" features of inventory plugins, over one host's variables: compose (new
 // variables from expressions), groups (membership from conditions) and keyed_groups (a group per value
 // of an expression, named prefix_value). Expressions are rplay's own (runner/vars), never eval.
-import { evaluateExpression } from '../vars/expression/evaluate.js';
-import { truthy } from '../vars/expression/values.js';
-import { Scope } from '../vars/scope.js';
+import { evaluateExpression } from '../../runner/vars/expression/evaluate.js';
+import { truthy } from '../../runner/vars/expression/values.js';
+import { Scope } from '../../runner/vars/scope.js';
 
 export interface KeyedGroup {
   key: string;

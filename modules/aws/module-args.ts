@@ -2,7 +2,7 @@
 // credentials) and which resource it is about (its Name tag and project tag). Region and endpoint
 // default to the inventory's aws_region / aws_endpoint_url, so playbooks need not repeat them.
 import { Type, type Static } from '@sinclair/typebox';
-import type { Vars } from '../types.js';
+import type { Vars } from '../../runner/types.js';
 import type { AwsSettings } from './client.js';
 import { AwsError } from './errors.js';
 
