@@ -165,7 +165,7 @@ export const apt = defineModule({
       msg: changes.length ? undefined : want.length ? `${want.join(', ')} ${state === 'absent' ? 'not installed' : state === 'latest' ? 'at the newest version' : 'installed'}` : 'apt cache is fresh',
     };
   },
-  async apply(ctx, args, _plan, s) {
+  async legacyApply(ctx, args, _plan, s) {
     const { op, pkgs, refresh } = decide(args, s);
     const timeout = args.lock_timeout ?? 300;
     const aptGet = `apt-get -q -y -o DPkg::Lock::Timeout=${timeout}`;

@@ -176,7 +176,7 @@ export const cert = defineModule({
   schema,
   gather,
   plan: (args, facts) => planCert(wanted(args), facts),
-  async apply(ctx, args, _plan, facts) {
+  async legacyApply(ctx, args, _plan, facts) {
     const w = wanted(args);
     const d = decideCert(w, facts);
     const caDir = resolve(ctx.projectDir, w.caDir);

@@ -36,7 +36,7 @@ export const command = defineModule({
     return gatherGuards(ctx, args);
   },
   plan: (args, guards) => planRun(shJoin(argvOf(args)), args, guards),
-  async apply(ctx, args) {
+  async legacyApply(ctx, args) {
     const argv = argvOf(args);
     const opts = { stdin: args.stdin };
     const r = args.chdir

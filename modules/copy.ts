@@ -47,5 +47,5 @@ export const copy = defineModule({
     return { want, dest: await gatherDest(ctx, want) };
   },
   plan: (_args, s) => planDest(s.want, s.dest),
-  apply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
+  legacyApply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
 });

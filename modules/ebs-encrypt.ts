@@ -80,7 +80,7 @@ export const ebsEncrypt = defineModule({
     const { all, now } = taskSteps(args, f);
     return { changes: now.map((s) => ({ description: s.description })), msg: now.length === 0 ? okMessage(args, f, all) : undefined, result: resultOf(f) };
   },
-  async apply(ctx, args, _plan, f) {
+  async legacyApply(ctx, args, _plan, f) {
     const settings = awsSettings(args, ctx.vars);
     const ec2 = await ec2Client(settings);
     const { all, now } = taskSteps(args, f);

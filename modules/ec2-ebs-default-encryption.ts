@@ -39,7 +39,7 @@ export const ec2EbsDefaultEncryption = defineModule({
   },
   plan: (args, actual) =>
     planOf(ebsDefaultSteps(args.enabled ?? true, actual), `EBS encryption by default is ${actual.enabled ? 'on' : 'off'} in ${actual.region}`, { ebs_encryption_by_default: actual.enabled }),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const enabled = args.enabled ?? true;
     await runSteps(await ec2Client(awsSettings(args, ctx.vars)), ebsDefaultSteps(enabled, actual), {});
     return { result: { ebs_encryption_by_default: enabled } };

@@ -255,7 +255,7 @@ export const ec2Instance = defineModule({
     return { instances, launch: instances.length === 0 ? await gatherLaunch(ec2, args) : null };
   },
   plan: (args, actual) => planOf(instanceSteps(args, actual), `instance ${actual.instances[0]?.id} is running`, resultOf(actual.instances[0])),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, instanceSteps(args, actual), { instance: actual.instances[0] });
     // Addresses changed (a new instance, a start): a cached inventory would be stale.

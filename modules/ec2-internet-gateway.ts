@@ -85,7 +85,7 @@ export const ec2InternetGateway = defineModule({
     return actual;
   },
   plan: (args, actual) => planOf(gatewaySteps(args, actual), `internet gateway ${actual.gateway?.id} is attached`, resultOf(actual.gateway?.id)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, gatewaySteps(args, actual), { vpcId: actual.vpcId ?? undefined, gatewayId: actual.gateway?.id });
     return { result: resultOf(s.gatewayId) };

@@ -137,7 +137,7 @@ export const ec2KeyPair = defineModule({
     return { path, local, remote };
   },
   plan: (args, actual) => planOf(keyPairSteps(args, actual), `key pair ${args.name} matches ${actual.path}`, resultOf(args, actual.path, actual.local?.publicKey)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, keyPairSteps(args, actual), { publicKey: actual.local?.publicKey });
     return { result: resultOf(args, actual.path, s.publicKey) };

@@ -240,7 +240,7 @@ export const ec2RootVolume = defineModule({
   },
   plan: (args, actual) =>
     planOf(rootVolumeSteps(args, actual), `the root of ${actual.instance?.id} comes from ${actual.snapshot?.id} and it runs`, resultOf(actual.instance, actual.snapshot)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, rootVolumeSteps(args, actual), {});
     // The instance was stopped and started: its public address changed, a cached inventory is stale.

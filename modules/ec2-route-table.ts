@@ -184,7 +184,7 @@ export const ec2RouteTable = defineModule({
     return pendingOr(args, { vpcId, table: { id: made(t.RouteTableId, 'the route table id'), routes, associations, tags: tagMap(t.Tags) }, gateways, subnets }, absent);
   },
   plan: (args, actual) => planOf(routeTableSteps(args, actual), `route table ${actual.table?.id} is as wanted`, resultOf(actual.table?.id)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, routeTableSteps(args, actual), { tableId: actual.table?.id });
     return { result: resultOf(s.tableId) };

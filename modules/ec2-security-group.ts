@@ -136,7 +136,7 @@ export const ec2SecurityGroup = defineModule({
     return { vpcId, group: { id, tags: tagMap(g.Tags), ingress: actualRules(rules, false), egress: actualRules(rules, true) } };
   },
   plan: (args, actual) => planOf(groupSteps(args, actual), `security group ${actual.group?.id} has exactly the wanted rules`, resultOf(actual.group?.id)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, groupSteps(args, actual), { groupId: actual.group?.id });
     return { result: resultOf(s.groupId) };

@@ -213,7 +213,7 @@ export const ec2Snapshot = defineModule({
     return { now: new Date().toISOString(), region: settings.region, instances: Object.fromEntries(instances), existing, sources };
   },
   plan: (args, actual) => planOf(snapshotSteps(args, actual), 'the snapshots exist and retention holds', resultOf(actual, args)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, snapshotSteps(args, actual), { made: [] });
     return { result: resultOf(actual, args, s.made) };

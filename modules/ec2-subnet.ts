@@ -94,7 +94,7 @@ export const ec2Subnet = defineModule({
     };
   },
   plan: (args, actual) => planOf(subnetSteps(args, actual), `subnet ${actual.subnet?.id} is as wanted`, resultOf(actual.subnet?.id, actual.vpcId ?? undefined)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, subnetSteps(args, actual), { vpcId: actual.vpcId ?? undefined, subnetId: actual.subnet?.id });
     return { result: resultOf(s.subnetId, s.vpcId) };

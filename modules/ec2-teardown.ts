@@ -197,7 +197,7 @@ export const ec2Teardown = defineModule({
     return Object.fromEntries(kinds.map((k, i) => [k, found[i]]));
   },
   plan: (args, actual) => planOf(teardownSteps(args, actual), `nothing of project ${args.project} left: ${args.resources.join(', ')}`),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     await runSteps(ec2, teardownSteps(args, actual), {});
     if (args.resources.includes('instances')) await invalidateInventoryCache(projectCacheDir(ctx.projectDir));

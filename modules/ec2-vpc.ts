@@ -102,7 +102,7 @@ export const ec2Vpc = defineModule({
     };
   },
   plan: (args, actual) => planOf(vpcSteps(args, actual), `VPC ${actual.vpc?.id} is as wanted`, resultOf(actual.vpc?.id)),
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const ec2 = await ec2Client(awsSettings(args, ctx.vars));
     const s = await runSteps(ec2, vpcSteps(args, actual), { vpcId: actual.vpc?.id });
     return { result: resultOf(s.vpcId) };

@@ -80,7 +80,7 @@ export const file = defineModule({
       }
     }
   },
-  async apply(ctx, args) {
+  async legacyApply(ctx, args) {
     const p = shQuote(args.path);
     const attrs = { mode: args.mode, owner: args.owner, group: args.group };
     const state = args.state ?? 'file';

@@ -163,7 +163,7 @@ export const redisAcl = defineModule({
   schema,
   gather,
   plan,
-  async apply(ctx, args, _plan, s) {
+  async legacyApply(ctx, args, _plan, s) {
     if (planDest(s.want, s.dest).changes.length) await applyDest(ctx, s.want, s.dest);
     const ports = loadPorts(s);
     if (ports.length === 0) return { result: { dest: s.want.dest, loaded: [] } };

@@ -329,7 +329,7 @@ export const redisBackup = defineModule({
       result: { backups: actual.done.map((d) => ({ port: d.port, path: d.dir, keys: d.keys })) },
     };
   },
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const login = await loginOf(ctx, args);
     const backups: Vars[] = actual.done.map((d) => ({ port: d.port, path: d.dir, keys: d.keys }));
     // One instance at a time: concurrent BGSAVEs on a node would compete for its memory (fork).

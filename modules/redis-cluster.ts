@@ -171,7 +171,7 @@ export const redisCluster = defineModule({
     if (planned.length) return { changes: planned.map((p) => ({ description: describeStep(p), ...(p.kind === 'wait' && planned.length === 1 ? { waitOnly: true } : {}) })) };
     return { changes: [], ...formed(s.observations) };
   },
-  async apply(ctx, args, _plan, s) {
+  async legacyApply(ctx, args, _plan, s) {
     const planned = steps(s);
     const after = await withClients(ctx, args, async (clients) => {
       try {

@@ -129,7 +129,7 @@ export const redisCommand = defineModule({
     // Only the command's name: its arguments may be values that belong to nobody's log.
     return { changes: [{ description: `run ${args.command[0]} on ${args.cluster ? 'the cluster' : `${args.instances[0]!.address}:${args.instances[0]!.port}`} as ${args.login_user}` }] };
   },
-  async apply(ctx: ModuleContext, args) {
+  async legacyApply(ctx: ModuleContext, args) {
     const login = await loadLogin(ctx.projectDir, args);
     const transport = args.transport ?? 'tls';
     const outcome = transport !== 'tls' ? await probe(ctx.conn, args, login) : args.cluster ? await inCluster(ctx.conn, args, login) : await single(ctx.conn, args, login);

@@ -395,7 +395,7 @@ export const redisConfig = defineModule({
     const cert = s.disk === undefined ? '' : `, serving ${s.disk.path}`;
     return { changes: [], msg: `${s.where} (pid ${live.pid}) runs with the ${s.wanted.length} setting(s) of ${s.source}${cert}`, result: { pid: live.pid, served_fingerprint256: live.served.fingerprint256 } };
   },
-  async apply(ctx, args, _plan, s) {
+  async legacyApply(ctx, args, _plan, s) {
     const [op] = configOps(s);
     if (op === undefined) return {};
     if (op.kind === 'restart') {

@@ -271,7 +271,7 @@ export const redisFailover = defineModule({
     const msg = args.state === 'drained' ? `no master on ${a.host}; the cluster is whole` : `masters where the layout puts them: ${mastersText(a)}`;
     return { changes: [], msg, result: layoutResult(a) };
   },
-  async apply(ctx, args, _plan, a) {
+  async legacyApply(ctx, args, _plan, a) {
     const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesFromArg(args.instances));
     const deadline = Date.now() + (args.timeout ?? 300) * 1000;
     const done: string[] = [];

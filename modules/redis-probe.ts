@@ -51,7 +51,7 @@ export const redisProbe = defineModule({
   plan(args) {
     return { changes: [{ description: `write, read back and delete one ${PROBE_PREFIX}* key as ${args.login_user}` }] };
   },
-  async apply(ctx, args) {
+  async legacyApply(ctx, args) {
     const login = await loadLogin(ctx.projectDir, args);
     const key = `${PROBE_PREFIX}${randomBytes(12).toString('hex')}`;
     const value = randomBytes(16).toString('hex');

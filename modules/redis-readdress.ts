@@ -130,7 +130,7 @@ export const redisReaddress = defineModule({
       });
     return { changes, msg: moves.size === 0 ? 'no node moved' : 'nodes.conf names the current addresses' };
   },
-  async apply(ctx, _args, _plan, actual) {
+  async legacyApply(ctx, _args, _plan, actual) {
     const moves = new Map(actual.moves);
     for (const c of actual.confs) {
       const text = rewritten(c, moves);

@@ -278,7 +278,7 @@ export const redisRestore = defineModule({
       result,
     };
   },
-  async apply(ctx, args, _plan, actual) {
+  async legacyApply(ctx, args, _plan, actual) {
     const msgs: string[] = [];
     for (const f of actual.instances.filter((x) => x.marker !== markerLine(args.label, x.backup))) msgs.push(await restoreOne(ctx, args, actual.init, f));
     return { msg: msgs.join('; ') };

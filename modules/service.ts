@@ -99,7 +99,7 @@ export const service = defineModule({
     const state = s.running ? 'running' : 'stopped';
     return { changes, msg: changes.length ? undefined : `${name} ${state}, ${s.boot}`, result: { name, state, enabled: s.boot !== 'disabled' } };
   },
-  async apply(ctx, args, _plan, s) {
+  async legacyApply(ctx, args, _plan, s) {
     const name = unitName(args.name);
     const todo = actions(args, s);
     const r = await unitActions(ctx, s.init, name, todo, s.needsReload);

@@ -21,7 +21,7 @@ export const shell = defineModule({
   freeForm: 'cmd',
   gather: (ctx, args): Promise<Guards> => gatherGuards(ctx, args),
   plan: (args, guards) => planRun(args.cmd, args, guards),
-  async apply(ctx, args) {
+  async legacyApply(ctx, args) {
     // The connection already runs scripts with /bin/sh; chdir is one more line in front.
     const script = args.chdir ? `cd -- ${shQuote(args.chdir)} || exit\n${args.cmd}` : args.cmd;
     return runResult(args.cmd, await hostSh(ctx, script, [], { stdin: args.stdin }));

@@ -50,5 +50,5 @@ export const template = defineModule({
     if (typeof args.src === 'string' && !hasTemplate(args.src)) await checkProjectTemplate(ctx.projectDir, args.src, 'template');
   },
   plan: (_args, s) => planDest(s.want, s.dest),
-  apply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
+  legacyApply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
 });

@@ -59,7 +59,7 @@ export const waitFor = defineModule({
     if (actual.state === want) return { changes: [], msg: `${where(args)} is ${want}`, result: { elapsed: 0 } };
     return { changes: [{ description: `wait up to ${args.timeout ?? 300} s for ${where(args)} to be ${want}` }] };
   },
-  async apply(ctx, args) {
+  async legacyApply(ctx, args) {
     const want = args.state ?? 'started';
     const timeout = args.timeout ?? 300;
     const t0 = Date.now();

@@ -12,18 +12,34 @@ export interface FileDiff {
   after: string;
 }
 
+/**
+ * What applying a change does, as data: commands to run, a file to write (its bytes' hash and mode),
+ * an API call and its parameters. JSON plus Buffers (see execution/operations.ts): a plan can be
+ * serialised and applied later exactly as reviewed. `kind` names the operation within its module.
+ */
+export interface Operation {
+  readonly kind: string;
+}
+
 /** One thing a module would change on a host. */
-export interface Change {
+export interface Change<O extends Operation = Operation> {
   /** One line, e.g. "mode 0644 → 0600 on /etc/redis/tls/node.key". */
   description: string;
   diff?: FileDiff;
   /** Only waits for the host to settle (a restarted node catching up): a plan of nothing else is ok, not changed. */
   waitOnly?: boolean;
+  /** What apply runs for this change; a module's apply receives exactly these, in order. */
+  op?: O;
 }
 
 /** A module's pure verdict from wanted args and actual state: [] changes means ok. */
-export interface Plan {
-  changes: Change[];
+export interface Plan<O extends Operation = Operation> {
+  changes: Change<O>[];
+  /**
+   * These changes' outcome decides what comes next (a waiter, one cluster formation step): after
+   * applying them the engine gathers and plans again, until a plan has no changes.
+   */
+  replan?: boolean;
   /** Short reason, e.g. "already installed". */
   msg?: string;
   /** Extra fields of the registered result (stdout, rc, stat, …). */
@@ -114,7 +130,7 @@ export function prefixedError(prefix: string, e: unknown): ModuleError {
   return e instanceof NotYetThere ? new NotYetThere(message, e.missing, { by: e.by, on: e.on, would: e.would, settles: e.settles, unchanged: e.unchanged }) : new ModuleError(message);
 }
 
-export interface Module<S extends TSchema = TSchema, Actual = unknown> {
+export interface Module<S extends TSchema = TSchema, Actual = unknown, O extends Operation = Operation> {
   readonly name: string;
   /** TypeBox schema of the args; compiled once by ajv, checked before any host is touched. */
   readonly schema: S;
@@ -130,9 +146,11 @@ export interface Module<S extends TSchema = TSchema, Actual = unknown> {
   /** One or few round trips: the host's actual state. */
   gather(ctx: ModuleContext, args: Static<S>): Promise<Actual>;
   /** Pure. */
-  plan(args: Static<S>, actual: Actual): Plan;
-  /** Make the changes; never called in check mode. */
-  apply?(ctx: ModuleContext, args: Static<S>, plan: Plan, actual: Actual): Promise<ApplyResult | void>;
+  plan(args: Static<S>, actual: Actual): Plan<O>;
+  /** Runs the plan's operations, exactly those, in order; never called in check mode. */
+  apply?(ctx: ModuleContext, ops: readonly O[]): Promise<ApplyResult | void>;
+  /** MIGRATION ONLY (issue 9): the old apply that re-derives its work from the args; removed once every module runs its operations. */
+  legacyApply?(ctx: ModuleContext, args: Static<S>, plan: Plan<O>, actual: Actual): Promise<ApplyResult | void>;
   /**
    * The change is running something whose effect only running it shows (command, shell). In check
    * mode such a task is reported "changed" (it would run), or "skipped" when the task's own
@@ -154,7 +172,7 @@ export interface LoadContext {
 }
 
 /** Helper that keeps a module's arg types tied to its schema. */
-export function defineModule<S extends TSchema, Actual>(m: Module<S, Actual>): Module<S, Actual> {
+export function defineModule<S extends TSchema, Actual, O extends Operation = Operation>(m: Module<S, Actual, O>): Module<S, Actual, O> {
   return m;
 }
 

@@ -10,6 +10,7 @@ import { ModuleError, NotYetThere, type Module, type ModuleContext, type Plan, t
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
 import { evaluateExpression } from '../vars/expression/evaluate.js';
+import { converge, describe } from './converge.js';
 import type { HostState } from './host-state.js';
 import { evaluate, interpolate, isTrue, withVars, viewOf, type TaskScope } from './task-scope.js';
 
@@ -37,6 +38,8 @@ export interface HostOutcome {
   ignored?: boolean;
   /** Check mode: "would change" because what the task works on is not there yet (see NotYetThere). */
   pending?: true;
+  /** The gathered state's fingerprint, which the plan was made from. */
+  fingerprint?: string;
 }
 
 const NO_LOG_MSG = 'the output has been hidden due to no_log: true';
@@ -187,21 +190,24 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
   let status: Status;
   let msg: string | undefined;
   let plan: Plan | undefined;
+  let fingerprint: string | undefined;
   try {
-    const actual = await mod.gather(ctx, moduleArgs);
-    plan = mod.plan(moduleArgs, actual);
+    const run = await converge(mod, ctx, moduleArgs, { check: env.check && task.checkMode !== false });
+    plan = run.planned;
+    fingerprint = run.fingerprint;
     const waitsOnly = plan.changes.every((c) => c.waitOnly);
     if (plan.changes.length === 0) {
       status = 'ok';
       msg = plan.msg;
-    } else if (env.check && task.checkMode !== false) {
+    } else if (!run.result) {
       status = mod.opaque && task.changedWhen ? 'skipped' : waitsOnly ? 'ok' : 'changed';
       msg = status === 'skipped' ? 'not run in check mode (its changed_when needs the real output)' : describe(plan);
     } else {
-      const applied = (await mod.apply?.(ctx, moduleArgs, plan, actual)) ?? {};
-      status = applied.changed === false || waitsOnly ? 'ok' : 'changed';
-      msg = applied.msg ?? describe(plan);
-      plan = { ...plan, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
+      const applied = run.result;
+      const changes = run.applied;
+      status = applied.changed === false || changes.every((c) => c.waitOnly) ? 'ok' : 'changed';
+      msg = applied.msg ?? describe({ changes });
+      plan = { ...plan, changes, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
     }
     if (msg !== undefined) msg = hide(msg);
     registered = retaint({ ...plan.result, changed: status === 'changed', failed: false, msg }, echoed) as Vars;
@@ -252,6 +258,7 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     diff: env.diff && status === 'changed' && diffs.length ? hide(renderDiff(diffs)) : undefined,
     registered,
     notify: status === 'changed',
+    fingerprint,
   };
 }
 
@@ -270,6 +277,3 @@ export function pendingReason(e: unknown, taskHost: string, wouldChange: (host: 
   return `${e.missing} not there yet: an earlier task${where} would change what it depends on`;
 }
 
-function describe(plan: Plan): string {
-  return plan.changes.map((c) => c.description).join('; ');
-}

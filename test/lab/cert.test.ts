@@ -53,7 +53,7 @@ async function check(args: Args, ctx = context(conn, true)): Promise<Plan> {
 async function converge(args: Args, ctx = context(conn, true)): Promise<Plan> {
   const facts = await cert.gather(ctx, args);
   const plan = cert.plan(args, facts);
-  if (plan.changes.length) await cert.apply!(ctx, args, plan, facts);
+  if (plan.changes.length) await cert.legacyApply!(ctx, args, plan, facts);
   return plan;
 }
 

@@ -55,7 +55,7 @@ t('a lock held beyond lock_timeout: a clear error, nothing installed', async ({ 
   const args = { name: 'hello', lock_timeout: 1 };
   const actual = await apt.gather(h.ctx(), args);
   await failsWith(
-    Promise.resolve(apt.apply?.(h.ctx(), args, apt.plan(args, actual), actual)),
+    Promise.resolve(apt.legacyApply?.(h.ctx(), args, apt.plan(args, actual), actual)),
     /^apt install hello failed: \/var\/lib\/dpkg\/lock-frontend is held by \S+ \(pid \d+\) and was not released within lock_timeout 1 s/,
   );
   assert.is(await hello(h), 'not installed\n');

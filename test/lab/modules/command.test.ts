@@ -24,7 +24,7 @@ t('command with creates: runs once (no shell: $HOME and > are literal words), th
 t('command: argv, chdir, stdin; result has rc, stdout, stdout_lines', async ({ h }) => {
   const args = { argv: ['sh', '-c', 'pwd; cat; echo err >&2'], chdir: '/srv', stdin: 'line1\nline2\n' };
   const actual = await command.gather(h.ctx(), args);
-  const r = await command.apply?.(h.ctx(), args, command.plan(args, actual), actual);
+  const r = await command.legacyApply?.(h.ctx(), args, command.plan(args, actual), actual);
   assert.equal(r && r.result, {
     cmd: "sh -c 'pwd; cat; echo err >&2'",
     rc: 0,
@@ -39,7 +39,7 @@ t('a nonzero exit is a failure with the stderr tail; become: false runs as the l
   const args = { cmd: `sh -c 'id -un; echo "no such thing" >&2; exit 3'` };
   const actual = await command.gather(h.ctx({ become: false }), args);
   const e = await failsWith(
-    Promise.resolve(command.apply?.(h.ctx({ become: false }), args, command.plan(args, actual), actual)),
+    Promise.resolve(command.legacyApply?.(h.ctx({ become: false }), args, command.plan(args, actual), actual)),
     /: exit code 3\nno such thing$/,
   );
   assert.is((e as unknown as { result: { stdout: string } }).result.stdout, 'ubuntu');
@@ -57,7 +57,7 @@ t('shell with removes: pipes and variables work; runs while the input exists, th
 t('shell: chdir and a failing script', async ({ h }) => {
   const args = { cmd: 'pwd; false', chdir: '/etc/redis' };
   const actual = await shell.gather(h.ctx(), args);
-  await failsWith(Promise.resolve(shell.apply?.(h.ctx(), args, shell.plan(args, actual), actual)), /^pwd; false: exit code 1\n\/etc\/redis$/);
+  await failsWith(Promise.resolve(shell.legacyApply?.(h.ctx(), args, shell.plan(args, actual), actual)), /^pwd; false: exit code 1\n\/etc\/redis$/);
 });
 
 t.run();

@@ -56,7 +56,7 @@ t('without become, a root-owned place is a clear failure', async ({ h }) => {
   const ctx = h.ctx({ become: false });
   const args = { path: '/etc/redis/x', state: 'directory' as const };
   const actual = await file.gather(ctx, args);
-  await failsWith(Promise.resolve(file.apply?.(ctx, args, file.plan(args, actual), actual)), /^file \/etc\/redis\/x \(state directory\) failed: mkdir: cannot create directory .*Permission denied/);
+  await failsWith(Promise.resolve(file.legacyApply?.(ctx, args, file.plan(args, actual), actual)), /^file \/etc\/redis\/x \(state directory\) failed: mkdir: cannot create directory .*Permission denied/);
   assert.is((await h.check('[ -e /etc/redis/x ] && echo there || echo absent')).stdout, 'absent\n');
 });
 

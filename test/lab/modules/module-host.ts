@@ -79,7 +79,7 @@ export async function converge<S extends TSchema, A>(mod: Module<S, A>, ctx: Mod
   const actual = await mod.gather(ctx, args);
   const first = mod.plan(args, actual);
   assert.ok(first.changes.length > 0, `${mod.name}: expected changes on the first run, got: ${first.msg}`);
-  const applied = await mod.apply?.(ctx, args, first, actual);
+  const applied = await mod.legacyApply?.(ctx, args, first, actual);
   const second = mod.plan(args, await mod.gather(ctx, args));
   assert.equal(second.changes, [], `${mod.name}: expected no changes on the second run`);
   return { first, applied, second };

@@ -63,7 +63,7 @@ t('restarted always changes and gives a new process; reloaded runs ExecReload wi
   const actual = await service.gather(h.ctx(), args);
   const p = service.plan(args, actual);
   assert.equal(descriptions(p), ['restart rtest']);
-  await service.apply?.(h.ctx(), args, p, actual);
+  await service.legacyApply?.(h.ctx(), args, p, actual);
   const after = (await h.check('cat /run/rplay-svc/rtest.pid')).stdout;
   assert.is.not(after, before);
   assert.is(await daemon(h), 'ubuntu redis-server\nPONG');
@@ -71,7 +71,7 @@ t('restarted always changes and gives a new process; reloaded runs ExecReload wi
 
   const reload = { name: 'rtest', state: 'reloaded' as const };
   const ra = await service.gather(h.ctx(), reload);
-  await service.apply?.(h.ctx(), reload, service.plan(reload, ra), ra);
+  await service.legacyApply?.(h.ctx(), reload, service.plan(reload, ra), ra);
   assert.is((await h.check('cat /tmp/reloaded')).stdout, `reload ${after.trim()} hello there\n`);
 });
 
@@ -103,14 +103,14 @@ t('a daemon that dies at once and a missing unit are clear failures', async ({ h
   await h.check(`printf '[Service]\\nExecStart=/usr/bin/redis-server --port 7001 --bind 192.0.2.1\\n' > /etc/systemd/system/bad.service`);
   const bad = { name: 'bad', state: 'started' as const };
   const a = await service.gather(h.ctx(), bad);
-  await failsWith(Promise.resolve(service.apply?.(h.ctx(), bad, service.plan(bad, a), a)), /^service bad: start failed: svc: bad exited right after starting; last lines of \/var\/log\/rplay-svc\/bad\.log:\n[^]*Cannot assign requested address/);
+  await failsWith(Promise.resolve(service.legacyApply?.(h.ctx(), bad, service.plan(bad, a), a)), /^service bad: start failed: svc: bad exited right after starting; last lines of \/var\/log\/rplay-svc\/bad\.log:\n[^]*Cannot assign requested address/);
   // A unit that vanishes between gather and apply: the fallback says where it looked.
   await h.check(`printf '[Service]\\nExecStart=/bin/true\\n' > /etc/systemd/system/gone.service`);
   const gone = { name: 'gone', state: 'started' as const };
   const g = await service.gather(h.ctx(), gone);
   const p = service.plan(gone, g);
   await h.check('rm /etc/systemd/system/gone.service');
-  await failsWith(Promise.resolve(service.apply?.(h.ctx(), gone, p, g)), /^service gone: start failed: svc: unit gone\.service not found in \/etc\/systemd\/system, \/lib\/systemd\/system or \/usr\/lib\/systemd\/system$/);
+  await failsWith(Promise.resolve(service.legacyApply?.(h.ctx(), gone, p, g)), /^service gone: start failed: svc: unit gone\.service not found in \/etc\/systemd\/system, \/lib\/systemd\/system or \/usr\/lib\/systemd\/system$/);
 });
 
 t.run();

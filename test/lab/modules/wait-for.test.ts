@@ -15,7 +15,7 @@ t.after(async (c) => {
 async function run(h: ModuleHost, args: Parameters<typeof waitFor.plan>[0]) {
   const actual = await waitFor.gather(h.ctx(), args);
   const plan = waitFor.plan(args, actual);
-  return { plan, applied: plan.changes.length ? await waitFor.apply?.(h.ctx(), args, plan, actual) : undefined };
+  return { plan, applied: plan.changes.length ? await waitFor.legacyApply?.(h.ctx(), args, plan, actual) : undefined };
 }
 
 t('waits, from the host, for a port that opens a second later; reports the time and no change', async ({ h }) => {

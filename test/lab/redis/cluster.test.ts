@@ -114,7 +114,7 @@ test('a run forms the cluster (3 masters, 3 replicas on other hosts); the next p
   const a = args();
   const actual = await redisCluster.gather(c, a);
   const plan = redisCluster.plan(a, actual);
-  const applied = await redisCluster.apply!(c, a, plan, actual);
+  const applied = await redisCluster.legacyApply!(c, a, plan, actual);
   assert.is(applied?.msg, '3 master(s), 3 replica(s), all 16384 slots served, cluster_state:ok on every node');
   const again = await planOn(redisCluster, c, a);
   assert.equal(again.changes, []);
@@ -218,7 +218,7 @@ test('losing a whole host keeps the cluster serving; back again, the swapped rol
   const actual = await redisCluster.gather(c, a);
   const plan = redisCluster.plan(a, actual);
   if (plan.changes.length) assert.equal(descriptions(plan).map((d) => d.replace(/:.*$/, '')), ['wait until every node agrees (cluster_state']);
-  if (plan.changes.length) await redisCluster.apply!(c, a, plan, actual);
+  if (plan.changes.length) await redisCluster.legacyApply!(c, a, plan, actual);
   const after = await planOn(redisCluster, c, a);
   assert.equal(after.changes, []);
   const nodes = after.result?.nodes as { address: string; port: number; role: string; master?: string }[];

@@ -53,7 +53,7 @@ export async function testAccount(opts: Ec2EmulatorOptions = {}, region = 'us-ea
 export async function converge<S extends TSchema, A>(m: Module<S, A>, ctx: ModuleContext, args: Static<S>): Promise<Plan> {
   const actual = await m.gather(ctx, args);
   const plan = m.plan(args, actual);
-  if (plan.changes.length > 0) await m.apply?.(ctx, args, plan, actual);
+  if (plan.changes.length > 0) await m.legacyApply?.(ctx, args, plan, actual);
   return plan;
 }
 

@@ -262,7 +262,7 @@ test('restore: a forged staging folder or a host whose copy does not match is re
     const ctx = ctxFor(restoreHost(stage, sums, calls), join(sandbox, 'project'));
     const actual = await redisRestore.gather(ctx, args);
     const plan = redisRestore.plan(args, actual);
-    await refused(redisRestore.apply!(ctx, args, plan, actual), message, what);
+    await refused(redisRestore.legacyApply!(ctx, args, plan, actual), message, what);
     const sent = calls.map((c) => c[0] ?? '');
     assert.not.ok(calls.some((c) => c.some((a) => a.startsWith('replaced-'))), `${what}: the swap ran`);
     assert.not.ok(sent.some((c) => c.startsWith('systemctl') || c.includes('for a in')), `${what}: an instance was started`);
