@@ -3,11 +3,12 @@ import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
 import { aclDrift, aclListByUser, CANONICAL_SCRIPT, canonicalInput, describeDrift, parseCanonical, type Canonical } from './redis/acl-canonical.js';
 import { AclError, renderAclFile } from './redis/acl-file.js';
-import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
-import { defineModule, ModuleError, prefixedError, type Change, type ModuleContext } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
-import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
+import { defineModule, ModuleError, prefixedError, type Change, type ModuleContext, type Plan } from '../runner/types.js';
+import { hostOpts, hostSh, tail } from './host/exec.js';
+import { attrCommands } from './files/file-attrs.js';
+import { gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
 
 const schema = Type.Object(
   {
@@ -52,33 +53,60 @@ interface AclState {
   live: LiveAcl[];
 }
 
-function where(args: AclArgs, port: number): string {
-  return `${args.address ?? '?'}:${port}`;
+/** users.acl with these bytes and attributes; `write: false` when only its attributes differ. */
+export interface AclFileOp {
+  kind: 'acl-file';
+  path: string;
+  content: Buffer;
+  mode: string;
+  owner: string;
+  group: string;
+  write: boolean;
 }
 
-async function login(ctx: ModuleContext, args: AclArgs): Promise<RedisLogin> {
+/** ACL LOAD on one instance, then its live users checked against `expect` (Redis's canonical form of the file). */
+export interface AclLoadOp {
+  kind: 'acl-load';
+  address: string;
+  port: number;
+  login: RedisLoginArgs;
+  /** [user, canonical line] as Redis makes them of the file; null when no redis-server could say. */
+  expect: [string, string][] | null;
+}
+
+export type AclOp = AclFileOp | AclLoadOp;
+
+function where(address: string | undefined, port: number): string {
+  return `${address ?? '?'}:${port}`;
+}
+
+function loginArgs(args: AclArgs): RedisLoginArgs {
   const { login_user, login_password, tls } = args;
   if (!login_user || !login_password || !tls) throw new ModuleError('redis_acl: ports need address, login_user, login_password and tls');
+  return { login_user, login_password, tls };
+}
+
+async function login(ctx: ModuleContext, args: RedisLoginArgs): Promise<RedisLogin> {
   try {
-    return await loadLogin(ctx.projectDir, { login_user, login_password, tls });
+    return await loadLogin(ctx.projectDir, args);
   } catch (e) {
     throw prefixedError('redis_acl', e);
   }
 }
 
 /** Runs `fn` with a client for the instance, or returns undefined when nothing listens there. */
-async function withInstance<T>(conn: Connection, args: AclArgs, who: RedisLogin, port: number, fn: (c: Redis) => Promise<T>): Promise<T | undefined> {
+async function withInstance<T>(conn: Connection, address: string, who: RedisLogin, port: number, fn: (c: Redis) => Promise<T>): Promise<T | undefined> {
   let client;
   try {
-    client = await openRedis(conn, { ...who, host: args.address ?? '', port });
+    client = await openRedis(conn, { ...who, host: address, port });
   } catch (e) {
     if (isRefused(e)) return undefined;
-    throw new ModuleError(`redis_acl: cannot log in to ${where(args, port)} as ${who.user}: ${(e as Error).message}`);
+    throw new ModuleError(`redis_acl: cannot log in to ${where(address, port)} as ${who.user}: ${(e as Error).message}`);
   }
   try {
     return await fn(client);
   } catch (e) {
-    throw new ModuleError(`redis_acl: on ${where(args, port)}: ${(e as Error).message}`);
+    throw new ModuleError(`redis_acl: on ${where(address, port)}: ${(e as Error).message}`);
   } finally {
     client.disconnect();
   }
@@ -91,10 +119,10 @@ async function liveUsers(client: Redis): Promise<Map<string, string>> {
 async function gatherLive(ctx: ModuleContext, args: AclArgs, path: string): Promise<LiveAcl[]> {
   const ports = args.ports ?? [];
   if (ports.length === 0) return [];
-  const who = await login(ctx, args);
+  const who = await login(ctx, loginArgs(args));
   return Promise.all(
     ports.map(async (port): Promise<LiveAcl> => {
-      const users = await withInstance(ctx.conn, args, who, port, async (c) => {
+      const users = await withInstance(ctx.conn, args.address ?? '', who, port, async (c) => {
         // ACL LOAD reads the instance's own aclfile; loading another path's content is a setup error.
         const [, aclfile] = (await c.call('CONFIG', 'GET', 'aclfile')) as [string, string];
         if (aclfile !== path) throw new Error(`the instance reads its users from '${aclfile}', not ${path}`);
@@ -126,31 +154,63 @@ async function gather(ctx: ModuleContext, args: AclArgs): Promise<AclState> {
   return { want, dest, canonical, live };
 }
 
-/** Ports whose live users differ from the file's, with one change per differing user. */
-function driftChanges(s: AclState): { port: number; changes: Change[] }[] {
-  if (s.canonical.kind !== 'ok') return [];
+/** Per running instance whose live users differ from the file's: why, one text per differing user. */
+function drifted(s: AclState): Map<number, string[]> {
+  if (s.canonical.kind !== 'ok') return new Map();
   const wanted = s.canonical.users;
-  return s.live.flatMap((l) => {
-    if (!l.running) return [];
-    const changes = aclDrift(wanted, l.users).map((d) => ({ description: describeDrift(d, l.port) }));
-    return changes.length ? [{ port: l.port, changes }] : [];
-  });
+  return new Map(
+    s.live.flatMap((l) => {
+      if (!l.running) return [];
+      const why = aclDrift(wanted, l.users).map((d) => describeDrift(d, l.port));
+      return why.length ? [[l.port, why] as const] : [];
+    }),
+  );
 }
 
-/** Running instances that need ACL LOAD: all of them when the file's content changes, else those that drifted. */
-function loadPorts(s: AclState): number[] {
-  if (!s.dest.sameContent) return s.live.filter((l) => l.running).map((l) => l.port);
-  return driftChanges(s).map((d) => d.port);
-}
-
-/** Pure: the file, then which running instances need ACL LOAD (and, without a file change, why). */
-function plan(_args: AclArgs, s: AclState): { changes: Change[]; msg?: string } {
-  const why = s.dest.sameContent ? new Map(driftChanges(s).map((d) => [d.port, d.changes])) : new Map<number, Change[]>();
-  const changes: Change[] = [...planDest(s.want, s.dest).changes];
-  for (const port of loadPorts(s)) changes.push(...(why.get(port) ?? []), { description: `ACL LOAD on :${port}` });
+/**
+ * Pure: the file (one change for its bytes and attributes), then ACL LOAD on each running instance
+ * that needs it: all of them when the file's content changes, else those whose live users drifted.
+ */
+function plan(args: AclArgs, s: AclState): Plan<AclOp> {
+  const changes: Change<AclOp>[] = [];
+  const file = planDest(s.want, s.dest).changes;
+  if (file.length) {
+    const { dest: path, content, mode, owner, group } = s.want;
+    const op: AclFileOp = { kind: 'acl-file', path, content, mode: mode as string, owner: owner as string, group: group as string, write: !s.dest.sameContent };
+    const diff = file.find((c) => c.diff)?.diff;
+    changes.push({ description: file.map((c) => c.description).join('; '), ...(diff ? { diff } : {}), op });
+  }
+  const why = s.dest.sameContent ? drifted(s) : new Map<number, string[]>();
+  const ports = s.dest.sameContent ? [...why.keys()] : s.live.filter((l) => l.running).map((l) => l.port);
+  const expect = s.canonical.kind === 'ok' ? [...s.canonical.users.entries()] : null;
+  for (const port of ports) {
+    const op: AclLoadOp = { kind: 'acl-load', address: args.address ?? '', port, login: loginArgs(args), expect };
+    changes.push({ description: [...(why.get(port) ?? []), `ACL LOAD on :${port}`].join('; '), op });
+  }
   const running = s.live.filter((l) => l.running).map((l) => `:${l.port}`);
   const live = running.length ? `; live on ${running.join(', ')}` : '';
-  return { changes, msg: changes.length ? undefined : `${s.want.dest} as wanted${live}` };
+  return { changes, msg: changes.length ? undefined : `${s.want.dest} as wanted${live}`, result: { dest: s.want.dest } };
+}
+
+async function writeFile(ctx: ModuleContext, op: AclFileOp): Promise<void> {
+  const attrs = { mode: op.mode, owner: op.owner, group: op.group };
+  if (op.write) {
+    await ctx.conn.writeFile(op.path, op.content, { ...attrs, ...hostOpts(ctx) });
+    return;
+  }
+  const r = await hostSh(ctx, ['set -e', ...attrCommands(op.path, attrs)].join('\n'));
+  if (r.rc !== 0) throw new ModuleError(`redis_acl: setting attributes of ${op.path} failed: ${tail(r.stderr)}`);
+}
+
+async function load(ctx: ModuleContext, op: AclLoadOp): Promise<void> {
+  const who = await login(ctx, op.login);
+  // ACL LOAD drops every logged-in client, this one included (after its reply): check on a new one.
+  const loaded = await withInstance(ctx.conn, op.address, who, op.port, (c) => c.call('ACL', 'LOAD'));
+  if (loaded === undefined) throw new ModuleError(`redis_acl: ${where(op.address, op.port)} stopped accepting connections since it was read`);
+  if (op.expect === null) return;
+  const wanted = new Map(op.expect);
+  const left = await withInstance(ctx.conn, op.address, who, op.port, async (c) => aclDrift(wanted, await liveUsers(c)));
+  if (left?.length) throw new ModuleError(`redis_acl: after ACL LOAD, ${left.map((d) => describeDrift(d, op.port)).join('; ')}`);
 }
 
 /**
@@ -158,26 +218,15 @@ function plan(_args: AclArgs, s: AclState): { changes: Change[]; msg?: string } 
  * ACL LOAD into every running instance of the node; live drift (ACL SETUSER, ACL DELUSER) is found
  * by comparing ACL LIST with what Redis makes of the file, and put back by loading the file again.
  */
-export const redisAcl = defineModule({
+export const redisAcl = defineModule<typeof schema, AclState, AclOp>({
   name: 'redis_acl',
   schema,
   gather,
   plan,
-  async legacyApply(ctx, args, _plan, s) {
-    if (planDest(s.want, s.dest).changes.length) await applyDest(ctx, s.want, s.dest);
-    const ports = loadPorts(s);
-    if (ports.length === 0) return { result: { dest: s.want.dest, loaded: [] } };
-    const who = await login(ctx, args);
-    const wanted = s.canonical.kind === 'ok' ? s.canonical.users : undefined;
-    await Promise.all(
-      ports.map(async (port) => {
-        // ACL LOAD drops every logged-in client, this one included (after its reply): check on a new one.
-        await withInstance(ctx.conn, args, who, port, (c) => c.call('ACL', 'LOAD'));
-        if (!wanted) return;
-        const left = await withInstance(ctx.conn, args, who, port, async (c) => aclDrift(wanted, await liveUsers(c)));
-        if (left?.length) throw new ModuleError(`redis_acl: after ACL LOAD, ${left.map((d) => describeDrift(d, port)).join('; ')}`);
-      }),
-    );
-    return { result: { dest: s.want.dest, loaded: ports } };
+  async apply(ctx, ops) {
+    for (const op of ops) if (op.kind === 'acl-file') await writeFile(ctx, op);
+    const loads = ops.filter((op): op is AclLoadOp => op.kind === 'acl-load');
+    await Promise.all(loads.map((op) => load(ctx, op)));
+    return { result: { loaded: loads.map((op) => op.port) } };
   },
 });

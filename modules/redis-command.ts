@@ -3,11 +3,19 @@ import { Type, type Static } from '@sinclair/typebox';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
-import { loadLogin, redisLoginArgs } from './redis/login.js';
+import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openCluster, openRedis, type RedisLogin } from './redis/open-redis.js';
-import { defineModule, type ModuleContext } from '../runner/types.js';
+import { defineModule, NotYetThere, type ModuleContext } from '../runner/types.js';
 
-const endpoint = Type.Object({ address: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: true });
+const endpoint = Type.Object(
+  {
+    address: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    /** Inventory name of the instance's host (redis_topology's instances have it): what check mode waits for. */
+    host: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: true },
+);
 
 const schema = Type.Object(
   {
@@ -27,6 +35,8 @@ const schema = Type.Object(
 );
 
 type Args = Static<typeof schema>;
+type Transport = NonNullable<Args['transport']>;
+type Endpoint = { address: string; port: number };
 
 /** What a command did: Redis's reply, or the error that refused it (a refusal is a result, not a failure). */
 interface Outcome {
@@ -37,16 +47,86 @@ interface Outcome {
   slot?: number;
 }
 
-async function inCluster(conn: Connection, args: Args, login: RedisLogin): Promise<Outcome> {
-  const cluster: Cluster = openCluster(
-    conn,
-    args.instances.map((i) => ({ host: i.address, port: i.port })),
-    login,
-    { enableReadyCheck: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: 5000 },
-  );
-  cluster.on('error', () => {});
+/** Running the command: everything apply needs, as data. */
+export interface RunCommand {
+  kind: 'run';
+  command: string[];
+  instances: Endpoint[];
+  cluster: boolean;
+  transport: Transport;
+  login: RedisLoginArgs;
+}
+
+/** A read's answer is the gathered state; a command that may write is only run by apply. */
+export type CommandActual = { read: true; outcome: Outcome } | { read: false; op: RunCommand };
+
+/**
+ * Commands that change nothing and name no key, by name or `name|subcommand` in lower case. Key
+ * commands are judged by Redis itself (COMMAND INFO: `readonly`, and not `blocking`, which waits).
+ */
+export const READ_ONLY: ReadonlySet<string> = new Set([
+  'ping',
+  'echo',
+  'info',
+  'time',
+  'role',
+  'lastsave',
+  'config|get',
+  'acl|dryrun',
+  'acl|list',
+  'acl|users',
+  'acl|whoami',
+  'acl|getuser',
+  'acl|cat',
+  'cluster|info',
+  'cluster|nodes',
+  'cluster|slots',
+  'cluster|shards',
+  'cluster|myid',
+  'cluster|keyslot',
+  'cluster|countkeysinslot',
+  'command|info',
+  'command|count',
+  'command|docs',
+  'command|list',
+  'memory|stats',
+  'client|info',
+  'client|list',
+  'client|getname',
+  'client|id',
+  'slowlog|get',
+  'slowlog|len',
+]);
+
+/** The command's name as Redis names it: `acl|dryrun` for a subcommand, `get` otherwise. */
+function names(command: readonly string[]): string[] {
+  const [name = '', sub] = command.map((x) => x.toLowerCase());
+  return sub === undefined ? [name] : [`${name}|${sub}`, name];
+}
+
+/** Known to change nothing without asking the server. */
+export function knownRead(command: readonly string[]): boolean {
+  return names(command).some((n) => READ_ONLY.has(n));
+}
+
+/**
+ * Whether COMMAND INFO's reply (for `name|sub`, then `name`) flags the command a read that returns
+ * at once: the subcommand's entry when there is one, else the command's.
+ */
+export function flaggedRead(info: unknown): boolean {
+  const entries = Array.isArray(info) ? info : [];
+  const entry = entries.find((e) => Array.isArray(e)) as unknown[] | undefined;
+  const flags = Array.isArray(entry?.[2]) ? (entry[2] as unknown[]).map(String) : [];
+  return flags.includes('readonly') && !flags.includes('blocking');
+}
+
+function target(op: Pick<RunCommand, 'cluster' | 'instances'>): string {
+  return op.cluster ? 'the cluster' : `${op.instances[0]!.address}:${op.instances[0]!.port}`;
+}
+
+async function inCluster(cluster: Cluster, command: readonly string[]): Promise<Outcome> {
   try {
-    const [name, ...rest] = args.command;
+    const [name, ...rest] = command;
     const key = rest[0];
     const reply = await cluster.call(name!, ...rest);
     if (key === undefined) return { reply, error: null };
@@ -55,39 +135,28 @@ async function inCluster(conn: Connection, args: Args, login: RedisLogin): Promi
     return { reply, error: null, slot, ...(owner ? { node: owner } : {}) };
   } catch (e) {
     return { reply: null, error: (e as Error).message };
-  } finally {
-    cluster.disconnect();
   }
 }
 
-async function single(conn: Connection, args: Args, login: RedisLogin): Promise<Outcome> {
-  const target = args.instances[0]!;
-  let client: Redis | undefined;
+async function single(client: Redis, at: Endpoint, command: readonly string[]): Promise<Outcome> {
   try {
-    client = await openRedis(conn, { ...login, host: target.address, port: target.port });
-    const [name, ...rest] = args.command;
-    return { reply: await client.call(name!, ...rest), error: null, node: `${target.address}:${target.port}` };
+    const [name, ...rest] = command;
+    return { reply: await client.call(name!, ...rest), error: null, node: `${at.address}:${at.port}` };
   } catch (e) {
     return { reply: null, error: (e as Error).message };
-  } finally {
-    client?.disconnect();
   }
 }
 
-/** A raw PING without TLS, or TLS without a client certificate: what the server says, or how it hung up. */
-async function probe(conn: Connection, args: Args, login: RedisLogin): Promise<Outcome> {
-  const target = args.instances[0]!;
-  const tunnel = await conn.forwardOut(target.address, target.port);
-  const stream =
-    args.transport === 'plain'
-      ? tunnel
-      : tlsConnect({ socket: tunnel, ca: login.tls.ca, host: target.address, minVersion: 'TLSv1.2' });
+/** A raw command without TLS, or TLS without a client certificate: what the server says, or how it hung up. */
+async function rawProbe(conn: Connection, at: Endpoint, transport: Transport, ca: string, command: readonly string[]): Promise<Outcome> {
+  const tunnel = await conn.forwardOut(at.address, at.port);
+  const stream = transport === 'plain' ? tunnel : tlsConnect({ socket: tunnel, ca, host: at.address, minVersion: 'TLSv1.2' });
   return new Promise<Outcome>((resolve) => {
     let answer = '';
     const done = (error: string | null): void => {
       stream.destroy();
       tunnel.destroy();
-      resolve({ reply: answer || null, error, node: `${target.address}:${target.port}` });
+      resolve({ reply: answer || null, error, node: `${at.address}:${at.port}` });
     };
     const timer = setTimeout(() => done('no answer within 5 s'), 5000);
     stream.on('data', (b: Buffer) => {
@@ -108,34 +177,123 @@ async function probe(conn: Connection, args: Args, login: RedisLogin): Promise<O
         done('connection closed by the server');
       });
     }
-    stream.write(`${args.command.join(' ')}\r\n`);
+    stream.write(`${command.join(' ')}\r\n`);
   });
+}
+
+function clusterOf(conn: Connection, seeds: readonly Endpoint[], login: RedisLogin): Cluster {
+  const cluster = openCluster(
+    conn,
+    seeds.map((i) => ({ host: i.address, port: i.port })),
+    login,
+    { enableReadyCheck: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: 5000 },
+  );
+  cluster.on('error', () => {});
+  return cluster;
+}
+
+/** Runs the command as the op says (apply), or as a read (gather: `isRead` decides whether to run it). */
+async function execute(ctx: ModuleContext, op: RunCommand, login: RedisLogin, isRead?: (ask: (c: string[]) => Promise<unknown>) => Promise<boolean>): Promise<Outcome | undefined> {
+  const at = op.instances[0]!;
+  if (op.transport !== 'tls') {
+    if (isRead && !(await isRead(async () => null))) return undefined;
+    return rawProbe(ctx.conn, at, op.transport, login.tls.ca, op.command);
+  }
+  if (op.cluster) {
+    const cluster = clusterOf(ctx.conn, op.instances, login);
+    try {
+      if (isRead && !(await isRead((c) => cluster.call(c[0]!, ...c.slice(1))))) return undefined;
+      return await inCluster(cluster, op.command);
+    } finally {
+      cluster.disconnect();
+    }
+  }
+  let client: Redis;
+  try {
+    client = await openRedis(ctx.conn, { ...login, host: at.address, port: at.port });
+  } catch (e) {
+    if (isRead && isRefused(e)) throw e;
+    // A refused login is the command's result (a playbook asserts it), as any refusal.
+    return { reply: null, error: (e as Error).message };
+  }
+  try {
+    if (isRead && !(await isRead((c) => client.call(c[0]!, ...c.slice(1))))) return undefined;
+    return await single(client, at, op.command);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function opOf(args: Args): RunCommand {
+  return {
+    kind: 'run',
+    command: args.command,
+    instances: args.instances.map((i) => ({ address: i.address, port: i.port })),
+    cluster: args.cluster ?? false,
+    transport: args.transport ?? 'tls',
+    login: { login_user: args.login_user, login_password: args.login_password, tls: args.tls },
+  };
+}
+
+async function gather(ctx: ModuleContext, args: Args): Promise<CommandActual> {
+  const op = opOf(args);
+  const known = knownRead(op.command);
+  // Once what is missing is there, a read still changes nothing; a command that may write would run.
+  const notYet = (e: NotYetThere, on?: string): NotYetThere =>
+    new NotYetThere(`redis_command: ${e.message}`, e.missing, { by: e.by, on: on ?? e.on, unchanged: known, would: known ? undefined : `run ${op.command[0]} on ${target(op)}` });
+  let login: RedisLogin;
+  try {
+    login = await loadLogin(ctx.projectDir, op.login);
+  } catch (e) {
+    if (e instanceof NotYetThere) throw notYet(e);
+    throw e;
+  }
+  const isRead = async (ask: (c: string[]) => Promise<unknown>): Promise<boolean> => {
+    if (known || op.transport !== 'tls') return known;
+    // A user who may not ask (COMMAND is not in every role) gets the command treated as a write.
+    return ask(['COMMAND', 'INFO', ...names(op.command)]).then(flaggedRead, () => false);
+  };
+  let outcome: Outcome | undefined;
+  try {
+    outcome = await execute(ctx, op, login, isRead);
+  } catch (e) {
+    if (!isRefused(e)) throw e;
+    const at = args.instances[0]!;
+    const where = `${at.address}:${at.port}`;
+    throw notYet(new NotYetThere(`nothing accepts connections on ${where}: ${(e as Error).message}`, `instance ${where} (not running)`), at.host ?? '*');
+  }
+  return outcome === undefined ? { read: false, op } : { read: true, outcome };
+}
+
+function report(command: readonly string[], o: Outcome): string {
+  return o.error === null ? `${command[0]}: ${JSON.stringify(o.reply)}` : `${command[0]} refused: ${o.error}`;
 }
 
 /**
  * Runs one Redis command through the node's SSH connection, as `login_user`, and registers what
  * happened: `reply`, or `error` when Redis (or the TLS layer) refused it — so a playbook can assert
- * that a permission is denied as well as that one is granted. Like `command`, it acts when run:
- * check mode does not run it.
+ * that a permission is denied as well as that one is granted. A command that changes nothing (a
+ * known read, or one Redis flags read-only) is run when gathering, in check mode too: its answer is
+ * the state, and nothing changes. Any other command is the plan's operation: like `command`, it acts
+ * when run, and check mode reports that it would.
  */
-export const redisCommand = defineModule({
+export const redisCommand = defineModule<typeof schema, CommandActual, RunCommand>({
   name: 'redis_command',
   schema,
   opaque: true,
-  async gather(): Promise<null> {
-    return null;
-  },
-  plan(args) {
+  gather,
+  plan(args, actual) {
+    if (actual.read) return { changes: [], msg: report(args.command, actual.outcome), result: { ...actual.outcome } };
     // Only the command's name: its arguments may be values that belong to nobody's log.
-    return { changes: [{ description: `run ${args.command[0]} on ${args.cluster ? 'the cluster' : `${args.instances[0]!.address}:${args.instances[0]!.port}`} as ${args.login_user}` }] };
+    return { changes: [{ description: `run ${args.command[0]} on ${target(actual.op)} as ${args.login_user}`, op: actual.op }] };
   },
-  async legacyApply(ctx: ModuleContext, args) {
-    const login = await loadLogin(ctx.projectDir, args);
-    const transport = args.transport ?? 'tls';
-    const outcome = transport !== 'tls' ? await probe(ctx.conn, args, login) : args.cluster ? await inCluster(ctx.conn, args, login) : await single(ctx.conn, args, login);
-    return {
-      msg: outcome.error === null ? `${args.command[0]}: ${JSON.stringify(outcome.reply)}` : `${args.command[0]} refused: ${outcome.error}`,
-      result: { ...outcome },
-    };
+  async apply(ctx, ops) {
+    let last: { msg: string; result: Outcome } | undefined;
+    for (const op of ops) {
+      const login = await loadLogin(ctx.projectDir, op.login);
+      const outcome = (await execute(ctx, op, login)) as Outcome;
+      last = { msg: report(op.command, outcome), result: outcome };
+    }
+    return last === undefined ? {} : { msg: last.msg, result: { ...last.result } };
   },
 });

@@ -6,9 +6,9 @@
 import { X509Certificate } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
-import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, servedCertificate, type RedisLogin, type ServedCertificate } from './redis/open-redis.js';
-import { defineModule, ModuleError, NotYetThere, prefixedError, type Change, type ModuleContext } from '../runner/types.js';
+import { defineModule, ModuleError, NotYetThere, prefixedError, type ApplyResult, type ModuleContext } from '../runner/types.js';
 import { hostSh, tail } from './host/exec.js';
 import { renderProjectTemplate } from './files/project-template.js';
 import { serviceFallbackScript } from './host/service-fallback.js';
@@ -200,8 +200,34 @@ export interface ConfigState {
   live: LiveInstance;
 }
 
-/** What apply does: restart the instance, or CONFIG SET these settings (reloading TLS when the certificate is among them). */
-export type ConfigOp = { kind: 'restart'; reasons: string[] } | { kind: 'set'; settings: Setting[]; reasons: string[] };
+/** What puts the instance right: restart it, or CONFIG SET these settings (reloading TLS when the certificate is among them). */
+export type ConfigFix = { kind: 'restart'; reasons: string[] } | { kind: 'set'; settings: Setting[]; reasons: string[] };
+
+/** Where an instance listens. */
+interface At {
+  address: string;
+  port: number;
+}
+
+/**
+ * What apply runs: restart the unit, or CONFIG SET on the instance, then read it again and check it
+ * runs as `expect` says (the state the plan was made from, with what Redis uses now).
+ */
+export type RedisConfigOp =
+  | { kind: 'restart'; service: string; init: InitSystem; reasons: string[] }
+  | {
+      kind: 'config-set';
+      address: string;
+      port: number;
+      login: RedisLoginArgs;
+      /** The certificate seen served when the CA does not verify it: the only one accepted. */
+      pinnedFingerprint256?: string;
+      settings: Setting[];
+      reasons: string[];
+      /** The settings read back afterwards, and what they are compared with. */
+      names: string[];
+      expect: Omit<ConfigState, 'live'>;
+    };
 
 function shown(v: string): string {
   return v === '' ? '""' : /\s/.test(v) ? JSON.stringify(v) : v;
@@ -216,8 +242,8 @@ function short(fp: string): string {
   return `${fp.slice(0, 23)}…`;
 }
 
-/** Pure: the operations that make the instance run with the wanted settings and serve the certificate on disk. */
-export function configOps(s: ConfigState): ConfigOp[] {
+/** Pure: what makes the instance run with the wanted settings and serve the certificate on disk. */
+export function configFixes(s: ConfigState): ConfigFix[] {
   const live = s.live;
   // Nothing to compare: when it starts (or, just started, begins to listen) it reads the file.
   if (!live.running) return [];
@@ -253,12 +279,30 @@ export function configOps(s: ConfigState): ConfigOp[] {
   return settings.length ? [{ kind: 'set', settings, reasons }] : [];
 }
 
-function describeOp(s: ConfigState, op: ConfigOp): Change[] {
+/** One line: why, then what is done. */
+function describeFix(s: ConfigState, fix: ConfigFix): string {
   const what =
-    op.kind === 'restart'
+    fix.kind === 'restart'
       ? `restart ${s.service} (this instance only): Redis cannot change this live`
-      : `CONFIG SET ${op.settings.map((x) => x.name).join(' ')} on ${s.where}${op.settings.some((x) => x.name === CERT) ? ' (reloads TLS from disk, no restart)' : ''}`;
-  return [...op.reasons.map((description) => ({ description })), { description: what }];
+      : `CONFIG SET ${fix.settings.map((x) => x.name).join(' ')} on ${s.where}${fix.settings.some((x) => x.name === CERT) ? ' (reloads TLS from disk, no restart)' : ''}`;
+  return [...fix.reasons, what].join('; ');
+}
+
+function opOf(args: ConfigArgs, s: ConfigState, fix: ConfigFix): RedisConfigOp {
+  if (fix.kind === 'restart') return { kind: 'restart', service: s.service, init: s.init, reasons: fix.reasons };
+  const live = s.live as RunningInstance;
+  const { live: _now, ...expect } = s;
+  return {
+    kind: 'config-set',
+    address: args.address,
+    port: args.port,
+    login: { login_user: args.login_user, login_password: args.login_password, tls: args.tls },
+    ...(live.served.verified ? {} : { pinnedFingerprint256: live.served.fingerprint256 }),
+    settings: fix.settings,
+    reasons: fix.reasons,
+    names: Object.keys(live.values),
+    expect,
+  };
 }
 
 interface HostFacts {
@@ -288,7 +332,7 @@ async function hostFacts(ctx: ModuleContext, args: ConfigArgs, certPath: string 
   }
 }
 
-async function login(ctx: ModuleContext, args: ConfigArgs): Promise<RedisLogin> {
+async function login(ctx: ModuleContext, args: RedisLoginArgs): Promise<RedisLogin> {
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
@@ -296,16 +340,16 @@ async function login(ctx: ModuleContext, args: ConfigArgs): Promise<RedisLogin> 
   }
 }
 
-/** A client for the instance; a certificate the CA does not verify is accepted only if it is exactly the one just seen served. */
-async function open(ctx: ModuleContext, args: ConfigArgs, who: RedisLogin, served: ServedCertificate): Promise<Redis> {
+/** A client for the instance; a certificate the CA does not verify is accepted only if it is exactly the pinned one (just seen served). */
+async function open(ctx: ModuleContext, args: At, who: RedisLogin, pinnedFingerprint256: string | undefined): Promise<Redis> {
   try {
-    return await openRedis(ctx.conn, { ...who, host: args.address, port: args.port, ...(served.verified ? {} : { pinnedFingerprint256: served.fingerprint256 }) });
+    return await openRedis(ctx.conn, { ...who, host: args.address, port: args.port, ...(pinnedFingerprint256 === undefined ? {} : { pinnedFingerprint256 }) });
   } catch (e) {
     throw new ModuleError(`redis_config: cannot log in to ${args.address}:${args.port} as ${who.user}: ${(e as Error).message}`);
   }
 }
 
-async function readLive(ctx: ModuleContext, args: ConfigArgs, who: RedisLogin, names: readonly string[]): Promise<RunningInstance | undefined> {
+async function readLive(ctx: ModuleContext, args: At, who: RedisLogin, names: readonly string[]): Promise<RunningInstance | undefined> {
   // The usual case (a certificate the CA verifies) logs in alongside the probe, not after it.
   const optimistic = openRedis(ctx.conn, { ...who, host: args.address, port: args.port }).catch((e: Error) => e);
   let served: ServedCertificate;
@@ -321,7 +365,7 @@ async function readLive(ctx: ModuleContext, args: ConfigArgs, who: RedisLogin, n
   let c: Redis;
   if (!(early instanceof Error)) c = early;
   else if (served.verified) throw new ModuleError(`redis_config: cannot log in to ${args.address}:${args.port} as ${who.user}: ${early.message}`);
-  else c = await open(ctx, args, who, served);
+  else c = await open(ctx, args, who, served.fingerprint256);
   try {
     const [pairs, info] = (await Promise.all([c.call('CONFIG', 'GET', ...names), c.call('INFO', 'server')])) as [string[], string];
     const values: Record<string, string> = {};
@@ -377,49 +421,53 @@ async function gather(ctx: ModuleContext, args: ConfigArgs): Promise<ConfigState
   };
 }
 
+async function restart(ctx: ModuleContext, op: Extract<RedisConfigOp, { kind: 'restart' }>): Promise<ApplyResult> {
+  const r = await unitActions(ctx, op.init, op.service, ['restart']);
+  if (r.rc !== 0) throw new ModuleError(`redis_config: restarting ${op.service} on ${ctx.host} failed: ${tail(r.stderr || r.stdout)}`);
+  return { msg: `restarted ${op.service}: ${op.reasons.join('; ')}` };
+}
+
+async function configSet(ctx: ModuleContext, op: Extract<RedisConfigOp, { kind: 'config-set' }>): Promise<ApplyResult> {
+  const where = op.expect.where;
+  const who = await login(ctx, op.login);
+  const c = await open(ctx, op, who, op.pinnedFingerprint256);
+  try {
+    await c.call('CONFIG', 'SET', ...op.settings.flatMap((x) => [x.name, x.value]));
+  } catch (e) {
+    throw new ModuleError(`redis_config: CONFIG SET ${op.settings.map((x) => x.name).join(' ')} on ${where}: ${(e as Error).message}`);
+  } finally {
+    c.disconnect();
+  }
+  // What Redis uses now must be what was wanted: a value it prints in another form than the
+  // template's, or a certificate it will not serve, is an error now rather than drift forever.
+  const after = await readLive(ctx, op, who, op.names);
+  if (after === undefined) throw new ModuleError(`redis_config: ${where} stopped answering after CONFIG SET`);
+  const left = configFixes({ ...op.expect, live: after });
+  if (left.length) throw new ModuleError(`redis_config: after CONFIG SET on ${where}, still: ${left.flatMap((o) => o.reasons).join('; ')}`);
+  return { msg: `${op.reasons.join('; ')}: set live on ${where} (pid ${after.pid})`, result: { pid: after.pid, served_fingerprint256: after.served.fingerprint256 } };
+}
+
 /**
  * A running Redis instance's live settings and served TLS certificate, compared with its config
  * template (or given settings) and the certificate on disk, and put back live: CONFIG SET, or a
  * restart of that one instance where Redis cannot change the setting live. An instance that is not
  * running has nothing live to compare: it reads the file when it starts.
  */
-export const redisConfig = defineModule({
+export const redisConfig = defineModule<typeof schema, ConfigState, RedisConfigOp>({
   name: 'redis_config',
   schema,
   gather,
-  plan(_args, s) {
-    const ops = configOps(s);
-    if (ops.length) return { changes: ops.flatMap((op) => describeOp(s, op)) };
+  plan(args, s) {
+    const fixes = configFixes(s);
+    if (fixes.length) return { changes: fixes.map((fix) => ({ description: describeFix(s, fix), op: opOf(args, s, fix) })) };
     const live = s.live;
     if (!live.running) return { changes: [], msg: `nothing accepts connections on ${s.where} (${s.service}: ${live.unit}): it reads its config file when it starts` };
     const cert = s.disk === undefined ? '' : `, serving ${s.disk.path}`;
     return { changes: [], msg: `${s.where} (pid ${live.pid}) runs with the ${s.wanted.length} setting(s) of ${s.source}${cert}`, result: { pid: live.pid, served_fingerprint256: live.served.fingerprint256 } };
   },
-  async legacyApply(ctx, args, _plan, s) {
-    const [op] = configOps(s);
-    if (op === undefined) return {};
-    if (op.kind === 'restart') {
-      const r = await unitActions(ctx, s.init, s.service, ['restart']);
-      if (r.rc !== 0) throw new ModuleError(`redis_config: restarting ${s.service} on ${ctx.host} failed: ${tail(r.stderr || r.stdout)}`);
-      return { msg: `restarted ${s.service}: ${op.reasons.join('; ')}` };
-    }
-    const live = s.live;
-    if (!live.running) throw new ModuleError(`redis_config: ${s.where} stopped since it was read`);
-    const who = await login(ctx, args);
-    const c = await open(ctx, args, who, live.served);
-    try {
-      await c.call('CONFIG', 'SET', ...op.settings.flatMap((x) => [x.name, x.value]));
-    } catch (e) {
-      throw new ModuleError(`redis_config: CONFIG SET ${op.settings.map((x) => x.name).join(' ')} on ${s.where}: ${(e as Error).message}`);
-    } finally {
-      c.disconnect();
-    }
-    // What Redis uses now must be what was wanted: a value it prints in another form than the
-    // template's, or a certificate it will not serve, is an error now rather than drift forever.
-    const after = await readLive(ctx, args, who, Object.keys(live.values));
-    if (after === undefined) throw new ModuleError(`redis_config: ${s.where} stopped answering after CONFIG SET`);
-    const left = configOps({ ...s, live: after });
-    if (left.length) throw new ModuleError(`redis_config: after CONFIG SET on ${s.where}, still: ${left.flatMap((o) => o.reasons).join('; ')}`);
-    return { msg: `${op.reasons.join('; ')}: set live on ${s.where} (pid ${after.pid})`, result: { pid: after.pid, served_fingerprint256: after.served.fingerprint256 } };
+  async apply(ctx, ops) {
+    let out = {};
+    for (const op of ops) out = await (op.kind === 'restart' ? restart(ctx, op) : configSet(ctx, op));
+    return out;
   },
 });

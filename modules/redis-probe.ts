@@ -2,14 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
-import { loadLogin, redisLoginArgs } from './redis/login.js';
-import { openCluster, openRedis } from './redis/open-redis.js';
-import { defineModule } from '../runner/types.js';
+import type { Connection } from '../runner/connection/connection.js';
+import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
+import { openCluster, openRedis, type RedisLogin } from './redis/open-redis.js';
+import { defineModule, NotYetThere } from '../runner/types.js';
 
 /** The namespace reserved for rplay's own test keys; the probe user's ACL reaches nothing else. */
 const PROBE_PREFIX = 'rplay:verify:';
 
-const endpoint = Type.Object({ address: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: true });
+const endpoint = Type.Object(
+  {
+    address: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    /** Inventory name of the instance's host: what check mode waits for when it is not running. */
+    host: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: true },
+);
 
 const schema = Type.Object(
   {
@@ -21,6 +30,8 @@ const schema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+type Endpoint = { address: string; port: number };
 
 /** What the probe saw; `error` is the first refusal (a refusal is a result for the playbook to judge). */
 interface ProbeResult {
@@ -35,65 +46,122 @@ interface ProbeResult {
   error: string | null;
 }
 
+/** Write the key through a cluster client, read it back on the slot's owner, delete it. */
+export interface ProbeOp {
+  kind: 'probe';
+  seeds: Endpoint[];
+  key: string;
+  value: string;
+  slot: number;
+  /** The owner when gathered (what check mode names). */
+  node: string;
+  ttlMs: number;
+  login: RedisLoginArgs;
+}
+
+/** The key is free and its slot's owner known, or the cluster refused this login (the playbook judges that). */
+export type ProbeActual = { refused: false; op: ProbeOp } | { refused: true; result: ProbeResult };
+
+function clusterOf(conn: Connection, seeds: readonly Endpoint[], login: RedisLogin): Cluster {
+  const cluster = openCluster(
+    conn,
+    seeds.map((i) => ({ host: i.address, port: i.port })),
+    login,
+    { enableReadyCheck: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: 5000 },
+  );
+  cluster.on('error', () => {});
+  return cluster;
+}
+
+/** ioredis says only that no seed answered; one plain login says why (WRONGPASS, NOPERM, refused). */
+async function why(conn: Connection, seed: Endpoint, login: RedisLogin, message: string): Promise<{ refused: boolean; message: string }> {
+  if (!/None of startup nodes is available/.test(message)) return { refused: false, message };
+  const reason = await openRedis(conn, { ...login, host: seed.address, port: seed.port }).then(
+    (c) => (c.disconnect(), undefined),
+    (err: Error) => err,
+  );
+  if (reason === undefined) return { refused: false, message };
+  return { refused: isRefused(reason), message: `${seed.address}:${seed.port}: ${reason.message}` };
+}
+
 /**
  * The runbook's Test 2 without touching user data: a cluster client writes a random key in
  * `rplay:verify:` (SET NX PX, so it never overwrites and never outlives a crash), the master that
- * owns its slot is asked for it directly, and the key is deleted again. Like redis_command it acts
- * when run: check mode does not run it.
+ * owns its slot is asked for it directly, and the key is deleted again. Gathering reads only (the key
+ * is free, which master owns its slot); the write is the plan's operation, which check mode does
+ * not run.
  */
-export const redisProbe = defineModule({
+export const redisProbe = defineModule<typeof schema, ProbeActual, ProbeOp>({
   name: 'redis_probe',
   schema,
   opaque: true,
-  async gather(): Promise<null> {
-    return null;
-  },
-  plan(args) {
-    return { changes: [{ description: `write, read back and delete one ${PROBE_PREFIX}* key as ${args.login_user}` }] };
-  },
-  async legacyApply(ctx, args) {
-    const login = await loadLogin(ctx.projectDir, args);
-    const key = `${PROBE_PREFIX}${randomBytes(12).toString('hex')}`;
-    const value = randomBytes(16).toString('hex');
-    const out: ProbeResult = { key, slot: calculateSlot(key), node: null, set: null, read_back: false, deleted: null, error: null };
-    const cluster: Cluster = openCluster(
-      ctx.conn,
-      args.instances.map((i) => ({ host: i.address, port: i.port })),
-      login,
-      { enableReadyCheck: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: 5000 },
-    );
-    cluster.on('error', () => {});
-    let owner: Redis | undefined;
+  async gather(ctx, args) {
+    const seeds = args.instances.map((i) => ({ address: i.address, port: i.port }));
+    const loginArgs = { login_user: args.login_user, login_password: args.login_password, tls: args.tls };
+    // The probe leaves nothing behind: once what it needs is there, nothing is left changed.
+    const notYet = (e: NotYetThere, on?: string): NotYetThere => new NotYetThere(`redis_probe: ${e.message}`, e.missing, { by: e.by, on: on ?? e.on, unchanged: true });
+    let login: RedisLogin;
     try {
-      out.set = await cluster.call('SET', key, value, 'NX', 'PX', String(args.ttl_ms ?? 60_000));
-      out.node = cluster.slots[out.slot]?.[0] ?? null;
-      if (out.node !== null) {
-        const [host, port] = [out.node.slice(0, out.node.lastIndexOf(':')), Number(out.node.slice(out.node.lastIndexOf(':') + 1))];
-        owner = await openRedis(ctx.conn, { ...login, host, port });
-        out.read_back = (await owner.call('GET', key)) === value;
-      }
+      login = await loadLogin(ctx.projectDir, loginArgs);
     } catch (e) {
-      out.error = (e as Error).message;
-      // ioredis says only that no seed answered; one plain login says why (WRONGPASS, NOPERM, …).
-      if (/None of startup nodes is available/.test(out.error)) {
-        const seed = args.instances[0]!;
-        const why = await openRedis(ctx.conn, { ...login, host: seed.address, port: seed.port }).then(
-          (c) => (c.disconnect(), undefined),
-          (err: Error) => err.message,
-        );
-        if (why) out.error = `${seed.address}:${seed.port}: ${why}`;
-      }
+      if (e instanceof NotYetThere) throw notYet(e);
+      throw e;
+    }
+    const key = `${PROBE_PREFIX}${randomBytes(12).toString('hex')}`;
+    const slot = calculateSlot(key);
+    const refused = (error: string): ProbeActual => ({ refused: true, result: { key, slot, node: null, set: null, read_back: false, deleted: null, error } });
+    const cluster = clusterOf(ctx.conn, seeds, login);
+    try {
+      const there = await cluster.call('GET', key);
+      const node = cluster.slots[slot]?.[0];
+      if (there !== null) return refused(`${key} exists already`);
+      if (node === undefined) return refused(`no master owns slot ${slot}`);
+      return { refused: false, op: { kind: 'probe', seeds, key, value: randomBytes(16).toString('hex'), slot, node, ttlMs: args.ttl_ms ?? 60_000, login: loginArgs } };
+    } catch (e) {
+      const seed = args.instances[0]!;
+      const w = await why(ctx.conn, seed, login, (e as Error).message);
+      if (w.refused) throw notYet(new NotYetThere(`nothing accepts connections on ${w.message}`, `instance ${seed.address}:${seed.port} (not running)`), seed.host ?? '*');
+      return refused(w.message);
     } finally {
-      owner?.disconnect();
-      // Deleted whatever happened above; the expiry covers a failed delete.
-      try {
-        out.deleted = await cluster.call('DEL', key);
-      } catch (e) {
-        out.error ??= (e as Error).message;
-      }
       cluster.disconnect();
     }
-    const msg = out.error === null ? `${key} (slot ${out.slot}) on ${out.node}: set ${JSON.stringify(out.set)}, read back ${out.read_back}, deleted ${String(out.deleted)}` : `refused: ${out.error}`;
-    return { msg, result: { ...out } };
+  },
+  plan(args, actual) {
+    if (actual.refused) return { changes: [], msg: `refused: ${actual.result.error}`, result: { ...actual.result } };
+    const { op } = actual;
+    return { changes: [{ description: `write, read back and delete ${op.key} (slot ${op.slot}) on ${op.node} as ${args.login_user}`, op }] };
+  },
+  async apply(ctx, ops) {
+    let last: ProbeResult | undefined;
+    for (const op of ops) {
+      const login = await loadLogin(ctx.projectDir, op.login);
+      const out: ProbeResult = { key: op.key, slot: op.slot, node: null, set: null, read_back: false, deleted: null, error: null };
+      const cluster = clusterOf(ctx.conn, op.seeds, login);
+      let owner: Redis | undefined;
+      try {
+        out.set = await cluster.call('SET', op.key, op.value, 'NX', 'PX', String(op.ttlMs));
+        out.node = cluster.slots[op.slot]?.[0] ?? null;
+        if (out.node !== null) {
+          const [host, port] = [out.node.slice(0, out.node.lastIndexOf(':')), Number(out.node.slice(out.node.lastIndexOf(':') + 1))];
+          owner = await openRedis(ctx.conn, { ...login, host, port });
+          out.read_back = (await owner.call('GET', op.key)) === op.value;
+        }
+      } catch (e) {
+        out.error = (await why(ctx.conn, op.seeds[0]!, login, (e as Error).message)).message;
+      } finally {
+        owner?.disconnect();
+        // Deleted whatever happened above; the expiry covers a failed delete.
+        try {
+          out.deleted = await cluster.call('DEL', op.key);
+        } catch (e) {
+          out.error ??= (e as Error).message;
+        }
+        cluster.disconnect();
+      }
+      last = out;
+    }
+    if (last === undefined) return {};
+    const msg = last.error === null ? `${last.key} (slot ${last.slot}) on ${last.node}: set ${JSON.stringify(last.set)}, read back ${last.read_back}, deleted ${String(last.deleted)}` : `refused: ${last.error}`;
+    return { msg, result: { ...last } };
   },
 });

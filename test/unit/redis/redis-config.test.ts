@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigTextError, configOps, parseConfig, redisConfig, RESTART_ONLY, sameValue, splitConfigLine, type ConfigState, type RunningInstance } from '../../../modules/redis-config.js';
+import { ConfigTextError, configFixes, parseConfig, redisConfig, RESTART_ONLY, sameValue, splitConfigLine, type ConfigState, type RunningInstance } from '../../../modules/redis-config.js';
 import { checkArgs } from '../../../runner/playbook/validate-args.js';
 import { ModuleError } from '../../../runner/types.js';
 import { renderTemplate } from '../../../runner/vars/render-template.js';
@@ -46,7 +46,10 @@ function state(over: { values?: Record<string, string>; served?: RunningInstance
   };
 }
 
-const descriptions = (s: ConfigState): string[] => redisConfig.plan({} as never, s).changes.map((c) => c.description);
+const ARGS = { address: '10.0.2.10', port: 6380, service: 'redis-6380', src: 'redis-cluster.conf.mustache', login_user: 'admin_user', login_password: 'admin-Pass-0123456789', tls: { ca: 'ca.crt', cert: 'c.crt', key: 'c.key' } };
+const plan = (s: ConfigState) => redisConfig.plan(ARGS, s);
+/** Each change's description split at its "; ": the reasons, then what is done. */
+const descriptions = (s: ConfigState): string[] => plan(s).changes.flatMap((c) => c.description.split('; '));
 
 test("config lines split as Redis splits them: blanks, \"…\" with escapes, '…'", () => {
   assert.equal(splitConfigLine('tls-protocols "TLSv1.2 TLSv1.3"'), ['tls-protocols', 'TLSv1.2 TLSv1.3']);
@@ -91,7 +94,7 @@ test('values compare as Redis prints them back: yes/no in any case, memory units
 });
 
 test('converged: no change, the pid and served certificate in the result', () => {
-  const p = redisConfig.plan({} as never, state());
+  const p = plan(state());
   assert.equal(p.changes, []);
   assert.equal(p.result, { pid: 4242, served_fingerprint256: FP });
   assert.match(p.msg ?? '', /\(pid 4242\) runs with the 27 setting\(s\) of templates\/redis-cluster\.conf\.mustache, serving \/etc\/redis\/tls\/redis\.crt/);
@@ -104,7 +107,8 @@ test('CONFIG SET appendonly no by hand: named with live and wanted, put back liv
     'appendonly: live no, wanted yes',
     'CONFIG SET cluster-node-timeout appendonly on 10.0.2.10:6380',
   ]);
-  assert.equal(configOps(s), [
+  assert.is(plan(s).changes.length, 1, 'the reasons and the CONFIG SET are one change');
+  assert.equal(configFixes(s), [
     {
       kind: 'set',
       settings: [
@@ -131,7 +135,7 @@ test('a setting Redis cannot change live restarts that instance only, every drif
     'appendonly: live no, wanted yes',
     'restart redis-6380 (this instance only): Redis cannot change this live',
   ]);
-  assert.is(configOps(s)[0]?.kind, 'restart');
+  assert.is(configFixes(s)[0]?.kind, 'restart');
 });
 
 test('a served certificate that is not the one on disk is reloaded from disk, without a restart', () => {
@@ -140,7 +144,7 @@ test('a served certificate that is not the one on disk is reloaded from disk, wi
     '10.0.2.10:6380 serves certificate SHA-256 11:22:33:44:55:66:77:88…, /etc/redis/tls/redis.crt holds AA:BB:CC:DD:EE:FF:00:11…',
     'CONFIG SET tls-cert-file tls-key-file on 10.0.2.10:6380 (reloads TLS from disk, no restart)',
   ]);
-  assert.equal(configOps(s)[0], {
+  assert.equal(configFixes(s)[0], {
     kind: 'set',
     settings: [
       { name: 'tls-cert-file', value: '/etc/redis/tls/redis.crt' },
@@ -162,12 +166,12 @@ test('certificate: false (another task loads it): a different served certificate
 
 test('the certificate file missing on disk (check mode before the certificate task): a reload, named', () => {
   const s = state({ disk: { path: '/etc/redis/tls/redis.crt', missing: 'is missing' } });
-  assert.equal(descriptions(s)[0], '10.0.2.10:6380 serves certificate SHA-256 AA:BB:CC:DD:EE:FF:00:11…; /etc/redis/tls/redis.crt is missing');
+  assert.ok(plan(s).changes[0]?.description.startsWith('10.0.2.10:6380 serves certificate SHA-256 AA:BB:CC:DD:EE:FF:00:11…; /etc/redis/tls/redis.crt is missing; CONFIG SET'));
 });
 
 test('an instance that does not answer has nothing live to compare: ok, saying so', () => {
   const s: ConfigState = { ...state(), live: { running: false, unit: 'inactive' } };
-  const p = redisConfig.plan({} as never, s);
+  const p = plan(s);
   assert.equal(p.changes, []);
   assert.is(p.msg, 'nothing accepts connections on 10.0.2.10:6380 (redis-6380: inactive): it reads its config file when it starts');
 });
@@ -176,8 +180,36 @@ test('a wanted setting this Redis does not know is an error naming it, never dri
   const s = state();
   const live = s.live as RunningInstance;
   const { 'repl-diskless-sync-max-replicas': _gone, ...values } = live.values;
-  const e = thrown(() => configOps({ ...s, live: { ...live, values } }), ModuleError);
+  const e = thrown(() => configFixes({ ...s, live: { ...live, values } }), ModuleError);
   assert.is(e.message, "redis_config: 10.0.2.10:6380 has no setting 'repl-diskless-sync-max-replicas' (CONFIG GET returns nothing); templates/redis-cluster.conf.mustache names what this Redis does not know");
+});
+
+test('the CONFIG SET op: the instance, the login, the settings and what is checked afterwards; no pin for a verified certificate', () => {
+  const s = state({ values: { appendonly: 'no' } });
+  const [change] = plan(s).changes;
+  const { live: _live, ...expect } = s;
+  assert.equal(change?.op, {
+    kind: 'config-set',
+    address: '10.0.2.10',
+    port: 6380,
+    login: { login_user: 'admin_user', login_password: 'admin-Pass-0123456789', tls: ARGS.tls },
+    settings: [{ name: 'appendonly', value: 'yes' }],
+    reasons: ['appendonly: live no, wanted yes'],
+    names: Object.keys((s.live as RunningInstance).values),
+    expect,
+  });
+});
+
+test('an unverified served certificate: the op pins exactly the one seen, nothing else is accepted', () => {
+  const s = state({ served: { fingerprint256: OTHER_FP, verified: false, whyNot: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } });
+  const op = plan(s).changes[0]?.op;
+  assert.ok(op?.kind === 'config-set');
+  assert.is(op.pinnedFingerprint256, OTHER_FP);
+});
+
+test('a restart op names the unit and the init system, nothing of the login', () => {
+  const op = plan(state({ values: { dir: '/tmp' } })).changes[0]?.op;
+  assert.equal(op, { kind: 'restart', service: 'redis-6380', init: 'fallback', reasons: ['dir: live /tmp, wanted /var/lib/redis/6380 (not changeable live)'] });
 });
 
 test('args: the wanted settings come from a template or a mapping, exactly one of them', () => {
