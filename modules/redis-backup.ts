@@ -28,7 +28,7 @@ import { backupsToPrune, nodeBackups, type NodeBackup } from './redis/backup-ret
 import { bgsave } from './redis/bgsave.js';
 import { parseClusterInfo as parseInfo } from './redis/cluster-state.js';
 import { fetchFile } from './redis/file-transfer.js';
-import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext, type Vars } from '../runner/types.js';
 import { hostOpts, tail } from './host/exec.js';
@@ -67,7 +67,29 @@ export interface BackupActual {
   missing: Wanted[];
   /** This node's earlier backups retention lets go. */
   prune: NodeBackup[];
+  /** The backups' root on the controller, and the checked vault key. */
+  root: string;
+  key: string;
 }
+
+/** Back up one instance into `dir`, or remove an older backup retention lets go. */
+export type BackupOp =
+  | {
+      kind: 'backup';
+      address: string;
+      port: number;
+      /** backups/<label>/<host>/<port> on the controller, and the backups' root it lives under. */
+      dir: string;
+      root: string;
+      label: string;
+      timeoutMs: number;
+      login: RedisLoginArgs;
+      /** vault_backup_key, checked. */
+      encryptionKey: string;
+    }
+  | { kind: 'prune'; dir: string; label: string };
+
+type BackupOfOne = Extract<BackupOp, { kind: 'backup' }>;
 
 const rootOf = (ctx: Pick<ModuleContext, 'projectDir'>, args: BackupArgs): string => resolve(ctx.projectDir, args.dest ?? 'backups');
 
@@ -167,7 +189,7 @@ export async function describeInstance(client: Pick<Redis, 'call'>, host: string
   return described;
 }
 
-async function loginOf(ctx: ModuleContext, args: BackupArgs): Promise<RedisLogin> {
+async function loginOf(ctx: ModuleContext, args: RedisLoginArgs): Promise<RedisLogin> {
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
@@ -254,7 +276,8 @@ export async function storeBackup(ctx: ModuleContext, root: string, meta: Backup
 }
 
 /** BGSAVE, then the data staged on the host and stored on the controller. */
-async function backUp(ctx: ModuleContext, args: BackupArgs, login: RedisLogin, want: Wanted, vaultKey: string): Promise<{ keys: number; files: number }> {
+async function backUp(ctx: ModuleContext, op: BackupOfOne, login: RedisLogin): Promise<{ keys: number; files: number }> {
+  const want: Wanted = { address: op.address, port: op.port, dir: op.dir };
   let client: Redis;
   try {
     client = await openRedis(ctx.conn, { ...login, host: want.address, port: want.port });
@@ -263,8 +286,8 @@ async function backUp(ctx: ModuleContext, args: BackupArgs, login: RedisLogin, w
   }
   let meta: BackupMeta;
   try {
-    const described = await describeInstance(client, ctx.host, want, args.label);
-    const saved = await bgsave(client, (args.timeout ?? 600) * 1000);
+    const described = await describeInstance(client, ctx.host, want, op.label);
+    const saved = await bgsave(client, op.timeoutMs);
     meta = { ...described, saved_at: new Date(saved * 1000).toISOString() };
   } catch (e) {
     if (e instanceof ModuleError) throw e;
@@ -274,7 +297,7 @@ async function backUp(ctx: ModuleContext, args: BackupArgs, login: RedisLogin, w
   }
   const staged = await ctx.conn.sh(STAGE, [meta.dir, meta.dbfilename, meta.appenddirname], hostOpts(ctx));
   if (staged.rc !== 0) throw new ModuleError(`redis_backup: copying the data of ${want.port} aside on ${ctx.host} failed: ${tail(staged.stderr)}`);
-  const files = await storeBackup(ctx, rootOf(ctx, args), meta, staged.stdout, vaultKey);
+  const files = await storeBackup(ctx, op.root, meta, staged.stdout, op.encryptionKey);
   return { keys: meta.keys, files };
 }
 
@@ -285,9 +308,10 @@ async function backUp(ctx: ModuleContext, args: BackupArgs, login: RedisLogin, w
  * key derived from vault_backup_key, with backup.json and a SHA256SUMS file. What the host says
  * (CONFIG GET values, file names, sizes, sums) is checked before anything is written. A backup is immutable: a re-run with the same label is ok when it verifies,
  * and an error when its files no longer match their checksums. retain_count keeps the node's newest
- * N backups and removes older ones, after the new one is written.
+ * N backups and removes older ones, after the new one is written. Registers `backups` (this label's,
+ * verified, before the run), `made` (written by this run, with their key and file counts) and `pruned`.
  */
-export const redisBackup = defineModule({
+export const redisBackup = defineModule<typeof schema, BackupActual, BackupOp>({
   name: 'redis_backup',
   schema,
   async gather(ctx, args): Promise<BackupActual> {
@@ -299,7 +323,7 @@ export const redisBackup = defineModule({
     }
     if (!isSafeName(ctx.host)) throw new ModuleError(`redis_backup: the host name ${shown(ctx.host)} cannot name a backup folder`);
     const root = rootOf(ctx, args);
-    const actual: BackupActual = { done: [], missing: [], prune: [] };
+    const actual: BackupActual = { done: [], missing: [], prune: [], root, key: vaultKey };
     for (const i of args.instances) {
       const dir = backupDir(root, args.label, ctx.host, i.port);
       try {
@@ -320,29 +344,34 @@ export const redisBackup = defineModule({
   },
   plan(args, actual) {
     const shown = (dir: string): string => relative(process.cwd(), dir) || dir;
+    const login = { login_user: args.login_user, login_password: args.login_password, tls: args.tls };
     return {
       changes: [
-        ...actual.missing.map((m) => ({ description: `BGSAVE on ${m.address}:${m.port} as ${args.login_user}, fetch the RDB and the AOF folder to ${shown(m.dir)}` })),
-        ...actual.prune.map((b) => ({ description: `remove ${shown(b.dir)} (saved ${b.savedAt}, beyond the newest ${args.retain_count ?? '?'})` })),
+        ...actual.missing.map((m) => ({
+          description: `BGSAVE on ${m.address}:${m.port} as ${args.login_user}, fetch the RDB and the AOF folder to ${shown(m.dir)}`,
+          op: { kind: 'backup' as const, address: m.address, port: m.port, dir: m.dir, root: actual.root, label: args.label, timeoutMs: (args.timeout ?? 600) * 1000, login, encryptionKey: actual.key },
+        })),
+        // Old ones go only once the new one is safely written: after it, in order.
+        ...actual.prune.map((b) => ({ description: `remove ${shown(b.dir)} (saved ${b.savedAt}, beyond the newest ${args.retain_count ?? '?'})`, op: { kind: 'prune' as const, dir: b.dir, label: b.label } })),
       ],
       msg: `backup ${args.label} of ${actual.done.map((d) => d.port).join(', ')} exists and verifies`,
       result: { backups: actual.done.map((d) => ({ port: d.port, path: d.dir, keys: d.keys })) },
     };
   },
-  async legacyApply(ctx, args, _plan, actual) {
-    const login = await loginOf(ctx, args);
-    const backups: Vars[] = actual.done.map((d) => ({ port: d.port, path: d.dir, keys: d.keys }));
+  async apply(ctx, ops) {
+    const backups: Vars[] = [];
+    const pruned: string[] = [];
     // One instance at a time: concurrent BGSAVEs on a node would compete for its memory (fork).
-    for (const want of actual.missing) {
-      const r = await backUp(ctx, args, login, want, args.encryption_key);
-      backups.push({ port: want.port, path: want.dir, keys: r.keys, files: r.files });
+    for (const op of ops) {
+      if (op.kind === 'backup') {
+        const r = await backUp(ctx, op, await loginOf(ctx, op.login));
+        backups.push({ port: op.port, path: op.dir, keys: r.keys, files: r.files });
+      } else {
+        await rm(op.dir, { recursive: true, force: true });
+        await removeIfEmpty(dirname(op.dir));
+        pruned.push(op.label);
+      }
     }
-    // Old ones go only once this one is safely written.
-    for (const b of actual.prune) {
-      await rm(b.dir, { recursive: true, force: true });
-      await removeIfEmpty(dirname(b.dir));
-    }
-    return { result: { backups, pruned: actual.prune.map((b) => b.label) } };
+    return { result: { made: backups, pruned } };
   },
 });
-

@@ -63,6 +63,8 @@ interface InstanceFacts {
 export interface RestoreActual {
   init: InitSystem;
   instances: InstanceFacts[];
+  /** The checked vault key. */
+  key: string;
 }
 
 const prefixOf = (args: RestoreArgs): string => args.service_prefix ?? 'redis-';
@@ -134,26 +136,43 @@ if [ -n "$1" ]; then mkdir -- "$s/$1"; fi
 echo "$s"`;
 const STAGE_DIR = /^\/tmp\/rplay-restore\.[A-Za-z0-9]{10}$/;
 
-async function restoreOne(ctx: ModuleContext, args: RestoreArgs, init: RestoreActual['init'], f: InstanceFacts): Promise<string> {
-  const from = args.from === '' ? undefined : args.from;
-  const layout = restoreLayout(f.backup, from);
+/** Put backup `backup` (verified when gathered) under the stopped instance as `layout` says, then start its unit. */
+export interface RestoreOp {
+  kind: 'restore';
+  port: number;
+  unit: string;
+  init: InitSystem;
+  /** The instance's data dir (the `dir` saved in backup.json). */
+  dir: string;
+  label: string;
+  backup: VerifiedBackup;
+  layout: ReturnType<typeof restoreLayout>;
+  /** "user:group" the files get. */
+  owner: string;
+  marker: string;
+  /** vault_backup_key, checked. */
+  encryptionKey: string;
+}
+
+async function restoreOne(ctx: ModuleContext, op: RestoreOp): Promise<string> {
+  const { layout, backup } = op;
   const opts = hostOpts(ctx);
-  const { meta } = f.backup;
+  const { meta } = backup;
   const aofDir = layout.manifest !== null || layout.copies.some(([, dst]) => dst.includes('/'));
   const prep = await ctx.conn.sh(STAGE, [aofDir ? meta.appenddirname : ''], opts);
   const stage = prep.stdout.trim();
   if (prep.rc !== 0) throw new ModuleError(`redis_restore: preparing a staging folder on ${ctx.host} failed: ${tail(prep.stderr)}`);
   if (!STAGE_DIR.test(stage)) throw new ModuleError(`redis_restore: the host named its staging folder ${shown(stage)}, not /tmp/rplay-restore.XXXXXXXXXX: refused`);
-  const key = backupKey(args.encryption_key, meta.encryption);
+  const key = backupKey(op.encryptionKey, meta.encryption);
   const sent = new Map<string, string>();
   try {
     for (const [src, dst] of layout.copies) {
       const target = `${stage}/${dst}`;
-      const plain = decryptChunks(resolve(f.backup.dir, ...src.split('/')), key, fileAad(f.backup.metaText, src));
+      const plain = decryptChunks(resolve(backup.dir, ...src.split('/')), key, fileAad(backup.metaText, src));
       try {
         sent.set(target, (await putFile(ctx.conn, plain, target, opts)).sha256);
       } catch (e) {
-        throw new ModuleError(`redis_restore: ${src} of backup ${args.label}: ${(e as Error).message}; nothing was replaced`);
+        throw new ModuleError(`redis_restore: ${src} of backup ${op.label}: ${(e as Error).message}; nothing was replaced`);
       }
     }
     // End to end: what landed on the host is what decrypted (and authenticated) here.
@@ -167,13 +186,13 @@ async function restoreOne(ctx: ModuleContext, args: RestoreArgs, init: RestoreAc
     await ctx.conn.sh('case $1 in /tmp/rplay-restore.*) rm -rf -- "$1" ;; esac', [stage], opts);
     throw e;
   }
-  const owner = `${args.owner ?? 'redis'}:${args.group ?? args.owner ?? 'redis'}`;
+  // The time of the swap names the folder the replaced files are kept in.
   const keep = `replaced-${stamp()}`;
-  const swap = await ctx.conn.sh(SWAP, [f.dir, stage, keep, owner, markerLine(args.label, f.backup), meta.dbfilename, meta.appenddirname], opts);
-  if (swap.rc !== 0) throw new ModuleError(`redis_restore: putting the backup into ${f.dir} on ${ctx.host} failed: ${tail(swap.stderr)}`);
-  const start = await unitActions(ctx, init, f.unit, ['start']);
-  if (start.rc !== 0) throw new ModuleError(`redis_restore: the backup is in ${f.dir}, but starting ${f.unit} failed: ${tail(start.stderr)}`);
-  return `${f.port}: ${layout.mode} of ${args.label} in place (old files in ${f.dir}/${keep} if any), ${f.unit} started`;
+  const swap = await ctx.conn.sh(SWAP, [op.dir, stage, keep, op.owner, op.marker, meta.dbfilename, meta.appenddirname], opts);
+  if (swap.rc !== 0) throw new ModuleError(`redis_restore: putting the backup into ${op.dir} on ${ctx.host} failed: ${tail(swap.stderr)}`);
+  const start = await unitActions(ctx, op.init, op.unit, ['start']);
+  if (start.rc !== 0) throw new ModuleError(`redis_restore: the backup is in ${op.dir}, but starting ${op.unit} failed: ${tail(start.stderr)}`);
+  return `${op.port}: ${layout.mode} of ${op.label} in place (old files in ${op.dir}/${keep} if any), ${op.unit} started`;
 }
 
 async function currentRole(ctx: ModuleContext, args: RestoreArgs, address: string | undefined, port: number): Promise<'master' | 'replica' | null> {
@@ -199,7 +218,7 @@ async function currentRole(ctx: ModuleContext, args: RestoreArgs, address: strin
  * it is, so the node rejoins its cluster as itself. A data dir that already holds this backup
  * (its marker says so) is ok: re-running never throws away what was written since.
  */
-export const redisRestore = defineModule({
+export const redisRestore = defineModule<typeof schema, RestoreActual, RestoreOp>({
   name: 'redis_restore',
   schema,
   async gather(ctx, args): Promise<RestoreActual> {
@@ -243,7 +262,7 @@ export const redisRestore = defineModule({
         backup,
       });
     }
-    return { init, instances };
+    return { init, instances, key: vaultKey };
   },
   plan(args, actual) {
     const pending = actual.instances.filter((f) => f.marker !== markerLine(args.label, f.backup));
@@ -265,22 +284,24 @@ export const redisRestore = defineModule({
       throw new NotYetThere(`redis_restore: refusing to restore under running instance(s) ${units}: stop them first (service: state=stopped); nothing was changed`, `${units} stopped`);
     }
     const from = args.from === '' ? undefined : args.from;
+    const owner = `${args.owner ?? 'redis'}:${args.group ?? args.owner ?? 'redis'}`;
     return {
       changes: pending.map((f) => {
-        let mode: string;
+        let layout: RestoreOp['layout'];
         try {
-          mode = restoreLayout(f.backup, from).mode;
+          layout = restoreLayout(f.backup, from);
         } catch (e) {
           throw new ModuleError(`redis_restore: ${f.port}: ${(e as Error).message}`);
         }
-        return { description: `restore ${f.port} from backup ${args.label} (${mode}, ${f.backup.meta.keys} key(s) saved ${f.backup.meta.saved_at}) into ${f.dir}, keeping the current files aside; start ${f.unit}` };
+        const op: RestoreOp = { kind: 'restore', port: f.port, unit: f.unit, init: actual.init, dir: f.dir, label: args.label, backup: f.backup, layout, owner, marker: markerLine(args.label, f.backup), encryptionKey: actual.key };
+        return { description: `restore ${f.port} from backup ${args.label} (${layout.mode}, ${f.backup.meta.keys} key(s) saved ${f.backup.meta.saved_at}) into ${f.dir}, keeping the current files aside; start ${f.unit}`, op };
       }),
       result,
     };
   },
-  async legacyApply(ctx, args, _plan, actual) {
+  async apply(ctx, ops) {
     const msgs: string[] = [];
-    for (const f of actual.instances.filter((x) => x.marker !== markerLine(args.label, x.backup))) msgs.push(await restoreOne(ctx, args, actual.init, f));
+    for (const op of ops) msgs.push(await restoreOne(ctx, op));
     return { msg: msgs.join('; ') };
   },
 });

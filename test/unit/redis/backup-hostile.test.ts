@@ -19,6 +19,7 @@ import { verifyBackup, type BackupMeta } from '../../../modules/redis/backup-man
 import { CHUNK } from '../../../modules/redis/file-transfer.js';
 import { ModuleError, type ModuleContext } from '../../../runner/types.js';
 import { snapshot } from '../../support/host-snapshot.js';
+import { apply } from '../../support/converge.js';
 
 const test = suite('redis_backup and redis_restore with a hostile host');
 const KEY = 'hostile-host-test-key-0123456789abcdef';
@@ -260,9 +261,7 @@ test('restore: a forged staging folder or a host whose copy does not match is re
   for (const [what, stage, sums, message] of cases) {
     const calls: string[][] = [];
     const ctx = ctxFor(restoreHost(stage, sums, calls), join(sandbox, 'project'));
-    const actual = await redisRestore.gather(ctx, args);
-    const plan = redisRestore.plan(args, actual);
-    await refused(redisRestore.legacyApply!(ctx, args, plan, actual), message, what);
+    await refused(apply(redisRestore, ctx, args), message, what);
     const sent = calls.map((c) => c[0] ?? '');
     assert.not.ok(calls.some((c) => c.some((a) => a.startsWith('replaced-'))), `${what}: the swap ran`);
     assert.not.ok(sent.some((c) => c.startsWith('systemctl') || c.includes('for a in')), `${what}: an instance was started`);
