@@ -25,6 +25,11 @@ import { startLab, type Lab } from '../lab-fixture.js';
 import { snapshot } from '../support/host-snapshot.js';
 import { onHost } from '../support/on-host.js';
 import { rplay, rplayJson, tasksWith, totalChanged } from '../support/rplay-cli.js';
+import { apply, changedThenNot, checkPlan } from '../support/converge.js';
+import { moduleContext } from './redis/redis-lab.js';
+import { redisBackup } from '../../modules/redis-backup.js';
+import { redisRestore } from '../../modules/redis-restore.js';
+import { service } from '../../modules/service.js';
 
 const test = suite('backup.yml and restore.yml on a three-host lab cluster');
 const sh = promisify(execFile);
@@ -322,6 +327,27 @@ test('a host whose data folder holds a file named to forge its listing fails its
   } finally {
     await onHost(lab, 'node-1', 'rm -f /var/lib/redis/6379/appendonlydir/x?5*');
   }
+});
+
+test('redis_backup and redis_restore as modules: each change an op, applied as encoded, then nothing to do', async () => {
+  const ctx = moduleContext(via);
+  const h = lab.hosts[0]!;
+  const login = { login_user: 'admin_user', login_password: secrets.vault_redis_admin_password!, tls: { ca: join(lab.dir, 'pki', 'ca.crt'), cert: join(lab.dir, 'pki', 'rplay-admin.crt'), key: join(lab.dir, 'pki', 'rplay-admin.key') } };
+  const backupArgs = { instances: [{ address: h.address, port: 6380 }], label: 'm1', dest: backups, encryption_key: secrets.vault_backup_key!, ...login };
+  const made = await changedThenNot(redisBackup, ctx, backupArgs);
+  assert.equal(made.planned.changes.map((c) => c.op?.kind), ['backup']);
+  assert.equal((made.result?.result?.made as { port: number }[]).map((b) => b.port), [6380]);
+  assert.ok(existsSync(join(backups, 'm1', h.name, '6380', 'SHA256SUMS')));
+
+  // A running instance is never restored under: stop it first, as restore.yml does.
+  const restoreArgs = { instances: [{ port: 6380 }], label: 'm1', src: backups, encryption_key: secrets.vault_backup_key! };
+  await apply(service, ctx, { name: 'redis-6380', state: 'stopped' });
+  const planned = await checkPlan(redisRestore, ctx, restoreArgs);
+  assert.equal(planned.changes.map((c) => c.op?.kind), ['restore']);
+  const restored = await changedThenNot(redisRestore, ctx, restoreArgs);
+  assert.match(restored.result?.msg ?? '', /^6380: aof of m1 in place \(old files in \/var\/lib\/redis\/6380\/replaced-\d{8}T\d{6}Z if any\), redis-6380 started$/);
+  const marker = await onHost(lab, h.name, 'cat /var/lib/redis/6380/rplay-restored');
+  assert.match(marker.stdout, /^m1 [0-9a-f]{64}\n$/);
 });
 
 test.run();

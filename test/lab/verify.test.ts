@@ -15,6 +15,9 @@ import { readLabVault } from '../../lab/lab-vault.js';
 import { openCluster, openRedis, type RedisLogin } from '../../modules/redis/open-redis.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 import { rplayJson, tasksWith, totalChanged } from '../support/rplay-cli.js';
+import { apply, checkPlan } from '../support/converge.js';
+import { moduleContext } from './redis/redis-lab.js';
+import { redisProbe, type ProbeOp } from '../../modules/redis-probe.js';
 
 const test = suite('verify.yml never touches user data');
 let lab: Lab;
@@ -198,6 +201,35 @@ test('--check of verify.yml sends no write command to any instance', async () =>
     assert.is(stats.set, before[where]!.set, `SET calls on ${where}`);
   }
   assert.ok(talked > 0, 'the check read the cluster');
+  // The reads were done and judged; the probe's write would run, and was not.
+  const status = (name: string): string | undefined => r.json.plays.flatMap((p) => p.tasks).find((t) => t.name === name)?.results['node-1']?.status;
+  for (const name of ['Test 3: app_user may SET session keys, on every instance', 'Test 3: app_user is refused FLUSHALL, on every instance', "The runbook's tests hold", 'Test 1: cluster_state:ok, 16384 slots assigned, every node known — on every instance']) {
+    assert.is(status(name), 'ok', name);
+  }
+  assert.is(status('Test 2: a key written through a cluster client is on the master that owns its slot'), 'skipped');
+  assert.is(status('Test 2: the key was written, read back on its owner and deleted'), 'skipped');
+  const dry = r.json.plays.flatMap((p) => p.tasks).find((t) => t.name.startsWith('Test 3: may app_user SET'))!.results['node-1']!;
+  assert.is(dry.status, 'ok');
+});
+
+test('redis_probe as a module: the plan names the key and its owner, having written nothing; the op applied as encoded writes once there and deletes', async () => {
+  const pkiFile = (f: string): string => join(lab.dir, 'pki', f);
+  const args = { instances: instances().map((i) => ({ address: i.host, port: i.port })), login_user: 'rplay_probe', login_password: probe().password, tls: { ca: pkiFile('ca.crt'), cert: pkiFile('rplay-admin.crt'), key: pkiFile('rplay-admin.key') } };
+  const ctx = moduleContext(via);
+  const before = await commandStats();
+  const p = await checkPlan(redisProbe, ctx, args);
+  const op = p.changes[0]?.op as ProbeOp;
+  assert.is(op.kind, 'probe');
+  assert.match(op.key, /^rplay:verify:[0-9a-f]{24}$/);
+  assert.is(p.changes[0]?.description, `write, read back and delete ${op.key} (slot ${op.slot}) on ${op.node} as rplay_probe`);
+  const planned = await commandStats();
+  assert.is(planned[op.node]!.set ?? 0, before[op.node]!.set ?? 0, 'planning wrote');
+  const run = await apply(redisProbe, ctx, args);
+  const result = run.result?.result as { key: string; node: string; set: unknown; read_back: boolean; deleted: unknown; error: unknown };
+  assert.equal([result.set, result.read_back, result.deleted, result.error], ['OK', true, 1, null]);
+  const after = await commandStats();
+  assert.is((after[result.node]!.set ?? 0) - (planned[result.node]!.set ?? 0), 1, `SET calls on ${result.node}`);
+  assert.equal(await probeKeysLeft(), []);
 });
 
 test('app_user denied SET on session keys by hand, on one instance: verification fails; acl.yml puts it back', async () => {
