@@ -67,9 +67,8 @@ export interface BackupActual {
   missing: Wanted[];
   /** This node's earlier backups retention lets go. */
   prune: NodeBackup[];
-  /** The backups' root on the controller, and the checked vault key. */
+  /** The backups' root on the controller. */
   root: string;
-  key: string;
 }
 
 /** Back up one instance into `dir`, or remove an older backup retention lets go. */
@@ -323,7 +322,7 @@ export const redisBackup = defineModule<typeof schema, BackupActual, BackupOp>({
     }
     if (!isSafeName(ctx.host)) throw new ModuleError(`redis_backup: the host name ${shown(ctx.host)} cannot name a backup folder`);
     const root = rootOf(ctx, args);
-    const actual: BackupActual = { done: [], missing: [], prune: [], root, key: vaultKey };
+    const actual: BackupActual = { done: [], missing: [], prune: [], root };
     for (const i of args.instances) {
       const dir = backupDir(root, args.label, ctx.host, i.port);
       try {
@@ -349,7 +348,7 @@ export const redisBackup = defineModule<typeof schema, BackupActual, BackupOp>({
       changes: [
         ...actual.missing.map((m) => ({
           description: `BGSAVE on ${m.address}:${m.port} as ${args.login_user}, fetch the RDB and the AOF folder to ${shown(m.dir)}`,
-          op: { kind: 'backup' as const, address: m.address, port: m.port, dir: m.dir, root: actual.root, label: args.label, timeoutMs: (args.timeout ?? 600) * 1000, login, encryptionKey: actual.key },
+          op: { kind: 'backup' as const, address: m.address, port: m.port, dir: m.dir, root: actual.root, label: args.label, timeoutMs: (args.timeout ?? 600) * 1000, login, encryptionKey: args.encryption_key },
         })),
         // Old ones go only once the new one is safely written: after it, in order.
         ...actual.prune.map((b) => ({ description: `remove ${shown(b.dir)} (saved ${b.savedAt}, beyond the newest ${args.retain_count ?? '?'})`, op: { kind: 'prune' as const, dir: b.dir, label: b.label } })),

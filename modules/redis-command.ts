@@ -58,7 +58,7 @@ export interface RunCommand {
 }
 
 /** A read's answer is the gathered state; a command that may write is only run by apply. */
-export type CommandActual = { read: true; outcome: Outcome } | { read: false; op: RunCommand };
+export type CommandActual = { read: true; outcome: Outcome } | { read: false };
 
 /**
  * Commands that change nothing and name no key, by name or `name|subcommand` in lower case. Key
@@ -262,7 +262,7 @@ async function gather(ctx: ModuleContext, args: Args): Promise<CommandActual> {
     const where = `${at.address}:${at.port}`;
     throw notYet(new NotYetThere(`nothing accepts connections on ${where}: ${(e as Error).message}`, `instance ${where} (not running)`), at.host ?? '*');
   }
-  return outcome === undefined ? { read: false, op } : { read: true, outcome };
+  return outcome === undefined ? { read: false } : { read: true, outcome };
 }
 
 function report(command: readonly string[], o: Outcome): string {
@@ -284,8 +284,9 @@ export const redisCommand = defineModule<typeof schema, CommandActual, RunComman
   gather,
   plan(args, actual) {
     if (actual.read) return { changes: [], msg: report(args.command, actual.outcome), result: { ...actual.outcome } };
+    const op = opOf(args);
     // Only the command's name: its arguments may be values that belong to nobody's log.
-    return { changes: [{ description: `run ${args.command[0]} on ${target(actual.op)} as ${args.login_user}`, op: actual.op }] };
+    return { changes: [{ description: `run ${args.command[0]} on ${target(op)} as ${args.login_user}`, op }] };
   },
   async apply(ctx, ops) {
     let last: { msg: string; result: Outcome } | undefined;

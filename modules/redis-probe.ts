@@ -59,8 +59,9 @@ export interface ProbeOp {
   login: RedisLoginArgs;
 }
 
-/** The key is free and its slot's owner known, or the cluster refused this login (the playbook judges that). */
-export type ProbeActual = { refused: false; op: ProbeOp } | { refused: true; result: ProbeResult };
+/** The probe's key (free) and its slot's owner, or the cluster refused this login (the playbook judges that). */
+type ProbeTarget = Pick<ProbeOp, 'key' | 'value' | 'slot' | 'node'>;
+export type ProbeActual = { refused: false; target: ProbeTarget } | { refused: true; result: ProbeResult };
 
 function clusterOf(conn: Connection, seeds: readonly Endpoint[], login: RedisLogin): Cluster {
   const cluster = openCluster(
@@ -116,7 +117,7 @@ export const redisProbe = defineModule<typeof schema, ProbeActual, ProbeOp>({
       const node = cluster.slots[slot]?.[0];
       if (there !== null) return refused(`${key} exists already`);
       if (node === undefined) return refused(`no master owns slot ${slot}`);
-      return { refused: false, op: { kind: 'probe', seeds, key, value: randomBytes(16).toString('hex'), slot, node, ttlMs: args.ttl_ms ?? 60_000, login: loginArgs } };
+      return { refused: false, target: { key, value: randomBytes(16).toString('hex'), slot, node } };
     } catch (e) {
       const seed = args.instances[0]!;
       const w = await why(ctx.conn, seed, login, (e as Error).message);
@@ -128,7 +129,13 @@ export const redisProbe = defineModule<typeof schema, ProbeActual, ProbeOp>({
   },
   plan(args, actual) {
     if (actual.refused) return { changes: [], msg: `refused: ${actual.result.error}`, result: { ...actual.result } };
-    const { op } = actual;
+    const op: ProbeOp = {
+      kind: 'probe',
+      seeds: args.instances.map((i) => ({ address: i.address, port: i.port })),
+      ...actual.target,
+      ttlMs: args.ttl_ms ?? 60_000,
+      login: { login_user: args.login_user, login_password: args.login_password, tls: args.tls },
+    };
     return { changes: [{ description: `write, read back and delete ${op.key} (slot ${op.slot}) on ${op.node} as ${args.login_user}`, op }] };
   },
   async apply(ctx, ops) {

@@ -63,8 +63,6 @@ interface InstanceFacts {
 export interface RestoreActual {
   init: InitSystem;
   instances: InstanceFacts[];
-  /** The checked vault key. */
-  key: string;
 }
 
 const prefixOf = (args: RestoreArgs): string => args.service_prefix ?? 'redis-';
@@ -262,7 +260,7 @@ export const redisRestore = defineModule<typeof schema, RestoreActual, RestoreOp
         backup,
       });
     }
-    return { init, instances, key: vaultKey };
+    return { init, instances };
   },
   plan(args, actual) {
     const pending = actual.instances.filter((f) => f.marker !== markerLine(args.label, f.backup));
@@ -293,7 +291,7 @@ export const redisRestore = defineModule<typeof schema, RestoreActual, RestoreOp
         } catch (e) {
           throw new ModuleError(`redis_restore: ${f.port}: ${(e as Error).message}`);
         }
-        const op: RestoreOp = { kind: 'restore', port: f.port, unit: f.unit, init: actual.init, dir: f.dir, label: args.label, backup: f.backup, layout, owner, marker: markerLine(args.label, f.backup), encryptionKey: actual.key };
+        const op: RestoreOp = { kind: 'restore', port: f.port, unit: f.unit, init: actual.init, dir: f.dir, label: args.label, backup: f.backup, layout, owner, marker: markerLine(args.label, f.backup), encryptionKey: args.encryption_key };
         return { description: `restore ${f.port} from backup ${args.label} (${layout.mode}, ${f.backup.meta.keys} key(s) saved ${f.backup.meta.saved_at}) into ${f.dir}, keeping the current files aside; start ${f.unit}`, op };
       }),
       result,

@@ -81,9 +81,9 @@ test('redis_command: COMMAND INFO flags: readonly and not blocking is a read; th
 
 const commandArgs = { command: ['CONFIG', 'SET', 'masterauth', 'the-Secret-value-0123'], instances: [{ address: '10.0.1.10', port: 6380 }], ...LOGIN };
 
-test('redis_command: a write is one change carrying the whole command; its description names the command only', () => {
+test('redis_command: a write is one change carrying the whole command (the login from the args, never in the gathered state); its description names the command only', () => {
   const op: RunCommand = { kind: 'run', command: commandArgs.command, instances: commandArgs.instances, cluster: false, transport: 'tls', login: LOGIN };
-  const p = redisCommand.plan(commandArgs, { read: false, op });
+  const p = redisCommand.plan(commandArgs, { read: false });
   assert.equal(p.changes.map((c) => c.description), ['run CONFIG on 10.0.1.10:6380 as admin_user']);
   assert.not.ok(p.changes[0]!.description.includes('the-Secret-value'));
   assert.equal(roundTrip([p.changes[0]!.op]), [op]);
@@ -103,7 +103,6 @@ test('redis_backup: one op per instance to back up, then one per old backup to r
     missing: [{ address: '10.0.1.10', port: 6380, dir: '/b/t2/node-1/6380' }],
     prune: [{ label: 't1', dir: '/b/t1/node-1', savedAt: '2026-12-01T00:00:00.000Z' }],
     root: '/b',
-    key: 'k'.repeat(32),
   };
   const args = { instances: [{ address: '10.0.1.10', port: 6379 }, { address: '10.0.1.10', port: 6380 }], label: 't2', encryption_key: 'k'.repeat(32), retain_count: 1, timeout: 30, ...LOGIN };
   const p = redisBackup.plan(args, actual);
