@@ -29,6 +29,25 @@ export interface WriteFileOptions {
   timeoutMs?: number;
 }
 
+/** Where and as whom to open a connection to one host (from its connection variables). */
+export interface ConnectTarget {
+  /** Inventory name, for messages. */
+  host: string;
+  address: string;
+  port: number;
+  user: string;
+  privateKeyFile?: string;
+  knownHostsFile: string;
+  /** Add an unknown host key to knownHostsFile; a changed key is refused regardless. */
+  acceptNew?: boolean;
+  timeoutMs?: number;
+  /** Called once the connection is gone (closed, or lost: the host went down). */
+  onClose?: () => void;
+}
+
+/** Opens a connection (the CLI hands the engine connectSsh; a test, a fake). */
+export type Connector = (target: ConnectTarget) => Promise<Connection>;
+
 /**
  * What a module may do to a host. Every call is one round trip on a persistent session, so a
  * module's gather should be one script that prints all it needs.
