@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { addressesIn, addressMoves, readdressNodesConf } from './redis/nodes-conf.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { hostOpts, hostSh, tail } from './host/exec.js';
+import { hostSh, tail } from './host/exec.js';
 import { serviceFallbackScript } from './host/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
@@ -140,11 +140,11 @@ export const redisReaddress = defineModule({
         if (stop.rc !== 0) throw new ModuleError(`redis_readdress: stopping ${c.unit} failed: ${tail(stop.stderr)}`);
       }
       // Kept beside it, as it was: the one record of the old layout.
-      const keep = await ctx.conn.sh('cp -p -- "$1" "$1.before-readdress"', [c.path], hostOpts(ctx));
+      const keep = await ctx.conn.sh('cp -p -- "$1" "$1.before-readdress"', [c.path]);
       if (keep.rc !== 0) throw new ModuleError(`redis_readdress: keeping a copy of ${c.path} failed: ${tail(keep.stderr)}`);
-      await ctx.conn.writeFile(c.path, text, hostOpts(ctx));
+      await ctx.conn.writeFile(c.path, text);
       const dir = c.path.slice(0, c.path.lastIndexOf('/'));
-      await ctx.conn.writeFile(`${dir}/${MARKER}`, `${movesKey(moves)}\n`, { ...hostOpts(ctx), mode: '0640' });
+      await ctx.conn.writeFile(`${dir}/${MARKER}`, `${movesKey(moves)}\n`, { mode: '0640' });
     }
   },
 });

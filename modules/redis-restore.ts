@@ -7,7 +7,7 @@ import { putFile, remoteSums } from './redis/file-transfer.js';
 import { loadLogin } from './redis/login.js';
 import { openRedis } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, type ModuleContext, type Vars } from '../runner/types.js';
-import { hostOpts, hostSh, tail } from './host/exec.js';
+import { hostSh, tail } from './host/exec.js';
 import { serviceFallbackScript } from './host/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
@@ -137,10 +137,9 @@ const STAGE_DIR = /^\/tmp\/rplay-restore\.[A-Za-z0-9]{10}$/;
 async function restoreOne(ctx: ModuleContext, args: RestoreArgs, init: RestoreActual['init'], f: InstanceFacts): Promise<string> {
   const from = args.from === '' ? undefined : args.from;
   const layout = restoreLayout(f.backup, from);
-  const opts = hostOpts(ctx);
   const { meta } = f.backup;
   const aofDir = layout.manifest !== null || layout.copies.some(([, dst]) => dst.includes('/'));
-  const prep = await ctx.conn.sh(STAGE, [aofDir ? meta.appenddirname : ''], opts);
+  const prep = await ctx.conn.sh(STAGE, [aofDir ? meta.appenddirname : '']);
   const stage = prep.stdout.trim();
   if (prep.rc !== 0) throw new ModuleError(`redis_restore: preparing a staging folder on ${ctx.host} failed: ${tail(prep.stderr)}`);
   if (!STAGE_DIR.test(stage)) throw new ModuleError(`redis_restore: the host named its staging folder ${shown(stage)}, not /tmp/rplay-restore.XXXXXXXXXX: refused`);
@@ -151,25 +150,25 @@ async function restoreOne(ctx: ModuleContext, args: RestoreArgs, init: RestoreAc
       const target = `${stage}/${dst}`;
       const plain = decryptChunks(resolve(f.backup.dir, ...src.split('/')), key, fileAad(f.backup.metaText, src));
       try {
-        sent.set(target, (await putFile(ctx.conn, plain, target, opts)).sha256);
+        sent.set(target, (await putFile(ctx.conn, plain, target)).sha256);
       } catch (e) {
         throw new ModuleError(`redis_restore: ${src} of backup ${args.label}: ${(e as Error).message}; nothing was replaced`);
       }
     }
     // End to end: what landed on the host is what decrypted (and authenticated) here.
-    const onHost = await remoteSums(ctx.conn, [...sent.keys()], opts);
+    const onHost = await remoteSums(ctx.conn, [...sent.keys()]);
     for (const [target, sha] of sent) {
       const got = onHost.get(target);
       if (got !== sha) throw new ModuleError(`redis_restore: ${target} on ${ctx.host} has sha256 ${got ?? 'none'}, the backup's plaintext has ${sha}: transfer damaged, nothing was replaced`);
     }
-    if (layout.manifest !== null) await ctx.conn.writeFile(`${stage}/${layout.manifest.path}`, layout.manifest.text, { ...opts, mode: '0640' });
+    if (layout.manifest !== null) await ctx.conn.writeFile(`${stage}/${layout.manifest.path}`, layout.manifest.text, { mode: '0640' });
   } catch (e) {
-    await ctx.conn.sh('case $1 in /tmp/rplay-restore.*) rm -rf -- "$1" ;; esac', [stage], opts);
+    await ctx.conn.sh('case $1 in /tmp/rplay-restore.*) rm -rf -- "$1" ;; esac', [stage]);
     throw e;
   }
   const owner = `${args.owner ?? 'redis'}:${args.group ?? args.owner ?? 'redis'}`;
   const keep = `replaced-${stamp()}`;
-  const swap = await ctx.conn.sh(SWAP, [f.dir, stage, keep, owner, markerLine(args.label, f.backup), meta.dbfilename, meta.appenddirname], opts);
+  const swap = await ctx.conn.sh(SWAP, [f.dir, stage, keep, owner, markerLine(args.label, f.backup), meta.dbfilename, meta.appenddirname]);
   if (swap.rc !== 0) throw new ModuleError(`redis_restore: putting the backup into ${f.dir} on ${ctx.host} failed: ${tail(swap.stderr)}`);
   const start = await unitActions(ctx, init, f.unit, ['start']);
   if (start.rc !== 0) throw new ModuleError(`redis_restore: the backup is in ${f.dir}, but starting ${f.unit} failed: ${tail(start.stderr)}`);

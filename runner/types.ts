@@ -60,9 +60,8 @@ export interface ApplyResult {
 export interface ModuleContext {
   /** Inventory name of the host. */
   readonly host: string;
+  /** The host, with the task's become/become_user (and timeout) bound: a call's own options win. */
   readonly conn: Connection;
-  readonly become: boolean;
-  readonly becomeUser: string;
   /** The host's variables as the task sees them. */
   readonly vars: Readonly<Vars>;
   /** Root of the project (templates/, files/ are relative to it). */

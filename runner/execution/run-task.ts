@@ -1,4 +1,5 @@
 import { ConnectionError } from '../connection/connection.js';
+import { withBecome } from '../connection/become.js';
 import { withTimeout } from '../connection/timeout.js';
 import { taskBecome } from '../inventory/connection-settings.js';
 import type { Connection } from '../connection/connection.js';
@@ -169,13 +170,11 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
   const moduleArgs = mod.keepsSecrets ? args : plainArgs;
   // What the module returns may echo its secret args (stdout, a file read back): those stay secret.
   const echoed = secretTexts(args);
-  const { become, becomeUser } = taskBecome(viewOf(scope), host.name, task);
-  const conn = withTimeout(task.delegateTo === 'localhost' ? env.local() : await env.connect(host.name), task.timeout);
+  const become = taskBecome(viewOf(scope), host.name, task);
+  const conn = withBecome(withTimeout(task.delegateTo === 'localhost' ? env.local() : await env.connect(host.name), task.timeout), become);
   const ctx: ModuleContext = {
     host: host.name,
     conn,
-    become,
-    becomeUser,
     vars: viewOf(scope),
     projectDir: env.projectDir,
     // Modules that send what they evaluate to a host get real values; debug and assert, Secrets.

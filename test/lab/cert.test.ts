@@ -13,6 +13,7 @@ import { cert } from '../../modules/cert.js';
 import type { Connection, ExecResult } from '../../runner/connection/connection.js';
 import { localConnection } from '../../runner/connection/local.js';
 import { connectSsh } from '../../runner/connection/ssh.js';
+import { withBecome } from '../../runner/connection/become.js';
 import type { ModuleContext, Plan } from '../../runner/types.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 
@@ -41,7 +42,7 @@ const serverArgs = (): Args => ({
 });
 
 function context(c: Connection, become: boolean): ModuleContext {
-  return { host: c.host, conn: c, become, becomeUser: 'root', vars: {}, projectDir, evaluate: () => undefined };
+  return { host: c.host, conn: withBecome(c, { become, becomeUser: 'root' }), vars: {}, projectDir, evaluate: () => undefined };
 }
 
 /** What --check shows: gather and plan only. */

@@ -34,8 +34,6 @@ export async function testAccount(opts: Ec2EmulatorOptions = {}, region = 'us-ea
     ctx: (projectDir = '/nonexistent', vars = {}) => ({
       host: 'localhost',
       conn: noConnection,
-      become: false,
-      becomeUser: 'root',
       vars: { aws_region: region, aws_endpoint_url: emu.url, ...CREDENTIALS, ...vars },
       projectDir,
       evaluate: () => {

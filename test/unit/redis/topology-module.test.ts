@@ -24,7 +24,7 @@ const noHost = new Proxy({} as Connection, {
 });
 
 function ctx(host: string, vars: Vars = inventory): ModuleContext {
-  return { host, conn: noHost, become: false, becomeUser: 'root', vars, projectDir: '/nonexistent', evaluate: (e) => evaluateExpression(e, Scope.of(vars)) };
+  return { host, conn: noHost, vars, projectDir: '/nonexistent', evaluate: (e) => evaluateExpression(e, Scope.of(vars)) };
 }
 
 type Args = Parameters<typeof redisTopology.plan>[0];
