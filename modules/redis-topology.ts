@@ -74,7 +74,7 @@ export const redisTopology = defineModule({
     return {
       changes: [],
       msg: `${masters} master(s), ${all.length - masters} replica(s); here: ${local.map((i) => `${i.role} :${i.port}`).join(', ') || 'none'}`,
-      facts: { redis_instances: all, redis_local_instances: local },
+      setVars: { redis_instances: all, redis_local_instances: local },
     };
   },
 });

@@ -44,14 +44,15 @@ export interface Plan<O extends Operation = Operation> {
   msg?: string;
   /** Extra fields of the registered result (stdout, rc, stat, …). */
   result?: Vars;
-  /** Variables to set on the host (set_fact, gathered facts). */
-  facts?: Vars;
+  /** Variables the task sets on the host (set_fact, gathered facts), for the rest of the run. */
+  setVars?: Vars;
 }
 
 export interface ApplyResult {
   msg?: string;
   result?: Vars;
-  facts?: Vars;
+  /** As Plan.setVars: variables the task sets, learnt by acting. */
+  setVars?: Vars;
   /** A module that only learns after acting whether anything changed (rare) may say so. */
   changed?: boolean;
 }

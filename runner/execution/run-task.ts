@@ -206,7 +206,7 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       const changes = run.applied;
       status = applied.changed === false || changes.every((c) => c.waitOnly) ? 'ok' : 'changed';
       msg = applied.msg ?? describe({ changes });
-      plan = { ...plan, changes, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
+      plan = { ...plan, changes, result: { ...plan.result, ...applied.result }, setVars: { ...plan.setVars, ...applied.setVars } };
     }
     if (msg !== undefined) msg = hide(msg);
     registered = retaint({ ...plan.result, changed: status === 'changed', failed: false, msg }, echoed) as Vars;
@@ -249,7 +249,7 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       registered.failed = failed;
     }
   }
-  if (status !== 'failed' && plan?.facts) Object.assign(host.facts, retaint(plan.facts, echoed));
+  if (status !== 'failed' && plan?.setVars) Object.assign(host.facts, retaint(plan.setVars, echoed));
   const diffs = plan?.changes.flatMap((c) => (c.diff ? [c.diff] : [])) ?? [];
   return {
     status,

@@ -34,7 +34,7 @@ test('facts: every instance, and this host own instances (a master and a replica
   const p = await plan('redis-2', {});
   assert.equal(p.changes, []);
   assert.is(p.msg, '3 master(s), 3 replica(s); here: master :6379, replica :6380');
-  const facts = p.facts as { redis_instances: unknown[]; redis_local_instances: unknown[] };
+  const facts = p.setVars as { redis_instances: unknown[]; redis_local_instances: unknown[] };
   assert.is(facts.redis_instances.length, 6);
   assert.equal(facts.redis_local_instances, [
     { host: 'redis-2', address: '10.0.2.10', az: 'us-east-1b', port: 6379, role: 'master' },
@@ -44,7 +44,7 @@ test('facts: every instance, and this host own instances (a master and a replica
 
 test('replicas_per_master 0 and another port: the runbook layout', async () => {
   const p = await plan('redis-3', { replicas_per_master: 0, port: 7000 });
-  assert.equal((p.facts as { redis_local_instances: unknown[] }).redis_local_instances, [{ host: 'redis-3', address: '10.0.3.10', port: 7000, role: 'master' }]);
+  assert.equal((p.setVars as { redis_local_instances: unknown[] }).redis_local_instances, [{ host: 'redis-3', address: '10.0.3.10', port: 7000, role: 'master' }]);
 });
 
 test('clear errors: empty group, a host without its address, too few hosts', async () => {
