@@ -22,6 +22,7 @@ export function withBecome(conn: Connection, b: Become): Connection {
     run: (argv, opts) => conn.run(argv, as(opts)),
     sh: (script, args, opts) => conn.sh(script, args, as(opts)),
     writeFile: (path, data, opts) => conn.writeFile(path, data, as(opts)),
+    readFile: (path, opts) => conn.readFile(path, as(opts)),
     forwardOut: (host, port) => conn.forwardOut(host, port),
     close: () => conn.close(),
   };

@@ -29,6 +29,17 @@ export interface WriteFileOptions {
   timeoutMs?: number;
 }
 
+export interface ReadFileOptions {
+  become?: boolean;
+  becomeUser?: string;
+  timeoutMs?: number;
+  /** A bigger file is refused, not read (default MAX_READ_BYTES). */
+  maxBytes?: number;
+}
+
+/** What readFile reads at most unless told otherwise: a config file, a certificate, never a dump. */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
 /** Where and as whom to open a connection to one host (from its connection variables). */
 export interface ConnectTarget {
   /** Inventory name, for messages. */
@@ -60,6 +71,8 @@ export interface Connection {
   sh(script: string, args?: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Atomic write: temp file beside the target, chown/chmod, rename into place. */
   writeFile(path: string, data: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+  /** The bytes of a regular file on the host; a missing one, one of another kind or a too big one is an error. */
+  readFile(path: string, opts?: ReadFileOptions): Promise<Buffer>;
   /** A TCP stream opened from the host itself (ssh forwardOut), e.g. to reach Redis on the node. */
   forwardOut(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;

@@ -68,6 +68,11 @@ function recording(c: Connection): Connection {
     run: async (argv, opts) => keep(await c.run(argv, opts)),
     sh: async (script, args, opts) => keep(await c.sh(script, args, opts)),
     writeFile: (path, data, opts) => c.writeFile(path, data, opts),
+    readFile: async (path, opts) => {
+      const data = await c.readFile(path, opts);
+      received.push(data.toString('latin1'));
+      return data;
+    },
     forwardOut: (host, port) => c.forwardOut(host, port),
     close: () => c.close(),
   };

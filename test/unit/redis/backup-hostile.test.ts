@@ -61,6 +61,9 @@ function fakeConn(host: Host, calls: string[][] = []): Connection {
     },
     run: async () => ok(''),
     writeFile: async () => {},
+    readFile: async () => {
+      throw new Error('redis_backup/redis_restore read a file whole');
+    },
     forwardOut: async () => {
       throw new Error('no Redis here');
     },
@@ -241,6 +244,9 @@ function restoreHost(stage: string, sums: (paths: readonly string[]) => string, 
     },
     run: async () => ok(''),
     writeFile: async () => {},
+    readFile: async () => {
+      throw new Error('redis_backup/redis_restore read a file whole');
+    },
     forwardOut: async () => {
       throw new Error('no Redis here');
     },
