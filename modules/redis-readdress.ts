@@ -60,15 +60,13 @@ export function movesKey(moves: ReadonlyMap<string, string>): string {
 }
 
 function movesFrom(ctx: ModuleContext, args: ReaddressArgs): Map<string, string> {
-  const q = JSON.stringify;
-  const names = ctx.evaluate(`groups[${q(args.group ?? 'redis')}] | default([])`);
-  if (!Array.isArray(names)) return new Map();
   const tag = args.previous_address_tag ?? 'rplay:restored-address';
-  const pairs = names.map((n) => {
-    const host = String(n);
-    const from = ctx.evaluate(`(hostvars[${q(host)}].tags | default({}))[${q(tag)}] | default('')`);
-    const to = ctx.evaluate(`hostvars[${q(host)}][${q(args.address_var ?? 'private_ip')}] | default('')`);
-    return { host, from: String(from), to: String(to) };
+  const pairs = ctx.inventory.groupHosts(args.group ?? 'redis').map((host) => {
+    const vars = ctx.inventory.hostVars(host);
+    const tags = vars.tags;
+    const from = tags !== null && typeof tags === 'object' ? (tags as Record<string, unknown>)[tag] : undefined;
+    const to = vars[args.address_var ?? 'private_ip'];
+    return { host, from: String(from ?? ''), to: String(to ?? '') };
   });
   try {
     return addressMoves(pairs);

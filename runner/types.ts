@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Connection } from './connection/connection.js';
+import type { InventoryView } from './inventory/inventory-view.js';
 
 export type Status = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
@@ -65,6 +66,8 @@ export interface ModuleContext {
   readonly conn: Connection;
   /** The host's variables as the task sees them. */
   readonly vars: Readonly<Vars>;
+  /** Other hosts' variables and the groups' hosts, as hostvars/groups give them. */
+  readonly inventory: InventoryView;
   /** Root of the project (templates/, files/ are relative to it). */
   readonly projectDir: string;
   /**

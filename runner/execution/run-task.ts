@@ -11,6 +11,9 @@ import { ModuleError, NotYetThere, type Module, type ModuleContext, type Plan, t
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
 import { evaluateExpression } from '../vars/expression/evaluate.js';
+import { LOOKUP, type VarSource } from '../vars/expression/values.js';
+import { Scope } from '../vars/scope.js';
+import { inventoryView } from '../inventory/inventory-view.js';
 import { converge, describe } from './converge.js';
 import type { HostState } from './host-state.js';
 import { evaluate, interpolate, isTrue, withVars, viewOf, type TaskScope } from './task-scope.js';
@@ -176,6 +179,10 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
     host: host.name,
     conn,
     vars: viewOf(scope),
+    inventory: inventoryView(scope.get('groups') as Record<string, string[]>, (h) => {
+      const vars = (scope[LOOKUP]('hostvars') as VarSource)[LOOKUP](h);
+      return vars instanceof Scope ? viewOf(vars) : undefined;
+    }),
     projectDir: env.projectDir,
     // Modules that send what they evaluate to a host get real values; debug and assert, Secrets.
     evaluate: (expr, locals) => {

@@ -14,6 +14,7 @@ import type { Connection, ExecResult } from '../../runner/connection/connection.
 import { localConnection } from '../../runner/connection/local.js';
 import { connectSsh } from '../../runner/connection/ssh.js';
 import { withBecome } from '../../runner/connection/become.js';
+import { inventoryOf } from '../support/inventory-view.js';
 import type { ModuleContext, Plan } from '../../runner/types.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 
@@ -42,7 +43,7 @@ const serverArgs = (): Args => ({
 });
 
 function context(c: Connection, become: boolean): ModuleContext {
-  return { host: c.host, conn: withBecome(c, { become, becomeUser: 'root' }), vars: {}, projectDir, evaluate: () => undefined };
+  return { host: c.host, conn: withBecome(c, { become, becomeUser: 'root' }), vars: {}, inventory: inventoryOf({}), projectDir, evaluate: () => undefined };
 }
 
 /** What --check shows: gather and plan only. */

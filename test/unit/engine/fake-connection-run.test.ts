@@ -53,15 +53,15 @@ const answers: Answers = (sent, host) => {
   return undefined;
 };
 
-async function run(connect: ReturnType<typeof fakeConnector>) {
+async function run(connect: ReturnType<typeof fakeConnector>, playbook = 'site.yml', hosts = 'hosts.yml') {
   const chunks: Buffer[] = [];
   const warnings: Buffer[] = [];
   const out = new Writable({ write: (c, _e, done) => (chunks.push(Buffer.from(c)), done()) });
   const err = new Writable({ write: (c, _e, done) => (warnings.push(Buffer.from(c)), done()) });
   const reporter = createReporter({ json: true, tty: false, verbosity: 0, diff: false, out, err });
-  const inventory = await loadInventory([join(dir, 'hosts.yml')]);
+  const inventory = await loadInventory([join(dir, hosts)]);
   const result = await runPlaybooks({
-    books: [await loadPlaybook(join(dir, 'site.yml'))],
+    books: [await loadPlaybook(join(dir, playbook))],
     inventory,
     reloadInventory: async () => inventory,
     reporter,
@@ -129,6 +129,37 @@ test('a command the fake host was not told to answer fails that task with the fa
   const who = json.plays[0].tasks.find((t: { name: string }) => t.name === 'who');
   assert.match(who.results['web-1'].msg, 'fake connection to web-1: no answer for "id -un"');
   assert.is(json.stats['web-1'].failed, 1);
+});
+
+test("ctx.inventory: a module reads other hosts' variables (inventory, and what a host set) and a group's hosts", async () => {
+  writeFileSync(
+    join(dir, 'redis.yml'),
+    `all:
+  children:
+    redis:
+      hosts:
+        r-1: { private_ip: 10.0.1.1, az: a }
+        r-2: { private_ip: 10.0.1.2, az: b }
+        r-3: { az: c }
+`,
+  );
+  writeFileSync(
+    join(dir, 'topology.yml'),
+    `- hosts: redis
+  gather_facts: false
+  tasks:
+    - set_fact: { private_ip: 10.0.1.3 }
+      when: inventory_hostname == 'r-3'
+    - redis_topology: { replicas_per_master: 0, port: 7000 }
+    - debug: { msg: "{{ redis_instances | map(attribute='address') | join(',') }} {{ redis_instances | map(attribute='az') | join(',') }}" }
+`,
+  );
+  const connect = fakeConnector([]);
+  const { json } = await run(connect, 'topology.yml', 'redis.yml');
+  const [, topology, debug] = json.plays[0].tasks;
+  assert.is(topology.results['r-1'].msg, '3 master(s), 0 replica(s); here: master :7000');
+  assert.is(debug.results['r-2'].msg, '10.0.1.1,10.0.1.2,10.0.1.3 a,b,c');
+  assert.equal(json.stats['r-3'], { ok: 3, changed: 0, failed: 0, skipped: 0, unreachable: 0 });
 });
 
 test.run();

@@ -6,6 +6,7 @@ import { redisTopology } from '../../../modules/redis-topology.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import type { ModuleContext, Vars } from '../../../runner/types.js';
 import { evaluateExpression, Scope } from '../../../runner/vars/index.js';
+import { inventoryOf } from '../../support/inventory-view.js';
 
 const inventory: Vars = {
   groups: { redis: ['redis-1', 'redis-2', 'redis-3'], empty: [] },
@@ -24,7 +25,7 @@ const noHost = new Proxy({} as Connection, {
 });
 
 function ctx(host: string, vars: Vars = inventory): ModuleContext {
-  return { host, conn: noHost, vars, projectDir: '/nonexistent', evaluate: (e) => evaluateExpression(e, Scope.of(vars)) };
+  return { host, conn: noHost, vars, inventory: inventoryOf(vars), projectDir: '/nonexistent', evaluate: (e) => evaluateExpression(e, Scope.of(vars)) };
 }
 
 type Args = Parameters<typeof redisTopology.plan>[0];
