@@ -117,7 +117,7 @@ test('ping, command with become, shell: the commands each fake host received, th
     'web-3': { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 1 },
   });
   const who = json.plays[0].tasks.find((t: { name: string }) => t.name === 'who');
-  assert.match(who.results['web-2'].msg, 'id: cannot find name for user ID 4242');
+  assert.match(who.results['web-2'].msg, 'id: cannot find name for user ID 4242', `the message was: ${who.results['web-2'].msg}`);
   assert.match(json.plays[0].tasks[0].results['web-3'].msg, 'cannot reach web-3 (192.0.2.3:22): connect ECONNREFUSED');
   assert.is(exitCodeOf(result, false), 2);
 });
