@@ -48,7 +48,7 @@ writeFileSync(
 // web-2's "id -un" fails; everything else answers as a host would.
 const answers: Answers = (sent, host) => {
   if (sent.command === 'echo pong') return { stdout: 'pong\n' };
-  if (sent.command === 'id -un') return host === 'web-2' ? { rc: 1, stderr: 'id: cannot find name for user ID 4242' } : { stdout: `${sent.opts.becomeUser}\n` };
+  if (sent.command === 'id -un') return host === 'web-2' ? { rc: 1, stderr: 'id: cannot find name for this user ID' } : { stdout: `${sent.opts.becomeUser}\n` };
   if (/^echo "/.test(sent.command)) return { stdout: 'said\n' };
   return undefined;
 };
@@ -117,7 +117,7 @@ test('ping, command with become, shell: the commands each fake host received, th
     'web-3': { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 1 },
   });
   const who = json.plays[0].tasks.find((t: { name: string }) => t.name === 'who');
-  assert.match(who.results['web-2'].msg, 'id: cannot find name for user ID 4242', `the message was: ${who.results['web-2'].msg}`);
+  assert.match(who.results['web-2'].msg, 'id: cannot find name for this user ID', `the message was: ${who.results['web-2'].msg}`);
   assert.match(json.plays[0].tasks[0].results['web-3'].msg, 'cannot reach web-3 (192.0.2.3:22): connect ECONNREFUSED');
   assert.is(exitCodeOf(result, false), 2);
 });
