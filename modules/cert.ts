@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 import { certResult, checkSans, CERT_MODE, decideCert, KEY_MODE, planCert, type CertFacts, type NodeFile, type WantedCert } from './tls/cert-plan.js';
-import { hostOpts, hostSh, tail } from './host/exec.js';
+import { hostSh, tail } from './host/exec.js';
 import { attrArgs, attrCommands, parseStat, STAT_FN } from './files/file-attrs.js';
 import { CA_KEY_FILE, ensureCa, issueCertificate, readCa } from './tls/pki.js';
 import { requirePrincipals } from './files/file-content.js';
@@ -193,7 +193,7 @@ export const cert = defineModule({
     };
     const write = async (path: string, data: string, mode: string): Promise<void> => {
       try {
-        await ctx.conn.writeFile(path, data, { mode, owner: w.owner, group: w.group, ...hostOpts(ctx) });
+        await ctx.conn.writeFile(path, data, { mode, owner: w.owner, group: w.group });
       } catch (e) {
         throw new ModuleError(`cert: ${(e as Error).message}`);
       }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { shJoin } from '../runner/connection/quote.js';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { hostOpts, hostSh } from './host/exec.js';
+import { hostSh } from './host/exec.js';
 import { gatherGuards, planRun, runArgs, runResult, type Guards } from './host/run-command.js';
 import { splitArgv } from './host/split-argv.js';
 
@@ -41,7 +41,7 @@ export const command = defineModule({
     const opts = { stdin: args.stdin };
     const r = args.chdir
       ? await hostSh(ctx, 'cd -- "$1" || exit; shift; exec "$@"', [args.chdir, ...argv], opts)
-      : await ctx.conn.run(argv, hostOpts(ctx, opts));
+      : await ctx.conn.run(argv, opts);
     return runResult(shJoin(argv), r);
   },
 });

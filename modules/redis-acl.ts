@@ -6,7 +6,7 @@ import { AclError, renderAclFile } from './redis/acl-file.js';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, ModuleError, prefixedError, type Change, type ModuleContext, type Plan } from '../runner/types.js';
-import { hostOpts, hostSh, tail } from './host/exec.js';
+import { hostSh, tail } from './host/exec.js';
 import { attrCommands } from './files/file-attrs.js';
 import { gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
 
@@ -195,7 +195,7 @@ function plan(args: AclArgs, s: AclState): Plan<AclOp> {
 async function writeFile(ctx: ModuleContext, op: AclFileOp): Promise<void> {
   const attrs = { mode: op.mode, owner: op.owner, group: op.group };
   if (op.write) {
-    await ctx.conn.writeFile(op.path, op.content, { ...attrs, ...hostOpts(ctx) });
+    await ctx.conn.writeFile(op.path, op.content, attrs);
     return;
   }
   const r = await hostSh(ctx, ['set -e', ...attrCommands(op.path, attrs)].join('\n'));

@@ -31,7 +31,7 @@ import { fetchFile } from './redis/file-transfer.js';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext, type Vars } from '../runner/types.js';
-import { hostOpts, tail } from './host/exec.js';
+import { tail } from './host/exec.js';
 
 const schema = Type.Object(
   {
@@ -225,7 +225,7 @@ async function fetchInto(ctx: ModuleContext, stage: string, files: readonly Stag
     const w = await EncryptedWriter.create(local, key, fileAad(metaText, f.path));
     let got;
     try {
-      got = await fetchFile(ctx.conn, `${stage}/${f.path}`, f.size, (b) => w.write(b), hostOpts(ctx));
+      got = await fetchFile(ctx.conn, `${stage}/${f.path}`, f.size, (b) => w.write(b));
     } catch (e) {
       await w.abort();
       throw new ModuleError(`redis_backup: ${port}: ${(e as Error).message}`);
@@ -270,7 +270,7 @@ export async function storeBackup(ctx: ModuleContext, root: string, meta: Backup
     if (e instanceof BackupError) throw new ModuleError(`redis_backup: ${e.message}`);
     throw e;
   } finally {
-    await ctx.conn.sh('case $1 in /tmp/rplay-backup.*) rm -rf -- "$1" ;; esac', [stage], hostOpts(ctx));
+    await ctx.conn.sh('case $1 in /tmp/rplay-backup.*) rm -rf -- "$1" ;; esac', [stage]);
   }
 }
 
@@ -294,7 +294,7 @@ async function backUp(ctx: ModuleContext, op: BackupOfOne, login: RedisLogin): P
   } finally {
     client.disconnect();
   }
-  const staged = await ctx.conn.sh(STAGE, [meta.dir, meta.dbfilename, meta.appenddirname], hostOpts(ctx));
+  const staged = await ctx.conn.sh(STAGE, [meta.dir, meta.dbfilename, meta.appenddirname]);
   if (staged.rc !== 0) throw new ModuleError(`redis_backup: copying the data of ${want.port} aside on ${ctx.host} failed: ${tail(staged.stderr)}`);
   const files = await storeBackup(ctx, op.root, meta, staged.stdout, op.encryptionKey);
   return { keys: meta.keys, files };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { addressesIn, addressMoves, readdressNodesConf } from './redis/nodes-conf.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { hostOpts, hostSh, tail } from './host/exec.js';
+import { hostSh, tail } from './host/exec.js';
 import { serviceFallbackScript } from './host/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
@@ -60,15 +60,13 @@ export function movesKey(moves: ReadonlyMap<string, string>): string {
 }
 
 function movesFrom(ctx: ModuleContext, args: ReaddressArgs): Map<string, string> {
-  const q = JSON.stringify;
-  const names = ctx.evaluate(`groups[${q(args.group ?? 'redis')}] | default([])`);
-  if (!Array.isArray(names)) return new Map();
   const tag = args.previous_address_tag ?? 'rplay:restored-address';
-  const pairs = names.map((n) => {
-    const host = String(n);
-    const from = ctx.evaluate(`(hostvars[${q(host)}].tags | default({}))[${q(tag)}] | default('')`);
-    const to = ctx.evaluate(`hostvars[${q(host)}][${q(args.address_var ?? 'private_ip')}] | default('')`);
-    return { host, from: String(from), to: String(to) };
+  const pairs = ctx.inventory.groupHosts(args.group ?? 'redis').map((host) => {
+    const vars = ctx.inventory.hostVars(host);
+    const tags = vars.tags;
+    const from = tags !== null && typeof tags === 'object' ? (tags as Record<string, unknown>)[tag] : undefined;
+    const to = vars[args.address_var ?? 'private_ip'];
+    return { host, from: String(from ?? ''), to: String(to ?? '') };
   });
   try {
     return addressMoves(pairs);
@@ -140,11 +138,11 @@ export const redisReaddress = defineModule({
         if (stop.rc !== 0) throw new ModuleError(`redis_readdress: stopping ${c.unit} failed: ${tail(stop.stderr)}`);
       }
       // Kept beside it, as it was: the one record of the old layout.
-      const keep = await ctx.conn.sh('cp -p -- "$1" "$1.before-readdress"', [c.path], hostOpts(ctx));
+      const keep = await ctx.conn.sh('cp -p -- "$1" "$1.before-readdress"', [c.path]);
       if (keep.rc !== 0) throw new ModuleError(`redis_readdress: keeping a copy of ${c.path} failed: ${tail(keep.stderr)}`);
-      await ctx.conn.writeFile(c.path, text, hostOpts(ctx));
+      await ctx.conn.writeFile(c.path, text);
       const dir = c.path.slice(0, c.path.lastIndexOf('/'));
-      await ctx.conn.writeFile(`${dir}/${MARKER}`, `${movesKey(moves)}\n`, { ...hostOpts(ctx), mode: '0640' });
+      await ctx.conn.writeFile(`${dir}/${MARKER}`, `${movesKey(moves)}\n`, { mode: '0640' });
     }
   },
 });

@@ -7,7 +7,7 @@ import { putFile, remoteSums } from './redis/file-transfer.js';
 import { loadLogin } from './redis/login.js';
 import { openRedis } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, type ModuleContext, type Vars } from '../runner/types.js';
-import { hostOpts, hostSh, tail } from './host/exec.js';
+import { hostSh, tail } from './host/exec.js';
 import { serviceFallbackScript } from './host/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
@@ -154,10 +154,9 @@ export interface RestoreOp {
 
 async function restoreOne(ctx: ModuleContext, op: RestoreOp): Promise<string> {
   const { layout, backup } = op;
-  const opts = hostOpts(ctx);
   const { meta } = backup;
   const aofDir = layout.manifest !== null || layout.copies.some(([, dst]) => dst.includes('/'));
-  const prep = await ctx.conn.sh(STAGE, [aofDir ? meta.appenddirname : ''], opts);
+  const prep = await ctx.conn.sh(STAGE, [aofDir ? meta.appenddirname : '']);
   const stage = prep.stdout.trim();
   if (prep.rc !== 0) throw new ModuleError(`redis_restore: preparing a staging folder on ${ctx.host} failed: ${tail(prep.stderr)}`);
   if (!STAGE_DIR.test(stage)) throw new ModuleError(`redis_restore: the host named its staging folder ${shown(stage)}, not /tmp/rplay-restore.XXXXXXXXXX: refused`);
@@ -168,25 +167,25 @@ async function restoreOne(ctx: ModuleContext, op: RestoreOp): Promise<string> {
       const target = `${stage}/${dst}`;
       const plain = decryptChunks(resolve(backup.dir, ...src.split('/')), key, fileAad(backup.metaText, src));
       try {
-        sent.set(target, (await putFile(ctx.conn, plain, target, opts)).sha256);
+        sent.set(target, (await putFile(ctx.conn, plain, target)).sha256);
       } catch (e) {
         throw new ModuleError(`redis_restore: ${src} of backup ${op.label}: ${(e as Error).message}; nothing was replaced`);
       }
     }
     // End to end: what landed on the host is what decrypted (and authenticated) here.
-    const onHost = await remoteSums(ctx.conn, [...sent.keys()], opts);
+    const onHost = await remoteSums(ctx.conn, [...sent.keys()]);
     for (const [target, sha] of sent) {
       const got = onHost.get(target);
       if (got !== sha) throw new ModuleError(`redis_restore: ${target} on ${ctx.host} has sha256 ${got ?? 'none'}, the backup's plaintext has ${sha}: transfer damaged, nothing was replaced`);
     }
-    if (layout.manifest !== null) await ctx.conn.writeFile(`${stage}/${layout.manifest.path}`, layout.manifest.text, { ...opts, mode: '0640' });
+    if (layout.manifest !== null) await ctx.conn.writeFile(`${stage}/${layout.manifest.path}`, layout.manifest.text, { mode: '0640' });
   } catch (e) {
-    await ctx.conn.sh('case $1 in /tmp/rplay-restore.*) rm -rf -- "$1" ;; esac', [stage], opts);
+    await ctx.conn.sh('case $1 in /tmp/rplay-restore.*) rm -rf -- "$1" ;; esac', [stage]);
     throw e;
   }
   // The time of the swap names the folder the replaced files are kept in.
   const keep = `replaced-${stamp()}`;
-  const swap = await ctx.conn.sh(SWAP, [op.dir, stage, keep, op.owner, op.marker, meta.dbfilename, meta.appenddirname], opts);
+  const swap = await ctx.conn.sh(SWAP, [op.dir, stage, keep, op.owner, op.marker, meta.dbfilename, meta.appenddirname]);
   if (swap.rc !== 0) throw new ModuleError(`redis_restore: putting the backup into ${op.dir} on ${ctx.host} failed: ${tail(swap.stderr)}`);
   const start = await unitActions(ctx, op.init, op.unit, ['start']);
   if (start.rc !== 0) throw new ModuleError(`redis_restore: the backup is in ${op.dir}, but starting ${op.unit} failed: ${tail(start.stderr)}`);

@@ -39,14 +39,13 @@ function fact(i: RedisInstance): InstanceFact {
 }
 
 function hostsOf(ctx: ModuleContext, group: string, addressVar: string, azVar: string): TopologyHost[] {
-  const q = JSON.stringify;
-  const names = ctx.evaluate(`groups[${q(group)}] | default([])`);
-  if (!Array.isArray(names) || names.length === 0) throw new ModuleError(`redis_topology: inventory group '${group}' has no hosts`);
-  return names.map((name): TopologyHost => {
-    const host = String(name);
-    const address = ctx.evaluate(`hostvars[${q(host)}][${q(addressVar)}] | default('')`);
+  const names = ctx.inventory.groupHosts(group);
+  if (names.length === 0) throw new ModuleError(`redis_topology: inventory group '${group}' has no hosts`);
+  return names.map((host): TopologyHost => {
+    const vars = ctx.inventory.hostVars(host);
+    const address = vars[addressVar];
     if (typeof address !== 'string' || address === '') throw new ModuleError(`redis_topology: host ${host} has no '${addressVar}' variable (its private address)`);
-    const az = ctx.evaluate(`hostvars[${q(host)}][${q(azVar)}] | default('')`);
+    const az = vars[azVar];
     return { name: host, address, ...(typeof az === 'string' && az !== '' ? { az } : {}) };
   });
 }
@@ -74,7 +73,7 @@ export const redisTopology = defineModule({
     return {
       changes: [],
       msg: `${masters} master(s), ${all.length - masters} replica(s); here: ${local.map((i) => `${i.role} :${i.port}`).join(', ') || 'none'}`,
-      facts: { redis_instances: all, redis_local_instances: local },
+      setVars: { redis_instances: all, redis_local_instances: local },
     };
   },
 });

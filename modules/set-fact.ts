@@ -10,5 +10,5 @@ export const setFact = defineModule({
     additionalProperties: false,
   }),
   async gather() {},
-  plan: (args) => ({ changes: [], facts: { ...args }, result: { ansible_facts: { ...args } } }),
+  plan: (args) => ({ changes: [], setVars: { ...args }, result: { ansible_facts: { ...args } } }),
 });

@@ -34,5 +34,5 @@ export const setup = defineModule({
     if (r.rc !== 0) throw new ModuleError(`gathering facts failed: ${tail(r.stderr)}`);
     return parseFacts(r.stdout);
   },
-  plan: (_args, facts) => ({ changes: [], facts, result: { ansible_facts: facts } }),
+  plan: (_args, facts) => ({ changes: [], setVars: facts, result: { ansible_facts: facts } }),
 });

@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Connection } from './connection/connection.js';
+import type { InventoryView } from './inventory/inventory-view.js';
 
 export type Status = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
@@ -44,14 +45,15 @@ export interface Plan<O extends Operation = Operation> {
   msg?: string;
   /** Extra fields of the registered result (stdout, rc, stat, …). */
   result?: Vars;
-  /** Variables to set on the host (set_fact, gathered facts). */
-  facts?: Vars;
+  /** Variables the task sets on the host (set_fact, gathered facts), for the rest of the run. */
+  setVars?: Vars;
 }
 
 export interface ApplyResult {
   msg?: string;
   result?: Vars;
-  facts?: Vars;
+  /** As Plan.setVars: variables the task sets, learnt by acting. */
+  setVars?: Vars;
   /** A module that only learns after acting whether anything changed (rare) may say so. */
   changed?: boolean;
 }
@@ -60,11 +62,12 @@ export interface ApplyResult {
 export interface ModuleContext {
   /** Inventory name of the host. */
   readonly host: string;
+  /** The host, with the task's become/become_user (and timeout) bound: a call's own options win. */
   readonly conn: Connection;
-  readonly become: boolean;
-  readonly becomeUser: string;
   /** The host's variables as the task sees them. */
   readonly vars: Readonly<Vars>;
+  /** Other hosts' variables and the groups' hosts, as hostvars/groups give them. */
+  readonly inventory: InventoryView;
   /** Root of the project (templates/, files/ are relative to it). */
   readonly projectDir: string;
   /**

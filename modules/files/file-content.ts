@@ -124,7 +124,7 @@ export async function applyDest(ctx: ModuleContext, want: WantedFile, dest: Dest
     result.backup_file = r.stdout;
   }
   try {
-    await ctx.conn.writeFile(want.dest, want.content, { ...attrs, become: ctx.become, becomeUser: ctx.becomeUser });
+    await ctx.conn.writeFile(want.dest, want.content, attrs);
   } catch (e) {
     throw new ModuleError((e as Error).message, result);
   }

@@ -2,6 +2,7 @@
 // ansible-inventory prints it. Exit 0, or 1 on bad input (with the file:line:col of the problem).
 import { parseArgs } from 'node:util';
 import { loadInventory } from '../inventory/inventory.js';
+import { inventoryPlugins } from './inventory-plugins.js';
 import { inventoryGraph, inventoryHost, inventoryList } from '../inventory/inventory-views.js';
 import { redactingWriter } from '../reporters/writer.js';
 import { setVaultDecrypter } from '../vars/vars-file.js';
@@ -68,7 +69,7 @@ export async function inventoryCommand(
       askPass: values['ask-vault-pass'],
     });
     setVaultDecrypter(vaultDecrypter(password));
-    const inv = await loadInventory(values.inventory!);
+    const inv = await loadInventory(values.inventory!, { plugins: inventoryPlugins });
     if (values.list) out.line(inventoryList(inv));
     else if (values.graph) out.line(inventoryGraph(inv, positionals[0]));
     else out.line(inventoryHost(inv, values.host!));

@@ -3,9 +3,11 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { connectSsh } from '../connection/ssh.js';
 import { checkRunInputs, VarsFiles } from '../execution/load-inputs.js';
 import { exitCodeOf, runPlaybooks } from '../execution/run-playbooks.js';
 import { loadInventory } from '../inventory/inventory.js';
+import { inventoryPlugins } from './inventory-plugins.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { loadPlaybook } from '../playbook/load-playbook.js';
 import { registry } from '../../modules/registry.js';
@@ -90,7 +92,8 @@ export async function playCommand(argv: string[]): Promise<number> {
     const book = await attempt(() => loadPlaybook(p));
     if (book) books.push(book);
   }
-  const inventory = inventories.length > 0 ? await attempt(() => loadInventory(inventories)) : undefined;
+  const readInventory = () => loadInventory(inventories, { plugins: inventoryPlugins });
+  const inventory = inventories.length > 0 ? await attempt(readInventory) : undefined;
   const extraVars = await attempt(() => parseExtraVars(v['extra-vars'] ?? []));
   const projectDir = projectDirOf(playbooks[0]!);
   // The run gets the vars files checked here: each read once, and what ran is what was checked.
@@ -140,8 +143,9 @@ export async function playCommand(argv: string[]): Promise<number> {
   const result = await runPlaybooks({
     books,
     inventory,
-    reloadInventory: () => loadInventory(inventories),
+    reloadInventory: readInventory,
     reporter,
+    connect: connectSsh,
     check: v.check ?? false,
     diff: v.diff ?? false,
     limit: v.limit,

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { connectSsh } from '../connection/ssh.js';
 import { connectionSettings } from '../inventory/connection-settings.js';
 import { hostVarsFromInventory, loadInventory } from '../inventory/inventory.js';
+import { inventoryPlugins } from './inventory-plugins.js';
 import { localForward } from '../../modules/redis/local-forward.js';
 import { redactingWriter } from '../reporters/writer.js';
 import { revealAll } from '../secret.js';
@@ -53,7 +54,7 @@ export async function redisCliCommand(argv: string[]): Promise<number> {
   const [host, portText] = target.split(':');
   try {
     setVaultDecrypter(vaultDecrypter(await resolveVaultPassword({ passwordFile: v['vault-password-file'], askPass: v['ask-vault-pass'] ?? false })));
-    const inventory = await loadInventory(v.inventory);
+    const inventory = await loadInventory(v.inventory, { plugins: inventoryPlugins });
     if (!inventory.hosts.has(host!)) throw new Error(`host '${host}' is not in the inventory`);
     const varsFile = resolve(v.vars ?? 'playbooks/vars/redis.yml');
     const playVars = existsSync(varsFile) ? await loadVarsFile(varsFile) : {};

@@ -29,6 +29,36 @@ export interface WriteFileOptions {
   timeoutMs?: number;
 }
 
+export interface ReadFileOptions {
+  become?: boolean;
+  becomeUser?: string;
+  timeoutMs?: number;
+  /** A bigger file is refused, not read (default MAX_READ_BYTES). */
+  maxBytes?: number;
+}
+
+/** What readFile reads at most unless told otherwise: a config file, a certificate, never a dump. */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+/** Where and as whom to open a connection to one host (from its connection variables). */
+export interface ConnectTarget {
+  /** Inventory name, for messages. */
+  host: string;
+  address: string;
+  port: number;
+  user: string;
+  privateKeyFile?: string;
+  knownHostsFile: string;
+  /** Add an unknown host key to knownHostsFile; a changed key is refused regardless. */
+  acceptNew?: boolean;
+  timeoutMs?: number;
+  /** Called once the connection is gone (closed, or lost: the host went down). */
+  onClose?: () => void;
+}
+
+/** Opens a connection (the CLI hands the engine connectSsh; a test, a fake). */
+export type Connector = (target: ConnectTarget) => Promise<Connection>;
+
 /**
  * What a module may do to a host. Every call is one round trip on a persistent session, so a
  * module's gather should be one script that prints all it needs.
@@ -41,6 +71,8 @@ export interface Connection {
   sh(script: string, args?: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Atomic write: temp file beside the target, chown/chmod, rename into place. */
   writeFile(path: string, data: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+  /** The bytes of a regular file on the host; a missing one, one of another kind or a too big one is an error. */
+  readFile(path: string, opts?: ReadFileOptions): Promise<Buffer>;
   /** A TCP stream opened from the host itself (ssh forwardOut), e.g. to reach Redis on the node. */
   forwardOut(host: string, port: number): Promise<Duplex>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { Connection, ExecOptions, ExecResult, WriteFileOptions } from './connection.js';
+import { MAX_READ_BYTES, type Connection, type ExecOptions, type ExecResult, type ReadFileOptions, type WriteFileOptions } from './connection.js';
 import { shJoin } from './quote.js';
 import { ShellSession, type ShellStreams } from './shell-session.js';
 
@@ -24,6 +24,13 @@ if [ -n "$2" ]; then chown -- "$2" "$t"; fi
 if [ -n "$3" ]; then chmod -- "$3" "$t"; fi
 mv -f -- "$t" "$1"
 trap - EXIT`;
+
+// The size is checked before a byte is sent; base64 because a command's output arrives as text.
+const READ_SCRIPT = `if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo 'no such file' >&2; exit 3; fi
+if [ ! -f "$1" ]; then echo 'not a regular file' >&2; exit 3; fi
+s=$(stat -L -c %s -- "$1") || exit 3
+if [ "$s" -gt "$2" ]; then echo "$s bytes, more than the $2 bytes allowed (readFile's maxBytes)" >&2; exit 4; fi
+base64 -w0 < "$1"`;
 
 export class SessionConnection implements Connection {
   readonly #sessions = new Map<string, Promise<ShellSession>>();
@@ -98,6 +105,21 @@ export class SessionConnection implements Connection {
       timeoutMs: opts.timeoutMs,
     });
     if (r.rc !== 0) throw new Error(`writing ${path} on ${this.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
+  }
+
+  async readFile(path: string, opts: ReadFileOptions = {}): Promise<Buffer> {
+    const max = opts.maxBytes ?? MAX_READ_BYTES;
+    const r = await this.sh(READ_SCRIPT, [path, String(max)], {
+      become: opts.become,
+      becomeUser: opts.becomeUser,
+      timeoutMs: opts.timeoutMs,
+      // A file that grows past the limit after its size was checked is cut off, not read whole.
+      maxOutputBytes: Math.ceil(max / 3) * 4 + 4,
+    });
+    if (r.rc !== 0) throw new Error(`reading ${path} on ${this.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
+    const data = Buffer.from(r.stdout, 'base64');
+    if (data.length > max) throw new Error(`reading ${path} on ${this.host} failed: it grew past the ${max} bytes allowed while being read`);
+    return data;
   }
 
   forwardOut(host: string, port: number): Promise<Duplex> {

@@ -2,26 +2,12 @@ import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ServerHostKeyAlgorithm } from 'ssh2';
-import { BecomeError, ConnectionError, type Connection } from './connection.js';
+import { BecomeError, ConnectionError, type ConnectTarget, type Connection } from './connection.js';
 import { addHostKey, checkHostKey, keyType, knownKeyTypes } from './known-hosts.js';
 import { shJoin } from './quote.js';
 import { SessionConnection, type SessionOpener } from './session-connection.js';
 import type { ShellStreams } from './shell-session.js';
 
-export interface SshTarget {
-  /** Inventory name, for messages. */
-  host: string;
-  address: string;
-  port: number;
-  user: string;
-  privateKeyFile?: string;
-  knownHostsFile: string;
-  /** Add an unknown host key to knownHostsFile; a changed key is refused regardless. */
-  acceptNew?: boolean;
-  timeoutMs?: number;
-  /** Called once the connection is gone (closed, or lost: the host went down). */
-  onClose?: () => void;
-}
 
 // Ciphers and kex that Node does natively (ssh2's pure-JS chacha20 would cost CPU per byte).
 const algorithms = {
@@ -39,7 +25,7 @@ export function hostKeyAlgorithms(knownTypes: readonly string[]): ServerHostKeyA
   return [...algorithms.serverHostKey.filter(known), ...algorithms.serverHostKey.filter((a) => !known(a))];
 }
 
-export async function connectSsh(t: SshTarget): Promise<Connection> {
+export async function connectSsh(t: ConnectTarget): Promise<Connection> {
   const client = new Client();
   let hostKeyProblem: string | undefined;
   const where = `${t.host} (${t.address}:${t.port})`;

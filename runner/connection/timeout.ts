@@ -16,6 +16,7 @@ export function withTimeout(conn: Connection, seconds: number | undefined): Conn
     run: (argv, opts) => conn.run(argv, left(opts)),
     sh: (script, args, opts) => conn.sh(script, args, left(opts)),
     writeFile: (path, data, opts) => conn.writeFile(path, data, left(opts)),
+    readFile: (path, opts) => conn.readFile(path, left(opts)),
     forwardOut: (host, port) => conn.forwardOut(host, port),
     close: () => conn.close(),
   };

@@ -1,12 +1,13 @@
-import type { Connection } from '../connection/connection.js';
+import type { Connection, Connector } from '../connection/connection.js';
 import { localConnection } from '../connection/local.js';
-import { connectSsh } from '../connection/ssh.js';
 import type { ConnectionSettings } from '../inventory/connection-settings.js';
 
-/** One persistent connection per host for the whole run, opened on first use. */
+/** One persistent connection per host for the whole run, opened on first use through `connect`. */
 export class ConnectionPool {
   readonly #conns = new Map<string, Promise<Connection>>();
   #local: Connection | undefined;
+
+  constructor(private readonly connect: Connector) {}
 
   /** The controller itself, for `delegate_to: localhost` and the implicit localhost. */
   local(): Connection {
@@ -20,7 +21,7 @@ export class ConnectionPool {
       c =
         s.connection === 'local'
           ? Promise.resolve(this.local())
-          : connectSsh({
+          : this.connect({
               host,
               address: s.address,
               port: s.port,

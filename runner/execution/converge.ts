@@ -58,7 +58,7 @@ function merge(a: ApplyResult | undefined, b: ApplyResult): ApplyResult {
   return {
     msg: b.msg ?? a.msg,
     result: { ...a.result, ...b.result },
-    facts: { ...a.facts, ...b.facts },
+    setVars: { ...a.setVars, ...b.setVars },
     // Unchanged only if every round said so.
     changed: a.changed === false && b.changed === false ? false : undefined,
   };

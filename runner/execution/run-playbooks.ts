@@ -1,3 +1,4 @@
+import type { Connector } from '../connection/connection.js';
 import { connectionSettings } from '../inventory/connection-settings.js';
 import { hostVarsFromInventory, type Inventory } from '../inventory/inventory.js';
 import { matchHosts } from '../inventory/patterns.js';
@@ -17,6 +18,8 @@ export interface RunOptions {
   /** Re-reads the inventory sources (meta: refresh_inventory). */
   reloadInventory: () => Promise<Inventory>;
   reporter: Reporter;
+  /** Opens a connection to a host whose ansible_connection is ssh (the CLI: connectSsh). */
+  connect: Connector;
   check: boolean;
   diff: boolean;
   limit?: string;
@@ -44,7 +47,7 @@ export async function runPlaybooks(o: RunOptions): Promise<RunResult> {
   let inventory = o.inventory;
   let varsCache = new Map<string, Vars>();
   const states = new Map<string, HostState>();
-  const pool = new ConnectionPool();
+  const pool = new ConnectionPool(o.connect);
   const hostVars = (host: string): Vars => {
     let v = varsCache.get(host);
     if (!v) varsCache.set(host, (v = hostVarsFromInventory(inventory, host)));

@@ -1,4 +1,5 @@
 import { ConnectionError } from '../connection/connection.js';
+import { withBecome } from '../connection/become.js';
 import { withTimeout } from '../connection/timeout.js';
 import { taskBecome } from '../inventory/connection-settings.js';
 import type { Connection } from '../connection/connection.js';
@@ -10,6 +11,9 @@ import { ModuleError, NotYetThere, type Module, type ModuleContext, type Plan, t
 import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
 import { evaluateExpression } from '../vars/expression/evaluate.js';
+import { LOOKUP, type VarSource } from '../vars/expression/values.js';
+import { Scope } from '../vars/scope.js';
+import { inventoryView } from '../inventory/inventory-view.js';
 import { converge, describe } from './converge.js';
 import type { HostState } from './host-state.js';
 import { evaluate, interpolate, isTrue, withVars, viewOf, type TaskScope } from './task-scope.js';
@@ -169,14 +173,16 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
   const moduleArgs = mod.keepsSecrets ? args : plainArgs;
   // What the module returns may echo its secret args (stdout, a file read back): those stay secret.
   const echoed = secretTexts(args);
-  const { become, becomeUser } = taskBecome(viewOf(scope), host.name, task);
-  const conn = withTimeout(task.delegateTo === 'localhost' ? env.local() : await env.connect(host.name), task.timeout);
+  const become = taskBecome(viewOf(scope), host.name, task);
+  const conn = withBecome(withTimeout(task.delegateTo === 'localhost' ? env.local() : await env.connect(host.name), task.timeout), become);
   const ctx: ModuleContext = {
     host: host.name,
     conn,
-    become,
-    becomeUser,
     vars: viewOf(scope),
+    inventory: inventoryView(scope.get('groups') as Record<string, string[]>, (h) => {
+      const vars = (scope[LOOKUP]('hostvars') as VarSource)[LOOKUP](h);
+      return vars instanceof Scope ? viewOf(vars) : undefined;
+    }),
     projectDir: env.projectDir,
     // Modules that send what they evaluate to a host get real values; debug and assert, Secrets.
     evaluate: (expr, locals) => {
@@ -207,7 +213,7 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       const changes = run.applied;
       status = applied.changed === false || changes.every((c) => c.waitOnly) ? 'ok' : 'changed';
       msg = applied.msg ?? describe({ changes });
-      plan = { ...plan, changes, result: { ...plan.result, ...applied.result }, facts: { ...plan.facts, ...applied.facts } };
+      plan = { ...plan, changes, result: { ...plan.result, ...applied.result }, setVars: { ...plan.setVars, ...applied.setVars } };
     }
     if (msg !== undefined) msg = hide(msg);
     registered = retaint({ ...plan.result, changed: status === 'changed', failed: false, msg }, echoed) as Vars;
@@ -250,7 +256,7 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       registered.failed = failed;
     }
   }
-  if (status !== 'failed' && plan?.facts) Object.assign(host.facts, retaint(plan.facts, echoed));
+  if (status !== 'failed' && plan?.setVars) Object.assign(host.facts, retaint(plan.setVars, echoed));
   const diffs = plan?.changes.flatMap((c) => (c.diff ? [c.diff] : [])) ?? [];
   return {
     status,

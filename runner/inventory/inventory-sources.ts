@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InputError, loadYamlFile } from '../yaml/load.js';
 import type { GroupDocument } from './inventory-document.js';
-import { isPluginConfig, runInventoryPlugin } from './inventory-plugins.js';
+import { isPluginConfig, runInventoryPlugin, type InventoryPlugins } from './inventory-plugins.js';
 import { checkInventoryDocument } from './inventory-schema.js';
 
 export interface InventoryFile {
@@ -21,7 +21,7 @@ export interface InventorySource {
 
 const YAML_FILE = /\.ya?ml$/;
 
-export async function readInventorySource(path: string): Promise<InventorySource> {
+export async function readInventorySource(path: string, plugins: InventoryPlugins): Promise<InventorySource> {
   const full = resolve(path);
   let isDir: boolean;
   try {
@@ -29,18 +29,18 @@ export async function readInventorySource(path: string): Promise<InventorySource
   } catch {
     throw new InputError('inventory not found', path);
   }
-  if (!isDir) return { files: [await readInventoryFile(path)], varsDir: dirname(full) };
+  if (!isDir) return { files: [await readInventoryFile(path, plugins)], varsDir: dirname(full) };
   const entries = await readdir(full, { withFileTypes: true });
   const names = entries.filter((e) => e.isFile() && YAML_FILE.test(e.name)).map((e) => e.name).sort();
   if (names.length === 0) throw new InputError('no inventory files (*.yml, *.yaml) in this folder', path);
-  const files = await Promise.all(names.map((n) => readInventoryFile(join(path, n))));
+  const files = await Promise.all(names.map((n) => readInventoryFile(join(path, n), plugins)));
   return { files, varsDir: full };
 }
 
-async function readInventoryFile(file: string): Promise<InventoryFile> {
+async function readInventoryFile(file: string, plugins: InventoryPlugins): Promise<InventoryFile> {
   const data = await loadYamlFile(file);
   if (isPluginConfig(data)) {
-    const doc = await runInventoryPlugin(data, file);
+    const doc = await runInventoryPlugin(data, file, plugins);
     return { file, groups: doc.all ? { all: doc.all } : {} };
   }
   return { file, groups: checkInventoryDocument(data, file) };

@@ -1,6 +1,7 @@
 // The inventory model every other part of rplay reads: hosts in inventory order, groups with their
 // direct members, and the variables each carries (inventory file first, then group_vars/host_vars).
 import { buildInventory } from './build-inventory.js';
+import type { InventoryPlugins } from './inventory-plugins.js';
 import { readInventorySource } from './inventory-sources.js';
 
 export interface InventoryHost {
@@ -40,7 +41,13 @@ export function hostVarsFromInventory(inv: Inventory, host: string): Record<stri
   return Object.assign(out, h.vars);
 }
 
+export interface LoadInventoryOptions {
+  /** The plugins a `plugin: NAME` file may name; without them such a file is refused. */
+  plugins?: InventoryPlugins;
+}
+
 /** Reads and merges every `-i` source (file, folder or plugin file), validated; InputError if bad. */
-export async function loadInventory(paths: string[]): Promise<Inventory> {
-  return buildInventory(await Promise.all(paths.map(readInventorySource)));
+export async function loadInventory(paths: string[], opts: LoadInventoryOptions = {}): Promise<Inventory> {
+  const plugins = opts.plugins ?? {};
+  return buildInventory(await Promise.all(paths.map((p) => readInventorySource(p, plugins))));
 }

@@ -13,6 +13,8 @@ import { cert } from '../../modules/cert.js';
 import type { Connection, ExecResult } from '../../runner/connection/connection.js';
 import { localConnection } from '../../runner/connection/local.js';
 import { connectSsh } from '../../runner/connection/ssh.js';
+import { withBecome } from '../../runner/connection/become.js';
+import { inventoryOf } from '../support/inventory-view.js';
 import type { ModuleContext, Plan } from '../../runner/types.js';
 import { startLab, type Lab } from '../lab-fixture.js';
 
@@ -41,7 +43,7 @@ const serverArgs = (): Args => ({
 });
 
 function context(c: Connection, become: boolean): ModuleContext {
-  return { host: c.host, conn: c, become, becomeUser: 'root', vars: {}, projectDir, evaluate: () => undefined };
+  return { host: c.host, conn: withBecome(c, { become, becomeUser: 'root' }), vars: {}, inventory: inventoryOf({}), projectDir, evaluate: () => undefined };
 }
 
 /** What --check shows: gather and plan only. */
@@ -67,6 +69,11 @@ function recording(c: Connection): Connection {
     run: async (argv, opts) => keep(await c.run(argv, opts)),
     sh: async (script, args, opts) => keep(await c.sh(script, args, opts)),
     writeFile: (path, data, opts) => c.writeFile(path, data, opts),
+    readFile: async (path, opts) => {
+      const data = await c.readFile(path, opts);
+      received.push(data.toString('latin1'));
+      return data;
+    },
     forwardOut: (host, port) => c.forwardOut(host, port),
     close: () => c.close(),
   };

@@ -105,6 +105,16 @@ test("a hung task with timeout: 1 fails naming the timeout, its process is gone 
   assert.is(ps.stdout.trim(), '0');
 });
 
+test('readFile over SSH: a root-only file is refused to the login user and read byte-exact with become', async () => {
+  const bytes = Buffer.concat([randomBytes(200_000), Buffer.from([0, 0xff, 0x0a])]);
+  const path = '/tmp/rplay-read-test.bin';
+  await conn.writeFile(path, bytes, { become: true, mode: '0600' });
+  const e = await rejected(conn.readFile(path));
+  assert.match(e.message, new RegExp(`^reading ${path} on node-1 failed: .*Permission denied`));
+  assert.ok((await conn.readFile(path, { become: true })).equals(bytes));
+  assert.match((await rejected(conn.readFile(path, { become: true, maxBytes: 1000 }))).message, `${bytes.length} bytes, more than the 1000 bytes allowed`);
+});
+
 test('become from the inventory: ansible_become_user is honoured, a task keyword wins, su is refused', async () => {
   const inv = join(lab.dir, 'become-inventory.yml');
   const vars = (extra: string): string =>

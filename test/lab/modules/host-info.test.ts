@@ -22,16 +22,16 @@ t('setup: the host own facts in one round trip, nothing changed', async ({ h }) 
   const p = await planOn(setup, h.ctx(), {});
   assert.equal(p.changes, []);
   const os = (await h.check('. /etc/os-release; echo "$VERSION_ID"')).stdout.trim();
-  assert.is(p.facts?.ansible_hostname, h.name);
-  assert.is(p.facts?.ansible_distribution, 'Debian');
-  assert.is(p.facts?.ansible_distribution_version, os);
-  assert.is(p.facts?.has_systemd, false);
-  const addrs = p.facts?.ansible_all_ipv4_addresses as string[];
+  assert.is(p.setVars?.ansible_hostname, h.name);
+  assert.is(p.setVars?.ansible_distribution, 'Debian');
+  assert.is(p.setVars?.ansible_distribution_version, os);
+  assert.is(p.setVars?.has_systemd, false);
+  const addrs = p.setVars?.ansible_all_ipv4_addresses as string[];
   assert.ok(Array.isArray(addrs) && addrs.every((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.')));
 });
 
 t('assert over gathered facts: passes, or fails naming the expression', async ({ h }) => {
-  const facts = (await planOn(setup, h.ctx(), {})).facts ?? {};
+  const facts = (await planOn(setup, h.ctx(), {})).setVars ?? {};
   const ctx = h.ctx({ vars: facts });
   assert.is((await planOn(assertModule, ctx, { that: ['ansible_distribution == "Debian"', 'not has_systemd'] })).msg, 'all assertions passed');
   await failsWith(planOn(assertModule, ctx, { that: 'has_systemd', fail_msg: 'needs systemd' }), /^needs systemd \(assertion failed: has_systemd\)$/);

@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Connection, ExecResult } from '../../../runner/connection/connection.js';
 import { connectSsh } from '../../../runner/connection/ssh.js';
+import { withBecome } from '../../../runner/connection/become.js';
+import { inventoryOf } from '../../support/inventory-view.js';
 import type { ApplyResult, Module, ModuleContext, Plan, Vars } from '../../../runner/types.js';
 import { evaluateExpression, Scope } from '../../../runner/vars/index.js';
 import { startLab, type Lab } from '../../lab-fixture.js';
@@ -46,10 +48,9 @@ export async function moduleHost(): Promise<ModuleHost> {
     check: (script, args = []) => checker.sh(script, args, { become: true }),
     ctx: ({ become = true, vars = {}, projectDir = '/nonexistent' } = {}) => ({
       host: name,
-      conn,
-      become,
-      becomeUser: 'root',
+      conn: withBecome(conn, { become, becomeUser: 'root' }),
       vars,
+      inventory: inventoryOf(vars),
       projectDir,
       evaluate: (expr: string, locals?: Vars) => evaluateExpression(expr, Scope.of(vars).with(locals ?? {}, true)),
     }),

@@ -10,6 +10,8 @@ import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { connectSsh } from '../../../runner/connection/ssh.js';
+import { withBecome } from '../../../runner/connection/become.js';
+import { inventoryOf } from '../../support/inventory-view.js';
 import type { RedisLoginArgs } from '../../../modules/redis/login.js';
 import type { ModuleContext, Vars } from '../../../runner/types.js';
 import { evaluateExpression, Scope, toText } from '../../../runner/vars/index.js';
@@ -59,7 +61,7 @@ export function connectHost(lab: Lab, h: LabHost): Promise<Connection> {
 
 /** A context as the engine builds it for a task with become. */
 export function moduleContext(conn: Connection, vars: Vars = {}): ModuleContext {
-  return { host: conn.host, conn, become: true, becomeUser: 'root', vars, projectDir: repoDir, evaluate: (expr) => evaluateExpression(expr, Scope.of(vars)) };
+  return { host: conn.host, conn: withBecome(conn, { become: true, becomeUser: 'root' }), vars, inventory: inventoryOf(vars), projectDir: repoDir, evaluate: (expr) => evaluateExpression(expr, Scope.of(vars)) };
 }
 
 export async function asRoot(conn: Connection, script: string, args: string[] = []): Promise<string> {

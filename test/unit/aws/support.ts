@@ -3,6 +3,7 @@
 import { EC2 } from '@aws-sdk/client-ec2';
 import { startEc2Emulator, type Ec2Emulator, type Ec2EmulatorOptions } from '../../../lab/ec2/emulator.js';
 import type { Connection } from '../../../runner/connection/connection.js';
+import { inventoryOf } from '../../support/inventory-view.js';
 import type { Module, ModuleContext, Plan, Vars } from '../../../runner/types.js';
 import type { TSchema, Static } from '@sinclair/typebox';
 
@@ -34,9 +35,8 @@ export async function testAccount(opts: Ec2EmulatorOptions = {}, region = 'us-ea
     ctx: (projectDir = '/nonexistent', vars = {}) => ({
       host: 'localhost',
       conn: noConnection,
-      become: false,
-      becomeUser: 'root',
       vars: { aws_region: region, aws_endpoint_url: emu.url, ...CREDENTIALS, ...vars },
+      inventory: inventoryOf({}),
       projectDir,
       evaluate: () => {
         throw new Error('not used');

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hostVarsFromInventory, loadInventory } from '../../../runner/inventory/inventory.js';
 import { matchHosts } from '../../../runner/inventory/patterns.js';
+import { inventoryPlugins } from '../../../runner/cli/inventory-plugins.js';
 import { labLayout } from '../../../lab/lab-layout.js';
 import { writeLabState } from '../../../lab/lab-state.js';
 import { rejection, removeTrees, writeTree } from './tree.js';
@@ -177,7 +178,7 @@ test('plugin: rplay_lab reads the lab (lab_dir relative to the file, else RPLAY_
       { name: 'node-2', address: '127.0.9.2', pid: null, wrapperPid: null },
     ],
   });
-  const inv = await loadInventory([join(root, 'inv')]);
+  const inv = await loadInventory([join(root, 'inv')], { plugins: inventoryPlugins });
   assert.equal(inv.groups.get('redis')!.hosts, ['node-1', 'node-2']);
   const vars = hostVarsFromInventory(inv, 'node-2');
   assert.is(vars.ansible_host, '127.0.9.2');
@@ -186,7 +187,7 @@ test('plugin: rplay_lab reads the lab (lab_dir relative to the file, else RPLAY_
   const saved = process.env.RPLAY_LAB_DIR;
   process.env.RPLAY_LAB_DIR = join(root, 'lab');
   try {
-    assert.equal(matchHosts(await loadInventory([join(root, 'env/lab.yml')]), 'all'), ['node-1', 'node-2']);
+    assert.equal(matchHosts(await loadInventory([join(root, 'env/lab.yml')], { plugins: inventoryPlugins }), 'all'), ['node-1', 'node-2']);
   } finally {
     if (saved === undefined) delete process.env.RPLAY_LAB_DIR;
     else process.env.RPLAY_LAB_DIR = saved;
@@ -199,15 +200,31 @@ test('plugin errors name the inventory file: unknown plugin, unknown option, no 
     'b.yml': 'plugin: rplay_lab\nlabdir: /x\n',
     'c.yml': `plugin: rplay_lab\nlab_dir: ./no-lab-here\n`,
   });
-  assert.is(await rejection(loadInventory([join(dir, 'a.yml')])), `${join(dir, 'a.yml')}:1:1: plugin: unknown inventory plugin 'nope' (known: aws_ec2, rplay_lab)`);
+  assert.is(await rejection(loadInventory([join(dir, 'a.yml')], { plugins: inventoryPlugins })), `${join(dir, 'a.yml')}:1:1: plugin: unknown inventory plugin 'nope' (known: aws_ec2, rplay_lab)`);
   assert.is(
-    await rejection(loadInventory([join(dir, 'b.yml')])),
+    await rejection(loadInventory([join(dir, 'b.yml')], { plugins: inventoryPlugins })),
     `${join(dir, 'b.yml')}:2:1: unknown option 'labdir' for plugin rplay_lab (options: plugin, lab_dir, hosts)`,
   );
   assert.match(
-    await rejection(loadInventory([join(dir, 'c.yml')])),
+    await rejection(loadInventory([join(dir, 'c.yml')], { plugins: inventoryPlugins })),
     `${join(dir, 'c.yml')}: plugin rplay_lab: no lab in ${join(dir, 'no-lab-here')}`,
   );
+});
+
+test('a plugin file is refused when the loader was handed no such plugin; a handed-in plugin is what runs', async () => {
+  const dir = writeTree({ 'p.yml': 'plugin: rplay_lab\n', 'q.yml': 'plugin: mine\nsize: 2\n' });
+  assert.is(await rejection(loadInventory([join(dir, 'p.yml')])), `${join(dir, 'p.yml')}:1:1: plugin: unknown inventory plugin 'rplay_lab' (known: none)`);
+  const seen: unknown[] = [];
+  const inv = await loadInventory([join(dir, 'q.yml')], {
+    plugins: {
+      mine: async (config, file) => {
+        seen.push(config.size, file);
+        return { all: { hosts: { 'made-1': { ansible_host: '127.0.0.9' } } } };
+      },
+    },
+  });
+  assert.equal(seen, [2, join(dir, 'q.yml')]);
+  assert.is(hostVarsFromInventory(inv, 'made-1').ansible_host, '127.0.0.9');
 });
 
 test.run();

@@ -4,7 +4,7 @@ import { ping } from '../../../modules/ping.js';
 import { ModuleError, type ModuleContext } from '../../../runner/types.js';
 
 const answering = (stdout: string, rc = 0) =>
-  ({ become: false, becomeUser: 'root', conn: { sh: async () => ({ rc, stdout, stderr: rc ? 'sudo: a password is required' : '' }) } }) as unknown as ModuleContext;
+  ({ conn: { sh: async () => ({ rc, stdout, stderr: rc ? 'sudo: a password is required' : '' }) } }) as unknown as ModuleContext;
 
 test('pong after one round trip; a shell that does not answer is an error', async () => {
   assert.equal(ping.plan({}, await ping.gather(answering('pong\n'), {})), { changes: [], msg: 'pong', result: { ping: 'pong' } });

@@ -13,7 +13,7 @@ test('facts from the gather output, loopback addresses left out, names as Ansibl
     has_systemd: true,
   });
   assert.is(parseFacts('h\namzn\n2023\n\n\nno\n').ansible_distribution, 'Amazon');
-  assert.equal(setup.plan({}, facts), { changes: [], facts, result: { ansible_facts: facts } });
+  assert.equal(setup.plan({}, facts), { changes: [], setVars: facts, result: { ansible_facts: facts } });
 });
 
 test.run();

@@ -16,8 +16,6 @@ writeFileSync(join(project, 'templates', 'users.acl'), 'user default off\nuser {
 const ctx = (vars: Record<string, unknown>, calls: string[] = []) =>
   ({
     host: 'h',
-    become: true,
-    becomeUser: 'root',
     projectDir: project,
     vars,
     evaluate: (expr: string, locals?: Vars) => evaluateExpression(expr, Scope.of(vars).with(locals ?? {}, true)),

@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 import { describeInstance, redisBackup, storeBackup } from '../../../modules/redis-backup.js';
 import { redisRestore } from '../../../modules/redis-restore.js';
 import type { Connection, ExecResult } from '../../../runner/connection/connection.js';
+import { withBecome } from '../../../runner/connection/become.js';
 import { backupKey, decryptChunks, fileAad, newEncryption } from '../../../modules/redis/backup-crypto.js';
 import { verifyBackup, type BackupMeta } from '../../../modules/redis/backup-manifest.js';
 import { CHUNK } from '../../../modules/redis/file-transfer.js';
@@ -61,6 +62,9 @@ function fakeConn(host: Host, calls: string[][] = []): Connection {
     },
     run: async () => ok(''),
     writeFile: async () => {},
+    readFile: async () => {
+      throw new Error('redis_backup/redis_restore read a file whole');
+    },
     forwardOut: async () => {
       throw new Error('no Redis here');
     },
@@ -69,7 +73,7 @@ function fakeConn(host: Host, calls: string[][] = []): Connection {
 }
 
 const ctxFor = (conn: Connection, projectDir: string): ModuleContext =>
-  ({ host: 'node-1', conn, become: true, becomeUser: 'root', vars: {}, projectDir, evaluate: () => undefined }) as unknown as ModuleContext;
+  ({ host: 'node-1', conn: withBecome(conn, { become: true, becomeUser: 'root' }), vars: {}, projectDir, evaluate: () => undefined }) as unknown as ModuleContext;
 
 const line = (path: string, data: Buffer, size = data.length, sum = sha(data)): string => `${size} ${sum} ${path}`;
 const honest = (): Host => ({
@@ -241,6 +245,9 @@ function restoreHost(stage: string, sums: (paths: readonly string[]) => string, 
     },
     run: async () => ok(''),
     writeFile: async () => {},
+    readFile: async () => {
+      throw new Error('redis_backup/redis_restore read a file whole');
+    },
     forwardOut: async () => {
       throw new Error('no Redis here');
     },

@@ -6,6 +6,7 @@ import { redisTopology } from '../../../modules/redis-topology.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import type { ModuleContext, Vars } from '../../../runner/types.js';
 import { evaluateExpression, Scope } from '../../../runner/vars/index.js';
+import { inventoryOf } from '../../support/inventory-view.js';
 
 const inventory: Vars = {
   groups: { redis: ['redis-1', 'redis-2', 'redis-3'], empty: [] },
@@ -24,7 +25,7 @@ const noHost = new Proxy({} as Connection, {
 });
 
 function ctx(host: string, vars: Vars = inventory): ModuleContext {
-  return { host, conn: noHost, become: false, becomeUser: 'root', vars, projectDir: '/nonexistent', evaluate: (e) => evaluateExpression(e, Scope.of(vars)) };
+  return { host, conn: noHost, vars, inventory: inventoryOf(vars), projectDir: '/nonexistent', evaluate: (e) => evaluateExpression(e, Scope.of(vars)) };
 }
 
 type Args = Parameters<typeof redisTopology.plan>[0];
@@ -34,7 +35,7 @@ test('facts: every instance, and this host own instances (a master and a replica
   const p = await plan('redis-2', {});
   assert.equal(p.changes, []);
   assert.is(p.msg, '3 master(s), 3 replica(s); here: master :6379, replica :6380');
-  const facts = p.facts as { redis_instances: unknown[]; redis_local_instances: unknown[] };
+  const facts = p.setVars as { redis_instances: unknown[]; redis_local_instances: unknown[] };
   assert.is(facts.redis_instances.length, 6);
   assert.equal(facts.redis_local_instances, [
     { host: 'redis-2', address: '10.0.2.10', az: 'us-east-1b', port: 6379, role: 'master' },
@@ -44,7 +45,7 @@ test('facts: every instance, and this host own instances (a master and a replica
 
 test('replicas_per_master 0 and another port: the runbook layout', async () => {
   const p = await plan('redis-3', { replicas_per_master: 0, port: 7000 });
-  assert.equal((p.facts as { redis_local_instances: unknown[] }).redis_local_instances, [{ host: 'redis-3', address: '10.0.3.10', port: 7000, role: 'master' }]);
+  assert.equal((p.setVars as { redis_local_instances: unknown[] }).redis_local_instances, [{ host: 'redis-3', address: '10.0.3.10', port: 7000, role: 'master' }]);
 });
 
 test('clear errors: empty group, a host without its address, too few hosts', async () => {
