@@ -15,7 +15,8 @@ import { localForward } from '../../../modules/redis/local-forward.js';
 import { openCluster, openRedis, type RedisLogin } from '../../../modules/redis/open-redis.js';
 import { computeTopology, type RedisInstance } from '../../../modules/redis/topology.js';
 import { startLab, type Lab, type LabHost } from '../../lab-fixture.js';
-import { descriptions, failsWith, planOn } from '../modules/module-host.js';
+import { descriptions, failsWith } from '../modules/module-host.js';
+import { apply, changedThenNot, checkPlan } from '../../support/converge.js';
 import { asRoot, connectHost, makePki, moduleContext, newPassword, prepareHost, shippedUsers, startRedis, type Pki } from './redis-lab.js';
 
 const test = suite('redis_cluster on three lab hosts');
@@ -91,7 +92,7 @@ test.after(async () => {
 });
 
 test('check mode on six fresh instances lists the whole formation', async () => {
-  assert.equal(descriptions(await planOn(redisCluster, ctx(), args())), [
+  assert.equal(descriptions(await checkPlan(redisCluster, ctx(), args())), [
     'assign slots 0-5460 to 127.0.6.1:6379 (node-1)',
     'assign slots 5461-10922 to 127.0.6.2:6379 (node-2)',
     'assign slots 10923-16383 to 127.0.6.3:6379 (node-3)',
@@ -100,6 +101,7 @@ test('check mode on six fresh instances lists the whole formation', async () => 
     'meet 127.0.6.2:6380 (node-2) into the cluster (via 127.0.6.1:6379)',
     'meet 127.0.6.3:6380 (node-3) into the cluster (via 127.0.6.1:6379)',
     'meet 127.0.6.1:6380 (node-1) into the cluster (via 127.0.6.1:6379)',
+    'wait until every node knows every other (the meetings have gossiped)',
     '127.0.6.2:6380 (node-2) replicates 127.0.6.1:6379 (node-1)',
     '127.0.6.3:6380 (node-3) replicates 127.0.6.2:6379 (node-2)',
     '127.0.6.1:6380 (node-1) replicates 127.0.6.3:6379 (node-3)',
@@ -109,14 +111,14 @@ test('check mode on six fresh instances lists the whole formation', async () => 
   for (const i of instances) assert.match(String(await onInstance(i, (c) => c.call('CLUSTER', 'INFO'))), /cluster_known_nodes:1\r\n/);
 });
 
-test('a run forms the cluster (3 masters, 3 replicas on other hosts); the next plan is empty', async () => {
+test('a run forms the cluster (3 masters, 3 replicas on other hosts), applying exactly its encoded operations; the next plan is empty', async () => {
   const c = ctx();
   const a = args();
-  const actual = await redisCluster.gather(c, a);
-  const plan = redisCluster.plan(a, actual);
-  const applied = await redisCluster.legacyApply!(c, a, plan, actual);
-  assert.is(applied?.msg, '3 master(s), 3 replica(s), all 16384 slots served, cluster_state:ok on every node');
-  const again = await planOn(redisCluster, c, a);
+  const run = await changedThenNot(redisCluster, c, a);
+  assert.is(run.result?.msg, '3 master(s), 3 replica(s), all 16384 slots served, cluster_state:ok on every node');
+  // One round: the last wait saw the cluster agree, and the re-plan found nothing left.
+  assert.equal(run.applied.map((ch) => ch.description), descriptions(run.planned));
+  const again = await checkPlan(redisCluster, c, a);
   assert.equal(again.changes, []);
   const nodes = again.result?.nodes as { address: string; port: number; role: string; master?: string; slots: string }[];
   assert.equal(
@@ -215,11 +217,9 @@ test('losing a whole host keeps the cluster serving; back again, the swapped rol
   // A run waits for the returning node to settle as a replica; then nothing is left to do.
   const c = ctx();
   const a = args();
-  const actual = await redisCluster.gather(c, a);
-  const plan = redisCluster.plan(a, actual);
-  if (plan.changes.length) assert.equal(descriptions(plan).map((d) => d.replace(/:.*$/, '')), ['wait until every node agrees (cluster_state']);
-  if (plan.changes.length) await redisCluster.legacyApply!(c, a, plan, actual);
-  const after = await planOn(redisCluster, c, a);
+  const run = await apply(redisCluster, c, a);
+  if (run.planned.changes.length) assert.equal(descriptions(run.planned).map((d) => d.replace(/:.*$/, '')), ['wait until every node agrees (cluster_state']);
+  const after = await checkPlan(redisCluster, c, a);
   assert.equal(after.changes, []);
   const nodes = after.result?.nodes as { address: string; port: number; role: string; master?: string }[];
   assert.equal(
