@@ -9,6 +9,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Redis } from 'ioredis';
 import { redisCluster } from '../../../modules/redis-cluster.js';
+import { redisFailover } from '../../../modules/redis-failover.js';
+import { parseClusterNodes } from '../../../modules/redis/cluster-state.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { renderAclFile } from '../../../modules/redis/acl-file.js';
 import { localForward } from '../../../modules/redis/local-forward.js';
@@ -226,6 +228,47 @@ test('losing a whole host keeps the cluster serving; back again, the swapped rol
     nodes.filter((n) => n.address === h2.address || n.port === 6380).map((n) => `${n.address}:${n.port} ${n.role} ${n.master ?? ''}`),
     ['127.0.6.2:6379 replica 127.0.6.3:6380', '127.0.6.2:6380 replica 127.0.6.1:6379', '127.0.6.3:6380 master ', '127.0.6.1:6380 replica 127.0.6.3:6379'],
   );
+});
+
+/** "address:port role" of every node with slots (masters) as node-1:6379 sees them. */
+async function masters(): Promise<string[]> {
+  const view = parseClusterNodes(String(await onInstance(instances[0]!, (c) => c.call('CLUSTER', 'NODES'))));
+  return view.filter((e) => e.role === 'master' && e.slots.length > 0).map((e) => `${e.address}:${e.port}`).sort();
+}
+
+test('redis_failover through its encoded operations: restored hands the slots back (offset gate, then CLUSTER FAILOVER), drained empties a host, restored again; each then plans nothing', async () => {
+  const failoverArgs = (state: 'drained' | 'restored', host?: string): Parameters<typeof redisFailover.plan>[0] => {
+    const { instances: list, login_user, login_password, tls } = args();
+    return { instances: list, state, ...(host ? { host } : {}), login_user, login_password, tls, timeout: 60 };
+  };
+  const layoutMasters = ['127.0.6.1:6379', '127.0.6.2:6379', '127.0.6.3:6379'];
+  // The previous test left node-3:6380 serving node-2's slots, node-2:6379 its replica.
+  assert.equal(await masters(), ['127.0.6.1:6379', '127.0.6.3:6379', '127.0.6.3:6380']);
+  const key = await onInstance({ address: '127.0.6.3', port: 6380 }, async (c) => {
+    for (let n = 0; ; n++) {
+      const slot = Number(await c.call('CLUSTER', 'KEYSLOT', `handback:${n}`));
+      if (slot >= 5461 && slot <= 10922) return `handback:${n}`;
+    }
+  });
+  await onInstance({ address: '127.0.6.3', port: 6380 }, (c) => c.call('SET', key, 'written-to-the-promoted-master'));
+
+  const check = await checkPlan(redisFailover, ctx(), failoverArgs('restored'));
+  assert.equal(descriptions(check), ['CLUSTER FAILOVER on 127.0.6.2:6379 (node-2): it takes over slots 5461-10922 from 127.0.6.3:6380 (node-3)']);
+  assert.equal(await masters(), ['127.0.6.1:6379', '127.0.6.3:6379', '127.0.6.3:6380'], 'check mode moved nothing');
+
+  const back = await changedThenNot(redisFailover, ctx(), failoverArgs('restored'));
+  assert.match(String(back.result?.msg), /^127\.0\.6\.2:6379 \(node-2\) took over from 127\.0\.6\.3:6380 \(node-3\) \(caught up to replication offset \d+ first\); masters: /);
+  assert.equal(await masters(), layoutMasters);
+  assert.is(await onInstance({ address: '127.0.6.2', port: 6379 }, (c) => c.call('GET', key)), 'written-to-the-promoted-master');
+
+  const drained = await changedThenNot(redisFailover, ctx(), failoverArgs('drained', 'node-1'));
+  assert.equal(descriptions(drained.planned), ['CLUSTER FAILOVER on 127.0.6.2:6380 (node-2): it takes over slots 0-5460 from 127.0.6.1:6379 (node-1)']);
+  assert.equal(await masters(), ['127.0.6.2:6379', '127.0.6.2:6380', '127.0.6.3:6379']);
+  // node-2 now holds two of the three masters: the result says what losing it would cost.
+  assert.ok((drained.result?.result?.host_loss_risks as string[]).some((r) => r.startsWith('node-2 holds 2 of the 3 masters')), JSON.stringify(drained.result));
+
+  await changedThenNot(redisFailover, ctx(), failoverArgs('restored'));
+  assert.equal(await masters(), layoutMasters);
 });
 
 test.run();
