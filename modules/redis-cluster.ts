@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
 import { FormationError, observeInstance, opInstances, runFormationOp } from './redis/cluster-apply.js';
@@ -19,8 +19,6 @@ const schema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-type ClusterArgs = Static<typeof schema>;
 
 interface ClusterState {
   observations: NodeObservation[];

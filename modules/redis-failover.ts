@@ -47,6 +47,7 @@ export interface FailoverActual extends ClusterView {
   host: string;
 }
 
+/** The pure decision (failoverPlan); the module turns it into operations once the replica is known. */
 export type FailoverStep =
   | { kind: 'wait'; reasons: string[] }
   /** replica null: one of the master's replicas on another host, known once the cluster is whole. */
