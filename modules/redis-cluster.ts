@@ -1,10 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
-import { applyFormation, FormationError, observeInstance } from './redis/cluster-apply.js';
-import { ClusterPlanError, clusterMembers, describeStep, label, observe, planFormation, type FormationStep, type NodeObservation } from './redis/cluster-plan.js';
+import { FormationError, observeInstance, opInstances, runFormationOp } from './redis/cluster-apply.js';
+import { ClusterPlanError, clusterMembers, describeFormationOp, label, observe, planFormation, type FormationOp, type NodeObservation } from './redis/cluster-plan.js';
 import { hostLossRisks } from './redis/host-loss.js';
-import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from './redis/topology.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext } from '../runner/types.js';
@@ -20,20 +20,20 @@ const schema = Type.Object(
   { additionalProperties: false },
 );
 
-type ClusterArgs = Static<typeof schema>;
-
 interface ClusterState {
   observations: NodeObservation[];
 }
 
+/** A formation step and how to reach the instances: the login, and how long a wait may take. */
+export type ClusterOp = FormationOp & { login: RedisLoginArgs; timeoutMs: number };
 
-async function login(ctx: ModuleContext, args: ClusterArgs): Promise<RedisLogin> {
+async function login(ctx: ModuleContext, args: RedisLoginArgs, instances: readonly RedisInstance[]): Promise<RedisLogin> {
   try {
     return await loadLogin(ctx.projectDir, args);
   } catch (e) {
     const err = prefixedError('redis_cluster', e);
     // The client certificate an earlier task makes: once it is there, this task forms the cluster.
-    if (err instanceof NotYetThere) throw new NotYetThere(err.message, err.missing, { on: err.on, settles: settlesKey(instancesFromArg(args.instances)) });
+    if (err instanceof NotYetThere) throw new NotYetThere(err.message, err.missing, { on: err.on, settles: settlesKey(instances) });
     throw err;
   }
 }
@@ -94,17 +94,23 @@ async function membersOfFullCluster(clients: Map<string, Redis>, instances: read
   }
 }
 
-async function withClients<T>(ctx: ModuleContext, args: ClusterArgs, fn: (clients: Map<string, Redis>, instances: RedisInstance[]) => Promise<T>): Promise<T> {
-  const instances = instancesFromArg(args.instances);
-  const clients = await connectAll(ctx.conn, instances, await login(ctx, args));
+async function withClients<T>(ctx: ModuleContext, who: RedisLoginArgs, instances: RedisInstance[], fn: (clients: Map<string, Redis>) => Promise<T>): Promise<T> {
+  const clients = await connectAll(ctx.conn, instances, await login(ctx, who, instances));
   try {
-    return await fn(clients, instances);
+    return await fn(clients);
   } finally {
     for (const c of clients.values()) c.disconnect();
   }
 }
 
-function steps(s: ClusterState): FormationStep[] {
+/** The one login of a plan's operations (a plan is made with one). */
+function loginOf(ops: readonly ClusterOp[]): RedisLoginArgs {
+  const [first] = ops;
+  if (first === undefined || ops.some((o) => JSON.stringify(o.login) !== JSON.stringify(first.login))) throw new ModuleError('redis_cluster: the operations must all log in the same way');
+  return first.login;
+}
+
+function steps(s: ClusterState): FormationOp[] {
   try {
     return planFormation(s.observations);
   } catch (e) {
@@ -152,11 +158,12 @@ function formed(observations: readonly NodeObservation[]) {
  * with each master's replicas on other hosts. Run it once (run_once) from any node: it talks to every
  * instance through tunnels from that node, as the admin user over TLS with rplay's client certificate.
  */
-export const redisCluster = defineModule({
+export const redisCluster = defineModule<typeof schema, ClusterState, ClusterOp>({
   name: 'redis_cluster',
   schema,
   async gather(ctx, args): Promise<ClusterState> {
-    return withClients(ctx, args, async (clients, instances) => {
+    const instances = instancesFromArg(args.instances);
+    return withClients(ctx, args, instances, async (clients) => {
       try {
         const observations = await Promise.all(instances.map((i) => observeInstance(clients.get(instanceId(i)) as Redis, i)));
         return { observations };
@@ -165,22 +172,34 @@ export const redisCluster = defineModule({
       }
     });
   },
-  plan(_args, s) {
+  plan(args, s) {
     const planned = steps(s);
-    // Waiting for the nodes to agree (a restarted one catching up) changes nothing: ok once it is done.
-    if (planned.length) return { changes: planned.map((p) => ({ description: describeStep(p), ...(p.kind === 'wait' && planned.length === 1 ? { waitOnly: true } : {}) })) };
-    return { changes: [], ...formed(s.observations) };
+    if (planned.length === 0) return { changes: [], ...formed(s.observations) };
+    const reach = { login: { login_user: args.login_user, login_password: args.login_password, tls: args.tls }, timeoutMs: (args.timeout ?? 60) * 1000 };
+    return {
+      changes: planned.map((p) => ({
+        description: describeFormationOp(p),
+        // Waiting for the nodes to agree (a restarted one catching up) changes nothing: ok once it is done.
+        ...(p.kind === 'wait' && planned.length === 1 ? { waitOnly: true } : {}),
+        op: { ...p, ...reach },
+      })),
+      // The nodes' own report decides whether the cluster is formed: look again after the last wait.
+      replan: true,
+    };
   },
-  async legacyApply(ctx, args, _plan, s) {
-    const planned = steps(s);
-    const after = await withClients(ctx, args, async (clients) => {
-      try {
-        return await applyFormation(clients, s.observations, planned, { timeoutMs: (args.timeout ?? 60) * 1000 });
-      } catch (e) {
-        if (e instanceof FormationError) throw new ModuleError(`redis_cluster: ${e.message}`);
-        throw e;
+  async apply(ctx, ops) {
+    const instances = [...new Map(ops.flatMap(opInstances).map((i) => [instanceId(i), i])).values()];
+    return withClients(ctx, loginOf(ops), instances, async (clients) => {
+      let agreed: NodeObservation[] | undefined;
+      for (const op of ops) {
+        try {
+          agreed = (await runFormationOp(clients, op, { timeoutMs: op.timeoutMs })) ?? agreed;
+        } catch (e) {
+          if (e instanceof FormationError) throw new ModuleError(`redis_cluster: ${e.message}`);
+          throw e;
+        }
       }
+      return agreed ? formed(agreed) : undefined;
     });
-    return formed(after);
   },
 });

@@ -3,10 +3,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import { ConnectionError, type Connection } from '../runner/connection/connection.js';
 import { observeInstance } from './redis/cluster-apply.js';
-import { label, observe, unsettled, type ObservedNode } from './redis/cluster-plan.js';
+import { label, observe, unsettled, type KnownNode, type ObservedNode } from './redis/cluster-plan.js';
 import { formatRanges } from './redis/cluster-state.js';
 import { hostLossRisks } from './redis/host-loss.js';
-import { isRefused, loadLogin, redisLoginArgs } from './redis/login.js';
+import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { instanceId, instancesFromArg, redisInstancesArg, type RedisInstance } from './redis/topology.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext } from '../runner/types.js';
@@ -47,10 +47,28 @@ export interface FailoverActual extends ClusterView {
   host: string;
 }
 
+/** The pure decision (failoverPlan); the module turns it into operations once the replica is known. */
 export type FailoverStep =
   | { kind: 'wait'; reasons: string[] }
   /** replica null: one of the master's replicas on another host, known once the cluster is whole. */
   | { kind: 'failover'; master: ObservedNode; replica: ObservedNode | null };
+
+/** How apply reaches the cluster: the login, every instance, and how long each operation may wait. */
+interface Reach {
+  login: RedisLoginArgs;
+  instances: RedisInstance[];
+  timeoutMs: number;
+}
+
+export type FailoverOp =
+  /** Until every instance answers, agrees and every replica is in sync; then the engine plans again. */
+  | ({ kind: 'wait'; for: 'whole' } & Reach)
+  /**
+   * Once `replica` (still replicating `master`) has replicated `offset`, the master's replication
+   * offset when the plan was made: CLUSTER FAILOVER on it, then until it is the master, the old
+   * master its replica, and the cluster whole again.
+   */
+  | ({ kind: 'failover'; replica: KnownNode; master: KnownNode; offset: number } & Reach);
 
 export class FailoverPlanError extends Error {
   constructor(message: string) {
@@ -163,14 +181,14 @@ class Observer {
   }
 }
 
-async function loginOf(ctx: ModuleContext, args: FailoverArgs): Promise<RedisLogin> {
+async function loginOf(ctx: ModuleContext, who: RedisLoginArgs, instances: readonly RedisInstance[]): Promise<RedisLogin> {
   try {
-    return await loadLogin(ctx.projectDir, args);
+    return await loadLogin(ctx.projectDir, who);
   } catch (e) {
     const err = prefixedError('redis_failover', e);
     // The client certificate an earlier task makes: the cluster task that then forms the cluster puts
     // the masters where the layout has them, so this one finds them there.
-    if (err instanceof NotYetThere) throw new NotYetThere(err.message, err.missing, { on: err.on, settles: settlesKey(instancesFromArg(args.instances)) });
+    if (err instanceof NotYetThere) throw new NotYetThere(err.message, err.missing, { on: err.on, settles: settlesKey(instances) });
     throw err;
   }
 }
@@ -210,24 +228,23 @@ async function until(obs: Observer, deadline: number, what: string, reasons: (v:
 const offset = (n: ObservedNode | undefined, field: 'master_repl_offset' | 'slave_repl_offset'): number => Number(n?.replication[field] ?? NaN);
 
 /**
- * The gate on replication offsets: waits until the replica has replicated at least the master's
- * offset as read now (its link up), so it is caught up before being asked to take over; CLUSTER
- * FAILOVER then pauses the master's clients until the replica has the rest. Returns that offset.
+ * The gate on replication offsets, then the failover: waits until the replica (still following the
+ * master the plan saw) has replicated at least the offset the plan read from the master, its link
+ * up, so it is caught up before being asked to take over; CLUSTER FAILOVER then pauses the master's
+ * clients until the replica has the rest. Then waits until the roles are swapped and the cluster is
+ * whole again, so the next failover starts from an agreed cluster. Returns the view then.
  */
-async function caughtUp(obs: Observer, replica: ObservedNode, master: ObservedNode, deadline: number): Promise<number> {
-  const target = offset((await obs.look()).nodes.find((n) => n.id === master.id), 'master_repl_offset');
-  if (!Number.isFinite(target)) throw new ModuleError(`redis_failover: ${label(master.instance)} reports no replication offset`);
-  await until(obs, deadline, `${label(replica.instance)} catching up with ${label(master.instance)} (replication offset ${target})`, (v) => {
+async function failover(obs: Observer, op: Extract<FailoverOp, { kind: 'failover' }>): Promise<ClusterView> {
+  const { replica, master } = op;
+  const deadline = Date.now() + op.timeoutMs;
+  await until(obs, deadline, `${label(replica.instance)} catching up with ${label(master.instance)} (replication offset ${op.offset})`, (v) => {
     const r = v.nodes.find((n) => n.id === replica.id);
+    if (r !== undefined && r.me.masterId !== master.id) {
+      throw new ModuleError(`redis_failover: ${label(replica.instance)} no longer replicates ${label(master.instance)} (the cluster changed since the plan); nothing was failed over, run again`);
+    }
     const at = offset(r, 'slave_repl_offset');
-    return r?.replication.master_link_status === 'up' && at >= target ? [] : [`${label(replica.instance)} is at replication offset ${Number.isFinite(at) ? at : '?'} of ${target}`];
+    return r?.replication.master_link_status === 'up' && at >= op.offset ? [] : [`${label(replica.instance)} is at replication offset ${Number.isFinite(at) ? at : '?'} of ${op.offset}`];
   });
-  return target;
-}
-
-/** CLUSTER FAILOVER on the replica once it is caught up, then waits until it is the master and its old master its replica. */
-async function failover(obs: Observer, replica: ObservedNode, master: ObservedNode, deadline: number): Promise<number> {
-  const at = await caughtUp(obs, replica, master, deadline);
   const c = obs.client(replica.instance);
   if (c === undefined) throw new ModuleError(`redis_failover: no connection to ${label(replica.instance)}`);
   try {
@@ -235,15 +252,23 @@ async function failover(obs: Observer, replica: ObservedNode, master: ObservedNo
   } catch (e) {
     throw new ModuleError(`redis_failover: CLUSTER FAILOVER on ${label(replica.instance)}: ${(e as Error).message}`);
   }
-  await until(obs, deadline, `${label(replica.instance)} taking over from ${label(master.instance)}`, (v) => {
+  return until(obs, deadline, `${label(replica.instance)} taking over from ${label(master.instance)}`, (v) => {
     const r = v.nodes.find((n) => n.id === replica.id);
     const m = v.nodes.find((n) => n.id === master.id);
-    return [
+    const swapped = [
       ...(r?.me.role === 'master' ? [] : [`${label(replica.instance)} is still a ${r?.me.role ?? 'silent node'}`]),
       ...(m === undefined || m.me.role === 'replica' ? [] : [`${label(master.instance)} is still a master`]),
     ];
+    return swapped.length ? swapped : problems(v);
   });
-  return at;
+}
+
+/** The one login and set of instances of a plan's operations (a plan is made with one). */
+function reachOf(ops: readonly FailoverOp[]): Reach {
+  const [first] = ops;
+  const key = (o: Reach): string => JSON.stringify([o.login, o.instances]);
+  if (first === undefined || ops.some((o) => key(o) !== key(first))) throw new ModuleError('redis_failover: the operations must all reach the same instances the same way');
+  return first;
 }
 
 /**
@@ -251,12 +276,14 @@ async function failover(obs: Observer, replica: ObservedNode, master: ObservedNo
  * and back where the layout puts them once it is up again (restored), with CLUSTER FAILOVER: the
  * replica takes over only once it has every write, so the cluster keeps serving. Both wait first
  * until the cluster is whole, so one host is never taken down while another is still rejoining.
+ * Each failover is an operation of the plan; a cluster not whole is waited for, then planned again.
  */
-export const redisFailover = defineModule({
+export const redisFailover = defineModule<typeof schema, FailoverActual, FailoverOp>({
   name: 'redis_failover',
   schema,
   async gather(ctx, args): Promise<FailoverActual> {
-    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesFromArg(args.instances));
+    const instances = instancesFromArg(args.instances);
+    const obs = new Observer(ctx.conn, await loginOf(ctx, args, instances), instances);
     try {
       return { ...(await obs.look()), host: args.host ?? ctx.host };
     } finally {
@@ -265,32 +292,52 @@ export const redisFailover = defineModule({
   },
   plan(args, a) {
     const steps = planOrFail(args, a);
-    // Waiting for the cluster to be whole (a restarted node rejoining) changes nothing by itself.
-    const waitOnly = steps.length === 1 && steps[0]?.kind === 'wait';
-    if (steps.length) return { changes: steps.map((s) => ({ description: describeFailoverStep(s), ...(waitOnly ? { waitOnly } : {}) })) };
-    const msg = args.state === 'drained' ? `no master on ${a.host}; the cluster is whole` : `masters where the layout puts them: ${mastersText(a)}`;
-    return { changes: [], msg, result: layoutResult(a) };
+    const [first, ...rest] = steps;
+    if (first === undefined) {
+      const msg = args.state === 'drained' ? `no master on ${a.host}; the cluster is whole` : `masters where the layout puts them: ${mastersText(a)}`;
+      return { changes: [], msg, result: layoutResult(a) };
+    }
+    const reach: Reach = {
+      login: { login_user: args.login_user, login_password: args.login_password, tls: args.tls },
+      instances: instancesFromArg(args.instances),
+      timeoutMs: (args.timeout ?? 300) * 1000,
+    };
+    if (first.kind === 'wait') {
+      // Which replica takes over is known once the cluster is whole: planned then, after the wait.
+      const then = rest.map(describeFailoverStep);
+      const description = `${describeFailoverStep(first)}${then.length ? `; then ${then.join('; ')}` : ''}`;
+      // Waiting for the cluster to be whole (a restarted node rejoining) changes nothing by itself.
+      return { changes: [{ description, ...(then.length ? {} : { waitOnly: true }), op: { kind: 'wait', for: 'whole', ...reach } }], replan: true };
+    }
+    const changes = steps.map((s) => {
+      if (s.kind !== 'failover' || s.replica === null) throw new ModuleError(`redis_failover: ${describeFailoverStep(s)}: no replica to take over`);
+      const at = offset(s.master, 'master_repl_offset');
+      if (!Number.isFinite(at)) throw new ModuleError(`redis_failover: ${label(s.master.instance)} reports no replication offset`);
+      const op: FailoverOp = { kind: 'failover', replica: { instance: s.replica.instance, id: s.replica.id }, master: { instance: s.master.instance, id: s.master.id }, offset: at, ...reach };
+      return { description: describeFailoverStep(s), op };
+    });
+    // Each failover changes the picture: look again, plan again, until nothing is left.
+    return { changes, replan: true };
   },
-  async legacyApply(ctx, args, _plan, a) {
-    const obs = new Observer(ctx.conn, await loginOf(ctx, args), instancesFromArg(args.instances));
-    const deadline = Date.now() + (args.timeout ?? 300) * 1000;
+  async apply(ctx, ops) {
+    const reach = reachOf(ops);
+    const obs = new Observer(ctx.conn, await loginOf(ctx, reach.login, reach.instances), reach.instances);
     const done: string[] = [];
+    let last: ClusterView | undefined;
     try {
-      // Each failover changes the picture: look again, plan again, until nothing is left.
-      for (let round = 0; round <= args.instances.length * 2; round++) {
-        const whole = await until(obs, deadline, 'the cluster becoming whole', problems);
-        const next = planOrFail(args, { ...whole, host: a.host }).find((s) => s.kind === 'failover');
-        if (next === undefined) {
-          const moved = done.length ? `${done.join('; ')}; ` : '';
-          return { msg: `${moved}masters: ${mastersText(whole)}`, result: layoutResult(whole) };
+      for (const op of ops) {
+        if (op.kind === 'wait') {
+          last = await until(obs, Date.now() + op.timeoutMs, 'the cluster becoming whole', problems);
+          continue;
         }
-        if (next.kind !== 'failover' || next.replica === null) throw new ModuleError(`redis_failover: ${describeFailoverStep(next)}: no replica to take over`);
-        const at = await failover(obs, next.replica, next.master, deadline);
-        done.push(`${label(next.replica.instance)} took over from ${label(next.master.instance)} (caught up to replication offset ${at} first)`);
+        last = await failover(obs, op);
+        done.push(`${label(op.replica.instance)} took over from ${label(op.master.instance)} (caught up to replication offset ${op.offset} first)`);
       }
-      throw new ModuleError(`redis_failover: the masters keep moving after ${done.length} failover(s): ${done.join('; ')}`);
     } finally {
       obs.close();
     }
+    if (last === undefined) return undefined;
+    const moved = done.length ? `${done.join('; ')}; ` : '';
+    return { msg: `${moved}masters: ${mastersText(last)}`, result: layoutResult(last) };
   },
 });

@@ -41,6 +41,19 @@ export interface ReaddressActual {
   confs: ConfFacts[];
 }
 
+/**
+ * One instance's nodes.conf moved to the new addresses: stop its unit first if it runs, keep the old
+ * file beside it, write `text`, record `marker` (the moves) beside it.
+ */
+export interface ReaddressOp {
+  kind: 'readdress';
+  path: string;
+  text: string;
+  marker: string;
+  /** The unit to stop first (running when planned), and how the host runs units. */
+  stop?: { unit: string; init: InitSystem };
+}
+
 /** Beside nodes.conf: which moves were applied to it (so a re-run never moves an address twice). */
 const MARKER = 'rplay-readdressed';
 
@@ -91,7 +104,7 @@ function rewritten(c: ConfFacts, moves: Map<string, string>): string | null {
  * so a re-run never moves an address twice (a new address may be another node's old one).
  * Nothing to move is ok.
  */
-export const redisReaddress = defineModule({
+export const redisReaddress = defineModule<typeof schema, ReaddressActual, ReaddressOp>({
   name: 'redis_readdress',
   schema,
   async gather(ctx, args): Promise<ReaddressActual> {
@@ -120,29 +133,28 @@ export const redisReaddress = defineModule({
   },
   plan(_args, actual) {
     const moves = new Map(actual.moves);
-    const changes = actual.confs
-      .filter((c) => rewritten(c, moves) !== null)
-      .map((c) => {
-        const old = [...new Set(addressesIn(c.text ?? '').filter((a) => moves.has(a)))];
-        return { description: `${c.running ? `stop ${c.unit}, ` : ''}move ${c.path} from ${old.join(', ')} to ${old.map((a) => moves.get(a)).join(', ')}` };
-      });
+    const marker = movesKey(moves);
+    const changes = actual.confs.flatMap((c) => {
+      const text = rewritten(c, moves);
+      if (text === null) return [];
+      const old = [...new Set(addressesIn(c.text ?? '').filter((a) => moves.has(a)))];
+      const op: ReaddressOp = { kind: 'readdress', path: c.path, text, marker, ...(c.running ? { stop: { unit: c.unit, init: actual.init } } : {}) };
+      return [{ description: `${c.running ? `stop ${c.unit}, ` : ''}move ${c.path} from ${old.join(', ')} to ${old.map((a) => moves.get(a)).join(', ')}`, op }];
+    });
     return { changes, msg: moves.size === 0 ? 'no node moved' : 'nodes.conf names the current addresses' };
   },
-  async legacyApply(ctx, _args, _plan, actual) {
-    const moves = new Map(actual.moves);
-    for (const c of actual.confs) {
-      const text = rewritten(c, moves);
-      if (text === null) continue;
-      if (c.running) {
-        const stop = await unitActions(ctx, actual.init, c.unit, ['stop']);
-        if (stop.rc !== 0) throw new ModuleError(`redis_readdress: stopping ${c.unit} failed: ${tail(stop.stderr)}`);
+  async apply(ctx, ops) {
+    for (const op of ops) {
+      if (op.stop) {
+        const stop = await unitActions(ctx, op.stop.init, op.stop.unit, ['stop']);
+        if (stop.rc !== 0) throw new ModuleError(`redis_readdress: stopping ${op.stop.unit} failed: ${tail(stop.stderr)}`);
       }
       // Kept beside it, as it was: the one record of the old layout.
-      const keep = await ctx.conn.sh('cp -p -- "$1" "$1.before-readdress"', [c.path]);
-      if (keep.rc !== 0) throw new ModuleError(`redis_readdress: keeping a copy of ${c.path} failed: ${tail(keep.stderr)}`);
-      await ctx.conn.writeFile(c.path, text);
-      const dir = c.path.slice(0, c.path.lastIndexOf('/'));
-      await ctx.conn.writeFile(`${dir}/${MARKER}`, `${movesKey(moves)}\n`, { mode: '0640' });
+      const keep = await ctx.conn.sh('cp -p -- "$1" "$1.before-readdress"', [op.path]);
+      if (keep.rc !== 0) throw new ModuleError(`redis_readdress: keeping a copy of ${op.path} failed: ${tail(keep.stderr)}`);
+      await ctx.conn.writeFile(op.path, op.text);
+      const dir = op.path.slice(0, op.path.lastIndexOf('/'));
+      await ctx.conn.writeFile(`${dir}/${MARKER}`, `${op.marker}\n`, { mode: '0640' });
     }
   },
 });

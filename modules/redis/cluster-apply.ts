@@ -1,10 +1,10 @@
-// Carrying out planned formation steps, in the order Redis needs them: config epochs and slots on
-// fresh masters (before they meet anyone, so the handshakes carry them), MEET, wait until everybody
-// knows everybody, REPLICATE, then wait until every node agrees and serves (cluster_state:ok, one
-// slot map, one role map).
+// Carrying out redis_cluster's formation operations, one at a time, in the plan's order: config
+// epochs and slots on fresh masters (before they meet anyone, so the handshakes carry them), MEET,
+// the wait until everybody knows everybody, REPLICATE, then the wait until every node agrees and
+// serves. A wait polls, with a bound; it never decides anything.
 import type { Redis } from 'ioredis';
 import { instanceId, type RedisInstance } from './topology.js';
-import { label, observe, unsettled, type FormationStep, type NodeObservation, type ObservedNode } from './cluster-plan.js';
+import { label, observe, unsettled, type FormationOp, type NodeObservation, type ObservedNode } from './cluster-plan.js';
 
 /** One connected, logged-in client per instance, by "address:port". */
 export type InstanceClients = ReadonlyMap<string, Redis>;
@@ -19,8 +19,8 @@ export async function observeInstance(client: Redis, instance: RedisInstance): P
   return { instance, nodesText: String(nodesText), infoText: String(infoText), replicationText: String(replicationText), keys: Number(keys) };
 }
 
-export interface FormationOptions {
-  /** Give up waiting for the cluster after this long. */
+export interface WaitOptions {
+  /** Give up waiting after this long. */
   timeoutMs: number;
   pollMs?: number;
 }
@@ -46,54 +46,65 @@ async function run(what: string, op: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/**
- * Performs `steps` on the instances of `observations` (what the plan was made from) and returns
- * what every instance reports once the cluster has settled.
- */
-export async function applyFormation(clients: InstanceClients, observations: readonly NodeObservation[], steps: readonly FormationStep[], opts: FormationOptions): Promise<NodeObservation[]> {
-  const deadline = Date.now() + opts.timeoutMs;
-  const instances = observations.map((o) => o.instance);
-  const ids = new Map(observations.map((o) => [instanceId(o.instance), observe(o).id]));
-  const observeAll = (): Promise<NodeObservation[]> => Promise.all(instances.map((i) => observeInstance(clientFor(clients, i), i)));
-  const waitFor = async (what: string, missing: (nodes: ObservedNode[]) => string[]): Promise<NodeObservation[]> => {
-    for (;;) {
-      const raw = await observeAll();
-      const why = missing(raw.map(observe));
-      if (why.length === 0) return raw;
-      if (Date.now() > deadline) {
-        throw new FormationError(`${what} did not happen within ${Math.round(opts.timeoutMs / 1000)} s: ${why.slice(0, 3).join('; ')}`);
-      }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
-    }
-  };
+/** The instances an operation talks to. */
+export function opInstances(op: FormationOp): RedisInstance[] {
+  switch (op.kind) {
+    case 'meet':
+      return op.from;
+    case 'add-slots':
+    case 'replicate':
+      return [op.node];
+    case 'wait':
+      return op.for === 'all-known' ? op.nodes.map((n) => n.instance) : op.instances;
+  }
+}
 
-  const slots = steps.filter((s) => s.kind === 'add-slots');
-  const meets = steps.filter((s) => s.kind === 'meet');
-  const replicas = steps.filter((s) => s.kind === 'replicate');
-  for (const s of slots) {
-    if (s.configEpoch !== undefined) await run(`CLUSTER SET-CONFIG-EPOCH on ${label(s.node)}`, () => clientFor(clients, s.node).call('CLUSTER', 'SET-CONFIG-EPOCH', s.configEpoch as number));
-    await run(`CLUSTER ADDSLOTSRANGE on ${label(s.node)}`, () => clientFor(clients, s.node).call('CLUSTER', 'ADDSLOTSRANGE', ...s.ranges.flat()));
+/** Polls every instance until `missing` finds nothing; a timeout names the last reasons. */
+async function waitFor(clients: InstanceClients, instances: readonly RedisInstance[], what: string, missing: (nodes: ObservedNode[]) => string[], o: WaitOptions): Promise<NodeObservation[]> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    const raw = await Promise.all(instances.map((i) => observeInstance(clientFor(clients, i), i)));
+    const why = missing(raw.map(observe));
+    if (why.length === 0) return raw;
+    if (Date.now() > deadline) throw new FormationError(`${what} did not happen within ${Math.round(o.timeoutMs / 1000)} s: ${why.slice(0, 3).join('; ')}`);
+    await new Promise((r) => setTimeout(r, o.pollMs ?? 100));
   }
-  // The plan names one node each newcomer meets; every instance meeting it makes the full mesh at
-  // once instead of over several gossip rounds (a MEET of a known node is dropped by Redis).
-  await Promise.all(
-    meets.flatMap((s) =>
-      instances
-        .filter((i) => instanceId(i) !== instanceId(s.node))
-        .map((i) => run(`CLUSTER MEET ${instanceId(s.node)} from ${label(i)}`, () => clientFor(clients, i).call('CLUSTER', 'MEET', s.node.address, s.node.port))),
-    ),
-  );
-  if (meets.length) {
-    await waitFor('every node knowing every other', (nodes) =>
-      nodes.flatMap((n) =>
-        instances
-          .filter((i) => !n.view.some((e) => e.id === ids.get(instanceId(i)) && !e.flags.includes('handshake')))
-          .map((i) => `${label(n.instance)} does not know ${label(i)} yet`),
-      ),
-    );
+}
+
+/**
+ * Runs one formation operation. A wait for agreement returns what every instance reports once the
+ * cluster has settled; the others return nothing.
+ */
+export async function runFormationOp(clients: InstanceClients, op: FormationOp, o: WaitOptions): Promise<NodeObservation[] | undefined> {
+  switch (op.kind) {
+    case 'add-slots': {
+      const c = clientFor(clients, op.node);
+      if (op.configEpoch !== undefined) await run(`CLUSTER SET-CONFIG-EPOCH on ${label(op.node)}`, () => c.call('CLUSTER', 'SET-CONFIG-EPOCH', op.configEpoch as number));
+      await run(`CLUSTER ADDSLOTSRANGE on ${label(op.node)}`, () => c.call('CLUSTER', 'ADDSLOTSRANGE', ...op.ranges.flat()));
+      return undefined;
+    }
+    case 'meet':
+      // A MEET of a node already known is dropped by Redis: sending it from everyone is harmless.
+      await Promise.all(op.from.map((i) => run(`CLUSTER MEET ${instanceId(op.node)} from ${label(i)}`, () => clientFor(clients, i).call('CLUSTER', 'MEET', op.node.address, op.node.port))));
+      return undefined;
+    case 'replicate':
+      await run(`CLUSTER REPLICATE ${instanceId(op.master)} on ${label(op.node)}`, () => clientFor(clients, op.node).call('CLUSTER', 'REPLICATE', op.masterId));
+      return undefined;
+    case 'wait':
+      if (op.for === 'all-known') {
+        const { nodes: wanted } = op;
+        await waitFor(
+          clients,
+          wanted.map((n) => n.instance),
+          'every node knowing every other',
+          (nodes) =>
+            nodes.flatMap((n) =>
+              wanted.filter((w) => !n.view.some((e) => e.id === w.id && !e.flags.includes('handshake'))).map((w) => `${label(n.instance)} does not know ${label(w.instance)} yet`),
+            ),
+          o,
+        );
+        return undefined;
+      }
+      return waitFor(clients, op.instances, 'agreement on the cluster', unsettled, o);
   }
-  for (const s of replicas) {
-    await run(`CLUSTER REPLICATE ${instanceId(s.master)} on ${label(s.node)}`, () => clientFor(clients, s.node).call('CLUSTER', 'REPLICATE', s.masterId));
-  }
-  return waitFor('agreement on the cluster', unsettled);
 }

@@ -26,12 +26,26 @@ export interface NodeObservation {
   keys: number;
 }
 
-export type FormationStep =
-  | { kind: 'meet'; node: RedisInstance; via: RedisInstance }
+/** An instance and the node id it reported when the plan was made. */
+export interface KnownNode {
+  instance: RedisInstance;
+  id: string;
+}
+
+/**
+ * One formation step, as data: what to send to which instance, or what to wait for. Each is an
+ * operation of redis_cluster's plan; the module adds how to log in.
+ */
+export type FormationOp =
+  /** CLUSTER MEET `node` from each of `from` (every other instance: the full mesh at once, not over gossip rounds). */
+  | { kind: 'meet'; node: RedisInstance; via: RedisInstance; from: RedisInstance[] }
   /** configEpoch: set first (CLUSTER SET-CONFIG-EPOCH) on a fresh master, as redis-cli does, so masters never collide. */
   | { kind: 'add-slots'; node: RedisInstance; ranges: SlotRange[]; configEpoch?: number }
   | { kind: 'replicate'; node: RedisInstance; master: RedisInstance; masterId: string }
-  | { kind: 'wait'; reasons: string[] };
+  /** Until every node knows every other one by its id (the meetings have gossiped): a replica can only follow a master it knows. */
+  | { kind: 'wait'; for: 'all-known'; nodes: KnownNode[] }
+  /** Until every node agrees and serves (cluster_state:ok, one slot map, one role map, replicas in sync). */
+  | { kind: 'wait'; for: 'agreement'; instances: RedisInstance[]; reasons: string[] };
 
 export class ClusterPlanError extends Error {
   constructor(message: string) {
@@ -161,7 +175,7 @@ function foreignReason(n: ObservedNode): string {
 const NEVER_RESET = 'rplay never resets or reassigns such a node; if its data may go, CLUSTER RESET it by hand and run again';
 
 /** The steps that form or complete the cluster; [] when it is formed, agreed and laid out as wanted. */
-export function planFormation(observations: readonly NodeObservation[]): FormationStep[] {
+export function planFormation(observations: readonly NodeObservation[]): FormationOp[] {
   const nodes = observations.map(observe);
   if (nodes.length === 0) return [];
   const wantedMasters = nodes.filter((n) => n.instance.role === 'master');
@@ -196,7 +210,7 @@ export function planFormation(observations: readonly NodeObservation[]): Formati
   }
   const fresh = main.length === 0;
   const anchor = nodes.find((n) => members.has(n)) ?? (wantedMasters[0] as ObservedNode);
-  const steps: FormationStep[] = [];
+  const steps: FormationOp[] = [];
 
   // 2. Slots, where nobody serves them yet: before MEET, as redis-cli does, so that the handshake
   // already carries every master's slots (and the cluster agrees seconds sooner).
@@ -215,7 +229,11 @@ export function planFormation(observations: readonly NodeObservation[]): Formati
     const epoch = fresh && target.info.cluster_my_epoch === '0' ? i + 1 : undefined;
     steps.push({ kind: 'add-slots', node: target.instance, ranges: missing, ...(epoch === undefined ? {} : { configEpoch: epoch }) });
   });
-  for (const n of nodes) if (n !== anchor && !members.has(n)) steps.push({ kind: 'meet', node: n.instance, via: anchor.instance });
+  const instances = nodes.map((n) => n.instance);
+  const newcomers = nodes.filter((n) => n !== anchor && !members.has(n));
+  for (const n of newcomers) steps.push({ kind: 'meet', node: n.instance, via: anchor.instance, from: instances.filter((i) => i !== n.instance) });
+  // A MEET is answered by a handshake that takes gossip rounds; REPLICATE needs the master known.
+  if (newcomers.length) steps.push({ kind: 'wait', for: 'all-known', nodes: nodes.map((n) => ({ instance: n.instance, id: n.id })) });
 
   const perMaster = wantedReplicas.length / wantedMasters.length;
   if (!Number.isInteger(perMaster)) throw new ClusterPlanError('the instances must give every master the same number of replicas');
@@ -256,15 +274,12 @@ export function planFormation(observations: readonly NodeObservation[]): Formati
   }
 
   // 4. Agreement.
-  if (steps.length) steps.push({ kind: 'wait', reasons: [] });
-  else {
-    const reasons = unsettled(nodes);
-    if (reasons.length) steps.push({ kind: 'wait', reasons });
-  }
+  const reasons = steps.length ? [] : unsettled(nodes);
+  if (steps.length || reasons.length) steps.push({ kind: 'wait', for: 'agreement', instances, reasons });
   return steps;
 }
 
-export function describeStep(s: FormationStep): string {
+export function describeFormationOp(s: FormationOp): string {
   switch (s.kind) {
     case 'meet':
       return `meet ${label(s.node)} into the cluster (via ${instanceId(s.via)})`;
@@ -273,6 +288,7 @@ export function describeStep(s: FormationStep): string {
     case 'replicate':
       return `${label(s.node)} replicates ${label(s.master)}`;
     case 'wait': {
+      if (s.for === 'all-known') return 'wait until every node knows every other (the meetings have gossiped)';
       const why = s.reasons.length ? `: ${s.reasons.slice(0, 3).join('; ')}${s.reasons.length > 3 ? ` (+${s.reasons.length - 3} more)` : ''}` : '';
       return `wait until every node agrees (cluster_state:ok everywhere, one slot map, replicas in sync)${why}`;
     }

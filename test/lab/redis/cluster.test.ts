@@ -9,13 +9,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Redis } from 'ioredis';
 import { redisCluster } from '../../../modules/redis-cluster.js';
+import { redisFailover } from '../../../modules/redis-failover.js';
+import { parseClusterNodes } from '../../../modules/redis/cluster-state.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { renderAclFile } from '../../../modules/redis/acl-file.js';
 import { localForward } from '../../../modules/redis/local-forward.js';
 import { openCluster, openRedis, type RedisLogin } from '../../../modules/redis/open-redis.js';
 import { computeTopology, type RedisInstance } from '../../../modules/redis/topology.js';
 import { startLab, type Lab, type LabHost } from '../../lab-fixture.js';
-import { descriptions, failsWith, planOn } from '../modules/module-host.js';
+import { descriptions, failsWith } from '../modules/module-host.js';
+import { apply, changedThenNot, checkPlan } from '../../support/converge.js';
 import { asRoot, connectHost, makePki, moduleContext, newPassword, prepareHost, shippedUsers, startRedis, type Pki } from './redis-lab.js';
 
 const test = suite('redis_cluster on three lab hosts');
@@ -91,7 +94,7 @@ test.after(async () => {
 });
 
 test('check mode on six fresh instances lists the whole formation', async () => {
-  assert.equal(descriptions(await planOn(redisCluster, ctx(), args())), [
+  assert.equal(descriptions(await checkPlan(redisCluster, ctx(), args())), [
     'assign slots 0-5460 to 127.0.6.1:6379 (node-1)',
     'assign slots 5461-10922 to 127.0.6.2:6379 (node-2)',
     'assign slots 10923-16383 to 127.0.6.3:6379 (node-3)',
@@ -100,6 +103,7 @@ test('check mode on six fresh instances lists the whole formation', async () => 
     'meet 127.0.6.2:6380 (node-2) into the cluster (via 127.0.6.1:6379)',
     'meet 127.0.6.3:6380 (node-3) into the cluster (via 127.0.6.1:6379)',
     'meet 127.0.6.1:6380 (node-1) into the cluster (via 127.0.6.1:6379)',
+    'wait until every node knows every other (the meetings have gossiped)',
     '127.0.6.2:6380 (node-2) replicates 127.0.6.1:6379 (node-1)',
     '127.0.6.3:6380 (node-3) replicates 127.0.6.2:6379 (node-2)',
     '127.0.6.1:6380 (node-1) replicates 127.0.6.3:6379 (node-3)',
@@ -109,14 +113,14 @@ test('check mode on six fresh instances lists the whole formation', async () => 
   for (const i of instances) assert.match(String(await onInstance(i, (c) => c.call('CLUSTER', 'INFO'))), /cluster_known_nodes:1\r\n/);
 });
 
-test('a run forms the cluster (3 masters, 3 replicas on other hosts); the next plan is empty', async () => {
+test('a run forms the cluster (3 masters, 3 replicas on other hosts), applying exactly its encoded operations; the next plan is empty', async () => {
   const c = ctx();
   const a = args();
-  const actual = await redisCluster.gather(c, a);
-  const plan = redisCluster.plan(a, actual);
-  const applied = await redisCluster.legacyApply!(c, a, plan, actual);
-  assert.is(applied?.msg, '3 master(s), 3 replica(s), all 16384 slots served, cluster_state:ok on every node');
-  const again = await planOn(redisCluster, c, a);
+  const run = await changedThenNot(redisCluster, c, a);
+  assert.is(run.result?.msg, '3 master(s), 3 replica(s), all 16384 slots served, cluster_state:ok on every node');
+  // One round: the last wait saw the cluster agree, and the re-plan found nothing left.
+  assert.equal(run.applied.map((ch) => ch.description), descriptions(run.planned));
+  const again = await checkPlan(redisCluster, c, a);
   assert.equal(again.changes, []);
   const nodes = again.result?.nodes as { address: string; port: number; role: string; master?: string; slots: string }[];
   assert.equal(
@@ -215,17 +219,56 @@ test('losing a whole host keeps the cluster serving; back again, the swapped rol
   // A run waits for the returning node to settle as a replica; then nothing is left to do.
   const c = ctx();
   const a = args();
-  const actual = await redisCluster.gather(c, a);
-  const plan = redisCluster.plan(a, actual);
-  if (plan.changes.length) assert.equal(descriptions(plan).map((d) => d.replace(/:.*$/, '')), ['wait until every node agrees (cluster_state']);
-  if (plan.changes.length) await redisCluster.legacyApply!(c, a, plan, actual);
-  const after = await planOn(redisCluster, c, a);
+  const run = await apply(redisCluster, c, a);
+  if (run.planned.changes.length) assert.equal(descriptions(run.planned).map((d) => d.replace(/:.*$/, '')), ['wait until every node agrees (cluster_state']);
+  const after = await checkPlan(redisCluster, c, a);
   assert.equal(after.changes, []);
   const nodes = after.result?.nodes as { address: string; port: number; role: string; master?: string }[];
   assert.equal(
     nodes.filter((n) => n.address === h2.address || n.port === 6380).map((n) => `${n.address}:${n.port} ${n.role} ${n.master ?? ''}`),
     ['127.0.6.2:6379 replica 127.0.6.3:6380', '127.0.6.2:6380 replica 127.0.6.1:6379', '127.0.6.3:6380 master ', '127.0.6.1:6380 replica 127.0.6.3:6379'],
   );
+});
+
+/** "address:port role" of every node with slots (masters) as node-1:6379 sees them. */
+async function masters(): Promise<string[]> {
+  const view = parseClusterNodes(String(await onInstance(instances[0]!, (c) => c.call('CLUSTER', 'NODES'))));
+  return view.filter((e) => e.role === 'master' && e.slots.length > 0).map((e) => `${e.address}:${e.port}`).sort();
+}
+
+test('redis_failover through its encoded operations: restored hands the slots back (offset gate, then CLUSTER FAILOVER), drained empties a host, restored again; each then plans nothing', async () => {
+  const failoverArgs = (state: 'drained' | 'restored', host?: string): Parameters<typeof redisFailover.plan>[0] => {
+    const { instances: list, login_user, login_password, tls } = args();
+    return { instances: list, state, ...(host ? { host } : {}), login_user, login_password, tls, timeout: 60 };
+  };
+  const layoutMasters = ['127.0.6.1:6379', '127.0.6.2:6379', '127.0.6.3:6379'];
+  // The previous test left node-3:6380 serving node-2's slots, node-2:6379 its replica.
+  assert.equal(await masters(), ['127.0.6.1:6379', '127.0.6.3:6379', '127.0.6.3:6380']);
+  const key = await onInstance({ address: '127.0.6.3', port: 6380 }, async (c) => {
+    for (let n = 0; ; n++) {
+      const slot = Number(await c.call('CLUSTER', 'KEYSLOT', `handback:${n}`));
+      if (slot >= 5461 && slot <= 10922) return `handback:${n}`;
+    }
+  });
+  await onInstance({ address: '127.0.6.3', port: 6380 }, (c) => c.call('SET', key, 'written-to-the-promoted-master'));
+
+  const check = await checkPlan(redisFailover, ctx(), failoverArgs('restored'));
+  assert.equal(descriptions(check), ['CLUSTER FAILOVER on 127.0.6.2:6379 (node-2): it takes over slots 5461-10922 from 127.0.6.3:6380 (node-3)']);
+  assert.equal(await masters(), ['127.0.6.1:6379', '127.0.6.3:6379', '127.0.6.3:6380'], 'check mode moved nothing');
+
+  const back = await changedThenNot(redisFailover, ctx(), failoverArgs('restored'));
+  assert.match(String(back.result?.msg), /^127\.0\.6\.2:6379 \(node-2\) took over from 127\.0\.6\.3:6380 \(node-3\) \(caught up to replication offset \d+ first\); masters: /);
+  assert.equal(await masters(), layoutMasters);
+  assert.is(await onInstance({ address: '127.0.6.2', port: 6379 }, (c) => c.call('GET', key)), 'written-to-the-promoted-master');
+
+  const drained = await changedThenNot(redisFailover, ctx(), failoverArgs('drained', 'node-1'));
+  assert.equal(descriptions(drained.planned), ['CLUSTER FAILOVER on 127.0.6.2:6380 (node-2): it takes over slots 0-5460 from 127.0.6.1:6379 (node-1)']);
+  assert.equal(await masters(), ['127.0.6.2:6379', '127.0.6.2:6380', '127.0.6.3:6379']);
+  // node-2 now holds two of the three masters: the result says what losing it would cost.
+  assert.ok((drained.result?.result?.host_loss_risks as string[]).some((r) => r.startsWith('node-2 holds 2 of the 3 masters')), JSON.stringify(drained.result));
+
+  await changedThenNot(redisFailover, ctx(), failoverArgs('restored'));
+  assert.equal(await masters(), layoutMasters);
 });
 
 test.run();

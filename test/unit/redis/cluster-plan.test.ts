@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clusterMembers, describeStep, planFormation, type NodeObservation } from '../../../modules/redis/cluster-plan.js';
+import { clusterMembers, describeFormationOp, planFormation, type NodeObservation } from '../../../modules/redis/cluster-plan.js';
 import { evenSlotRanges, parseClusterNodes } from '../../../modules/redis/cluster-state.js';
-import { computeTopology, type RedisInstance } from '../../../modules/redis/topology.js';
+import { computeTopology, instanceId, type RedisInstance } from '../../../modules/redis/topology.js';
+import { redisCluster } from '../../../modules/redis-cluster.js';
+import { decodeOperations, encodeOperations } from '../../../runner/execution/operations.js';
 
 const HOSTS = [1, 2, 3].map((n) => ({ name: `redis-${n}`, address: `10.0.${n}.10`, az: `az-${n}` }));
 const six = computeTopology(HOSTS, { port: 6379, replicasPerMaster: 1 });
@@ -58,7 +60,7 @@ function sixFacts(): NodeFact[] {
   ];
 }
 
-const describe = (obs: NodeObservation[]): string[] => planFormation(obs).map(describeStep);
+const describe = (obs: NodeObservation[]): string[] => planFormation(obs).map(describeFormationOp);
 
 test('parseClusterNodes reads ids, addresses, roles, masters and slots (migrating markers left out)', () => {
   const [e] = parseClusterNodes('07c37dfeb235213a872192d90877d0cd55635b91 10.0.1.10:6379@16379,host-1 myself,master - 0 1426238316232 2 connected 0-10 12 [13->-e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca]\n');
@@ -96,6 +98,7 @@ test('fresh nodes: meet, slots (even split, config epochs), replicas, then wait'
     'meet 10.0.2.10:6380 (redis-2) into the cluster (via 10.0.1.10:6379)',
     'meet 10.0.3.10:6380 (redis-3) into the cluster (via 10.0.1.10:6379)',
     'meet 10.0.1.10:6380 (redis-1) into the cluster (via 10.0.1.10:6379)',
+    'wait until every node knows every other (the meetings have gossiped)',
     '10.0.2.10:6380 (redis-2) replicates 10.0.1.10:6379 (redis-1)',
     '10.0.3.10:6380 (redis-3) replicates 10.0.2.10:6379 (redis-2)',
     '10.0.1.10:6380 (redis-1) replicates 10.0.3.10:6379 (redis-3)',
@@ -117,6 +120,7 @@ test('replicas_per_master 0: three masters, no replicas (the runbook layout)', (
     'assign slots 10923-16383 to 10.0.3.10:6379 (redis-3)',
     'meet 10.0.2.10:6379 (redis-2) into the cluster (via 10.0.1.10:6379)',
     'meet 10.0.3.10:6379 (redis-3) into the cluster (via 10.0.1.10:6379)',
+    'wait until every node knows every other (the meetings have gossiped)',
     'wait until every node agrees (cluster_state:ok everywhere, one slot map, replicas in sync)',
   ]);
 });
@@ -155,6 +159,7 @@ test('a new fresh node joins a formed cluster as the replica it is meant to be',
   const obs = [...formed(facts), fresh(r3)];
   assert.equal(describe(obs), [
     'meet 10.0.1.10:6380 (redis-1) into the cluster (via 10.0.1.10:6379)',
+    'wait until every node knows every other (the meetings have gossiped)',
     '10.0.1.10:6380 (redis-1) replicates 10.0.3.10:6379 (redis-3)',
     'wait until every node agrees (cluster_state:ok everywhere, one slot map, replicas in sync)',
   ]);
@@ -182,7 +187,7 @@ test('not yet agreeing (a node still sees cluster_state:fail): only wait, with t
     .map((f) => line(f, f.inst === m1, f.inst === m3 ? ['fail?'] : []))
     .join('\n');
   const [wait] = planFormation(partial);
-  assert.ok(wait && wait.kind === 'wait');
+  assert.ok(wait && wait.kind === 'wait' && wait.for === 'agreement');
   assert.equal(wait.reasons.slice(0, 2), ['10.0.1.10:6379 (redis-1) sees 10.0.3.10:6379 (redis-3) as fail?', '10.0.1.10:6379 (redis-1) does not know 10.0.1.10:6380 (redis-1) yet']);
 });
 
@@ -220,6 +225,50 @@ test('a node that holds keys in another cluster is an error naming it; nothing i
 test('a lone node with keys is not made part of the cluster', () => {
   const facts = sixFacts().filter((f) => f.inst !== r3);
   assert.throws(() => planFormation([...formed(facts), fresh(r3, 7)]), /10\.0\.1\.10:6380 \(redis-1\) holds 7 key\(s\) outside the cluster; rplay never resets/);
+});
+
+const clusterArgs = {
+  instances: six.map((i) => ({ host: i.host, address: i.address, port: i.port, role: i.role, ...(i.replicaOf ? { replica_of: i.replicaOf } : {}) })),
+  login_user: 'admin_user',
+  login_password: 'pw-not-in-any-description',
+  tls: { ca: 'pki/ca.crt', cert: 'pki/admin.crt', key: 'pki/admin.key' },
+  timeout: 7,
+} as Parameters<typeof redisCluster.plan>[0];
+
+test('redis_cluster plan on fresh nodes: every change carries its operation, whole (who sends what to whom), as data; then it re-plans', () => {
+  const plan = redisCluster.plan(clusterArgs, { observations: six.map((i) => fresh(i)) });
+  assert.is(plan.replan, true);
+  const ops = plan.changes.map((c) => c.op!);
+  assert.ok(ops.every((o) => o !== undefined));
+  // What a saved plan would hold is what runs: encoded and decoded, nothing is lost or changed.
+  assert.equal(decodeOperations(encodeOperations(ops)), ops);
+  assert.ok(ops.every((o) => o.timeoutMs === 7000 && o.login.login_password === 'pw-not-in-any-description'));
+  assert.ok(plan.changes.every((c) => !c.description.includes('pw-not-in-any-description') && !c.waitOnly));
+  const meet = ops.find((o) => o.kind === 'meet' && instanceId(o.node) === '10.0.2.10:6379');
+  assert.ok(meet?.kind === 'meet');
+  // Every other instance meets the newcomer: the full mesh at once.
+  assert.equal(meet.from.map(instanceId), ['10.0.1.10:6379', '10.0.3.10:6379', '10.0.2.10:6380', '10.0.3.10:6380', '10.0.1.10:6380']);
+  const known = ops.find((o) => o.kind === 'wait' && o.for === 'all-known');
+  assert.ok(known?.kind === 'wait' && known.for === 'all-known');
+  assert.equal(known.nodes.map((n) => n.id), six.map(idOf));
+  // REPLICATE only once the meetings are known; agreement last.
+  assert.ok(ops.indexOf(known) < ops.findIndex((o) => o.kind === 'replicate'));
+  const last = ops.at(-1);
+  assert.ok(last?.kind === 'wait' && last.for === 'agreement');
+  const rep = ops.filter((o) => o.kind === 'replicate');
+  assert.equal(rep.map((o) => (o.kind === 'replicate' ? `${instanceId(o.node)} ${o.masterId}` : '')), [`10.0.2.10:6380 ${idOf(m1)}`, `10.0.3.10:6380 ${idOf(m2)}`, `10.0.1.10:6380 ${idOf(m3)}`]);
+});
+
+test('redis_cluster plan: a node still catching up is a lone wait (ok once done, no change of its own); a formed cluster plans nothing', () => {
+  const obs = formed(sixFacts(), { [idOf(r2)]: { replicationText: 'role:slave\r\nmaster_link_status:down\r\n' } });
+  const plan = redisCluster.plan(clusterArgs, { observations: obs });
+  assert.equal(plan.changes.length, 1);
+  const [only] = plan.changes;
+  assert.is(only?.waitOnly, true);
+  assert.ok(only?.op?.kind === 'wait' && only.op.for === 'agreement' && only.op.instances.length === 6);
+  const done = redisCluster.plan(clusterArgs, { observations: formed(sixFacts()) });
+  assert.equal(done.changes, []);
+  assert.is(done.msg, '3 master(s), 3 replica(s), all 16384 slots served, cluster_state:ok on every node');
 });
 
 test.run();
