@@ -14,6 +14,8 @@ export interface Converged {
   applied: Change[];
   /** The apply results merged; undefined when nothing was applied. */
   result?: ApplyResult;
+  /** After re-plans: the last plan, which had nothing left to do (its msg and result say how things ended). */
+  settled?: Plan;
   /** The first gather's fingerprint: the state the plan was made from. */
   fingerprint: string;
 }
@@ -33,6 +35,7 @@ export async function converge(mod: Module, ctx: ModuleContext, args: Vars, o: C
   let result: ApplyResult | undefined;
   let plan = planned;
   let state = first;
+  let settled: Plan | undefined;
   for (let round = 1; ; round++) {
     const ops = plan.changes.flatMap((c) => (c.op ? [c.op] : []));
     const r = mod.apply
@@ -43,14 +46,17 @@ export async function converge(mod: Module, ctx: ModuleContext, args: Vars, o: C
     if (!plan.replan) break;
     actual = await mod.gather(ctx, args);
     const next = mod.plan(args, actual);
-    if (next.changes.length === 0) break;
+    if (next.changes.length === 0) {
+      settled = next;
+      break;
+    }
     const now = fingerprint(actual);
     if (now === state) throw new ModuleError(`applying "${describe(plan)}" left the state as it was; would do it again: ${describe(next)}`);
     if (round >= MAX_ROUNDS) throw new ModuleError(`still not settled after ${round} rounds; next: ${describe(next)}`);
     state = now;
     plan = next;
   }
-  return { planned, applied, result, fingerprint: first };
+  return { planned, applied, result, settled, fingerprint: first };
 }
 
 function merge(a: ApplyResult | undefined, b: ApplyResult): ApplyResult {

@@ -213,7 +213,8 @@ async function attemptOnce(env: TaskEnv, task: Task, mod: Module, host: HostStat
       const changes = run.applied;
       status = applied.changed === false || changes.every((c) => c.waitOnly) ? 'ok' : 'changed';
       msg = applied.msg ?? describe({ changes });
-      plan = { ...plan, changes, result: { ...plan.result, ...applied.result }, setVars: { ...plan.setVars, ...applied.setVars } };
+      const end = run.settled;
+      plan = { ...plan, changes, result: { ...plan.result, ...end?.result, ...applied.result }, setVars: { ...plan.setVars, ...end?.setVars, ...applied.setVars } };
     }
     if (msg !== undefined) msg = hide(msg);
     registered = retaint({ ...plan.result, changed: status === 'changed', failed: false, msg }, echoed) as Vars;
