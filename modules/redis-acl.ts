@@ -164,7 +164,7 @@ export const redisAcl = defineModule({
   gather,
   plan,
   async legacyApply(ctx, args, _plan, s) {
-    if (planDest(s.want, s.dest).changes.length) await applyDest(ctx, s.want, s.dest);
+    await applyDest(ctx, planDest(s.want, s.dest).changes.flatMap((c) => (c.op ? [c.op] : [])));
     const ports = loadPorts(s);
     if (ports.length === 0) return { result: { dest: s.want.dest, loaded: [] } };
     const who = await login(ctx, args);
