@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '../../../modules/wait-for.js';
 import { apply, changedThenNot, checkPlan } from '../../support/converge.js';
+import { rplayJson } from '../../support/rplay-cli.js';
 import { failsWith, moduleHost, type ModuleHost } from './module-host.js';
 
 const t = suite<{ h: ModuleHost }>('wait_for on a lab host');
@@ -41,6 +44,28 @@ t('a port that never opens: a timeout failure after about the timeout', async ({
   const t0 = Date.now();
   await failsWith(apply(waitFor, h.ctx(), { host: h.address, port: 7003, timeout: 1 }), new RegExp(`^timeout: ${h.address.replace(/\./g, '\\.')}:7003 still not started after 1(\\.\\d)? s$`));
   assert.ok(Date.now() - t0 < 5000);
+});
+
+t('through the engine: a task that waited is ok, not changed; --check of a closed port would only wait: ok', async ({ h }) => {
+  const waits = join(h.lab.dir, 'wait.yml');
+  const task = `    - name: Port is open\n      wait_for: { host: "${h.address}", port: 7004, timeout: 20 }\n`;
+  writeFileSync(waits, `- hosts: all\n  gather_facts: false\n  tasks:\n${task}`);
+  const env = { RPLAY_STATE_DIR: join(h.lab.dir, 'controller-state') };
+  const check = await rplayJson([waits, '-i', h.lab.inventoryPath, '--check', '--detailed-exitcode'], { env });
+  assert.is(check.code, 0, check.stdout + check.stderr);
+  assert.equal(check.json.plays[0]!.tasks[0]!.results[h.name], { status: 'ok', msg: `wait up to 20 s for ${h.address}:7004 to be started` });
+  // The task before starts the listener a second later, so the wait really waits.
+  const starts = join(h.lab.dir, 'start-and-wait.yml');
+  const start = `    - name: Start a listener soon\n      shell: trap '' HUP; (sleep 1; exec redis-server --port 7004 --bind ${h.address} --save '' --appendonly no) > /dev/null 2>&1 &\n`;
+  writeFileSync(starts, `- hosts: all\n  gather_facts: false\n  become: true\n  tasks:\n${start}${task}`);
+  const run = await rplayJson([starts, '-i', h.lab.inventoryPath], { env });
+  assert.is(run.code, 0, run.stdout + run.stderr);
+  const waited = run.json.plays[0]!.tasks[1]!.results[h.name]!;
+  assert.is(waited.status, 'ok');
+  assert.match(waited.msg ?? '', new RegExp(`^${h.address.replace(/\./g, '\\.')}:7004 started after \\d+(\\.\\d)? s$`), waited.msg);
+  // ok counts every task that did not fail; changed only the shell task.
+  assert.equal(run.json.stats[h.name], { ok: 2, changed: 1, failed: 0, skipped: 0, unreachable: 0 });
+  await h.check('redis-cli -h "$1" -p 7004 shutdown nosave || true', [h.address]);
 });
 
 t.run();
