@@ -190,7 +190,7 @@ export async function applyDest(ctx: ModuleContext, ops: readonly DestOp[]): Pro
     try {
       await ctx.conn.writeFile(op.path, bytes, { ...definedAttrs(op), become: ctx.become, becomeUser: ctx.becomeUser });
     } catch (e) {
-      throw new ModuleError((e as Error).message, result);
+      throw new ModuleError((e as Error).message, { dest: op.path, ...result });
     }
   }
   return { result };
