@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { shJoin } from '../runner/connection/quote.js';
 import { defineModule, ModuleError } from '../runner/types.js';
 import { hostSh } from './host/exec.js';
-import { gatherGuards, planRun, runArgs, runResult, type Guards } from './host/run-command.js';
+import { gatherGuards, planRun, runArgs, runIn, runResult, type Guards, type RunIn } from './host/run-command.js';
 import { splitArgv } from './host/split-argv.js';
 
 const schema = Type.Object(
@@ -25,8 +25,11 @@ function argvOf(args: { cmd?: string; argv?: string[] }): string[] {
   }
 }
 
+/** Runs the program `argv` (no shell), in `chdir`, `stdin` on its input. */
+export type CommandOp = { kind: 'exec'; argv: string[] } & RunIn;
+
 /** Runs a program directly (no shell). Changed whenever it runs; creates/removes make it idempotent. */
-export const command = defineModule({
+export const command = defineModule<typeof schema, Guards, CommandOp>({
   name: 'command',
   schema,
   opaque: true,
@@ -35,13 +38,18 @@ export const command = defineModule({
     argvOf(args); // a malformed command line fails before anything runs
     return gatherGuards(ctx, args);
   },
-  plan: (args, guards) => planRun(shJoin(argvOf(args)), args, guards),
-  async legacyApply(ctx, args) {
+  plan(args, guards) {
     const argv = argvOf(args);
-    const opts = { stdin: args.stdin };
-    const r = args.chdir
-      ? await hostSh(ctx, 'cd -- "$1" || exit; shift; exec "$@"', [args.chdir, ...argv], opts)
-      : await ctx.conn.run(argv, opts);
-    return runResult(shJoin(argv), r);
+    return planRun(shJoin(argv), args, guards, { kind: 'exec', argv, ...runIn(args) });
+  },
+  async apply(ctx, ops) {
+    let last;
+    for (const { argv, chdir, stdin } of ops) {
+      const r = chdir
+        ? await hostSh(ctx, 'cd -- "$1" || exit; shift; exec "$@"', [chdir, ...argv], { stdin })
+        : await ctx.conn.run(argv, { stdin });
+      last = runResult(shJoin(argv), r);
+    }
+    return last;
   },
 });

@@ -3,7 +3,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
 import { attrArgs } from './files/file-attrs.js';
-import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
+import { applyDest, gatherDest, planDest, type DestOp, type DestState, type WantedFile } from './files/file-content.js';
 
 const schema = Type.Object(
   {
@@ -25,14 +25,15 @@ interface CopyState {
 }
 
 /** Puts exact bytes (given inline or from a controller file) at a path on the host. */
-export const copy = defineModule({
+export const copy = defineModule<typeof schema, CopyState, DestOp>({
   name: 'copy',
   schema,
   async gather(ctx, args): Promise<CopyState> {
     let content: Buffer;
+    let from: string | undefined;
     let dest = args.dest;
     if (args.src !== undefined) {
-      const from = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'files', args.src);
+      from = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'files', args.src);
       try {
         content = await readFile(from);
       } catch (e) {
@@ -43,9 +44,9 @@ export const copy = defineModule({
     } else {
       content = Buffer.from(args.content ?? '', 'utf8');
     }
-    const want: WantedFile = { dest, content, mode: args.mode, owner: args.owner, group: args.group, backup: args.backup };
+    const want: WantedFile = { dest, content, from, mode: args.mode, owner: args.owner, group: args.group, backup: args.backup };
     return { want, dest: await gatherDest(ctx, want) };
   },
   plan: (_args, s) => planDest(s.want, s.dest),
-  legacyApply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
+  apply: applyDest,
 });

@@ -3,7 +3,7 @@ import { defineModule } from '../runner/types.js';
 import { hasTemplate } from '../runner/vars/interpolate.js';
 import { attrArgs } from './files/file-attrs.js';
 import { checkProjectTemplate, renderProjectTemplate } from './files/project-template.js';
-import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
+import { applyDest, gatherDest, planDest, type DestOp, type DestState, type WantedFile } from './files/file-content.js';
 
 const schema = Type.Object(
   {
@@ -29,7 +29,7 @@ interface TemplateState {
  * undefined names are errors; secrets as their real text), then writes it like copy: atomic,
  * diffable, attributes checked.
  */
-export const template = defineModule({
+export const template = defineModule<typeof schema, TemplateState, DestOp>({
   name: 'template',
   schema,
   async gather(ctx, args): Promise<TemplateState> {
@@ -50,5 +50,5 @@ export const template = defineModule({
     if (typeof args.src === 'string' && !hasTemplate(args.src)) await checkProjectTemplate(ctx.projectDir, args.src, 'template');
   },
   plan: (_args, s) => planDest(s.want, s.dest),
-  legacyApply: (ctx, _args, _plan, s) => applyDest(ctx, s.want, s.dest),
+  apply: applyDest,
 });

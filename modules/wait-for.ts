@@ -38,35 +38,51 @@ while :; do
   sleep 0.2
 done`;
 
+/** Polls from the host, for at most `timeoutMs` after `delaySeconds`, until host:port is in `state`. */
+export interface WaitOp {
+  kind: 'wait';
+  host: string;
+  port: number;
+  state: 'started' | 'stopped';
+  timeoutMs: number;
+  delaySeconds: number;
+}
+
 interface PortState {
   state: 'started' | 'stopped';
 }
 
-function where(args: { host?: string; port: number }): string {
-  return `${args.host ?? '127.0.0.1'}:${args.port}`;
+const DEFAULT_HOST = '127.0.0.1';
+
+function where(to: { host?: string; port: number }): string {
+  return `${to.host ?? DEFAULT_HOST}:${to.port}`;
 }
 
 /** Waits, from the host itself, until a TCP port accepts connections (or refuses them). Never "changed". */
-export const waitFor = defineModule({
+export const waitFor = defineModule<typeof schema, PortState, WaitOp>({
   name: 'wait_for',
   schema,
   async gather(ctx, args): Promise<PortState> {
-    const r = await hostSh(ctx, PROBE_ONCE, [args.host ?? '127.0.0.1', String(args.port)]);
+    const r = await hostSh(ctx, PROBE_ONCE, [args.host ?? DEFAULT_HOST, String(args.port)]);
     return { state: r.stdout.trim() === 'started' ? 'started' : 'stopped' };
   },
   plan(args, actual) {
     const want = args.state ?? 'started';
     if (actual.state === want) return { changes: [], msg: `${where(args)} is ${want}`, result: { elapsed: 0 } };
-    return { changes: [{ description: `wait up to ${args.timeout ?? 300} s for ${where(args)} to be ${want}` }] };
-  },
-  async legacyApply(ctx, args) {
-    const want = args.state ?? 'started';
     const timeout = args.timeout ?? 300;
-    const t0 = Date.now();
-    const r = await hostSh(ctx, POLL, [args.host ?? '127.0.0.1', String(args.port), want, String(Math.round(timeout * 1000)), String(args.delay ?? 0)]);
-    const elapsed = Math.round((Date.now() - t0) / 100) / 10;
-    if (r.rc !== 0) throw new ModuleError(`timeout: ${where(args)} still not ${want} after ${elapsed} s`, { elapsed });
-    // Waiting changes nothing on the host.
-    return { changed: false, msg: `${where(args)} ${want} after ${elapsed} s`, result: { elapsed } };
+    const op: WaitOp = { kind: 'wait', host: args.host ?? DEFAULT_HOST, port: args.port, state: want, timeoutMs: Math.round(timeout * 1000), delaySeconds: args.delay ?? 0 };
+    // Waiting changes nothing on the host: a plan of only this is ok, not changed.
+    return { changes: [{ description: `wait up to ${timeout} s for ${where(args)} to be ${want}`, waitOnly: true, op }] };
+  },
+  async apply(ctx, ops) {
+    let last;
+    for (const op of ops) {
+      const t0 = Date.now();
+      const r = await hostSh(ctx, POLL, [op.host, String(op.port), op.state, String(op.timeoutMs), String(op.delaySeconds)]);
+      const elapsed = Math.round((Date.now() - t0) / 100) / 10;
+      if (r.rc !== 0) throw new ModuleError(`timeout: ${where(op)} still not ${op.state} after ${elapsed} s`, { elapsed });
+      last = { msg: `${where(op)} ${op.state} after ${elapsed} s`, result: { elapsed } };
+    }
+    return last;
   },
 });

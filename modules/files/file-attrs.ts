@@ -86,20 +86,43 @@ function sameOwner(wanted: string, name: string, id: number): boolean {
 }
 
 /**
- * One change per attribute that differs, e.g. "mode 0644 → 0600 on /etc/x". Modes are not
- * compared on symlinks (Linux ignores them).
+ * Sets attributes of one path, as attrCommands does (chown before chmod). An owner or group change
+ * carries the wanted mode too: chown clears setuid and setgid bits, which the chmod after it puts back.
  */
-export function attrChanges(path: string, wanted: WantedAttrs, actual: PathState): Change[] {
+export interface AttrOp extends WantedAttrs {
+  kind: 'attrs';
+  path: string;
+  /** The path is a symlink: chown the link itself, never chmod (that would follow it). */
+  link?: true;
+}
+
+/** The attributes that are set, without keys for those that are not (an operation is data: no undefined). */
+export function definedAttrs(w: WantedAttrs): WantedAttrs {
+  return {
+    ...(w.mode !== undefined && { mode: w.mode }),
+    ...(w.owner !== undefined && { owner: w.owner }),
+    ...(w.group !== undefined && { group: w.group }),
+  };
+}
+
+/**
+ * One change per attribute that differs, e.g. "mode 0644 → 0600 on /etc/x", each with its operation.
+ * Modes are not compared on symlinks (Linux ignores them).
+ */
+export function attrChanges(path: string, wanted: WantedAttrs, actual: PathState): Change<AttrOp>[] {
   if (actual.type === 'absent') return [];
-  const out: Change[] = [];
-  if (wanted.mode !== undefined && actual.type !== 'link' && normalMode(wanted.mode) !== actual.mode) {
-    out.push({ description: `mode ${actual.mode} → ${normalMode(wanted.mode)} on ${path}` });
+  const out: Change<AttrOp>[] = [];
+  const link = actual.type === 'link';
+  const mode = wanted.mode !== undefined && !link ? { mode: wanted.mode } : {};
+  const op = (set: WantedAttrs): AttrOp => ({ kind: 'attrs', path, ...set, ...(link && { link: true }) });
+  if (mode.mode !== undefined && normalMode(mode.mode) !== actual.mode) {
+    out.push({ description: `mode ${actual.mode} → ${normalMode(mode.mode)} on ${path}`, op: op(mode) });
   }
   if (wanted.owner !== undefined && !sameOwner(wanted.owner, actual.owner, actual.uid)) {
-    out.push({ description: `owner ${actual.owner} → ${wanted.owner} on ${path}` });
+    out.push({ description: `owner ${actual.owner} → ${wanted.owner} on ${path}`, op: op({ owner: wanted.owner, ...mode }) });
   }
   if (wanted.group !== undefined && !sameOwner(wanted.group, actual.group, actual.gid)) {
-    out.push({ description: `group ${actual.group} → ${wanted.group} on ${path}` });
+    out.push({ description: `group ${actual.group} → ${wanted.group} on ${path}`, op: op({ group: wanted.group, ...mode }) });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { ExecResult } from '../../runner/connection/connection.js';
-import { ModuleError, type ApplyResult, type ModuleContext, type Plan } from '../../runner/types.js';
+import { ModuleError, type ApplyResult, type ModuleContext, type Operation, type Plan } from '../../runner/types.js';
 import { hostSh, tail } from './exec.js';
 
 /** Options command and shell share. */
@@ -44,11 +44,22 @@ export async function gatherGuards(ctx: ModuleContext, args: RunArgs): Promise<G
   return g;
 }
 
-/** Pure: run, unless creates/removes say the work is done. */
-export function planRun(shown: string, args: RunArgs, g: Guards): Plan {
+/** Where and with what input a command or script runs; its operation carries these. */
+export interface RunIn {
+  chdir?: string;
+  stdin?: string;
+}
+
+/** The chdir and stdin args, without keys for those not given (an operation is data: no undefined). */
+export function runIn(args: RunArgs): RunIn {
+  return { ...(args.chdir !== undefined && { chdir: args.chdir }), ...(args.stdin !== undefined && { stdin: args.stdin }) };
+}
+
+/** Pure: run `op`, unless creates/removes say the work is done. */
+export function planRun<O extends Operation>(shown: string, args: RunArgs, g: Guards, op: O): Plan<O> {
   if (g.creates) return { changes: [], msg: `not run: ${args.creates} exists` };
   if (g.removes === false) return { changes: [], msg: `not run: ${args.removes} does not exist` };
-  return { changes: [{ description: `run: ${shown}` }] };
+  return { changes: [{ description: `run: ${shown}`, op }] };
 }
 
 /** Ansible's registered shape; a nonzero exit is a failure carrying that shape and the stderr tail. */

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { assert as assertModule } from '../../../modules/assert.js';
 import { ping } from '../../../modules/ping.js';
 import { setup } from '../../../modules/setup.js';
-import { failsWith, moduleHost, planOn, type ModuleHost } from './module-host.js';
+import { checkPlan } from '../../support/converge.js';
+import { failsWith, moduleHost, type ModuleHost } from './module-host.js';
 
 const t = suite<{ h: ModuleHost }>('ping, setup and assert on a lab host');
 t.before(async (c) => {
@@ -14,12 +15,12 @@ t.after(async (c) => {
 });
 
 t('ping: pong, with and without become', async ({ h }) => {
-  assert.is((await planOn(ping, h.ctx(), {})).msg, 'pong');
-  assert.is((await planOn(ping, h.ctx({ become: false }), {})).msg, 'pong');
+  assert.is((await checkPlan(ping, h.ctx(), {})).msg, 'pong');
+  assert.is((await checkPlan(ping, h.ctx({ become: false }), {})).msg, 'pong');
 });
 
 t('setup: the host own facts in one round trip, nothing changed', async ({ h }) => {
-  const p = await planOn(setup, h.ctx(), {});
+  const p = await checkPlan(setup, h.ctx(), {});
   assert.equal(p.changes, []);
   const os = (await h.check('. /etc/os-release; echo "$VERSION_ID"')).stdout.trim();
   assert.is(p.setVars?.ansible_hostname, h.name);
@@ -31,10 +32,10 @@ t('setup: the host own facts in one round trip, nothing changed', async ({ h }) 
 });
 
 t('assert over gathered facts: passes, or fails naming the expression', async ({ h }) => {
-  const facts = (await planOn(setup, h.ctx(), {})).setVars ?? {};
+  const facts = (await checkPlan(setup, h.ctx(), {})).setVars ?? {};
   const ctx = h.ctx({ vars: facts });
-  assert.is((await planOn(assertModule, ctx, { that: ['ansible_distribution == "Debian"', 'not has_systemd'] })).msg, 'all assertions passed');
-  await failsWith(planOn(assertModule, ctx, { that: 'has_systemd', fail_msg: 'needs systemd' }), /^needs systemd \(assertion failed: has_systemd\)$/);
+  assert.is((await checkPlan(assertModule, ctx, { that: ['ansible_distribution == "Debian"', 'not has_systemd'] })).msg, 'all assertions passed');
+  await failsWith(checkPlan(assertModule, ctx, { that: 'has_systemd', fail_msg: 'needs systemd' }), /^needs systemd \(assertion failed: has_systemd\)$/);
 });
 
 t.run();

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { template } from '../../../modules/template.js';
 import { Secret } from '../../../runner/secret.js';
-import { converge, failsWith, moduleHost, planOn, type ModuleHost } from './module-host.js';
+import { changedThenNot, checkPlan } from '../../support/converge.js';
+import { failsWith, moduleHost, type ModuleHost } from './module-host.js';
 
 const t = suite<{ h: ModuleHost; project: string }>('template on a lab host');
 t.before(async (c) => {
@@ -52,15 +53,15 @@ const vars = (port: number) => ({ bind: '10.0.0.1', port, pass: new Secret(PW), 
 
 t('rendered on the controller with the host vars (escaping off, secrets revealed), written, then ok', async ({ h, project }) => {
   const args = { src: 'redis.conf', dest: '/etc/redis/redis.conf', mode: '0640', owner: 'ubuntu' };
-  const { first } = await converge(template, h.ctx({ vars: vars(6379), projectDir: project }), args);
+  const { planned: first } = await changedThenNot(template, h.ctx({ vars: vars(6379), projectDir: project }), args);
   const text = `bind 10.0.0.1\nport 6379\nrequirepass ${PW}\nreplica a\nreplica b\n`;
-  assert.equal(first.changes, [{ description: 'create /etc/redis/redis.conf (mode 0640, owner ubuntu)', diff: { path: '/etc/redis/redis.conf', before: '', after: text } }]);
+  assert.equal(first.changes.map(({ op: _, ...c }) => c), [{ description: 'create /etc/redis/redis.conf (mode 0640, owner ubuntu)', diff: { path: '/etc/redis/redis.conf', before: '', after: text } }]);
   assert.is((await h.check('stat -c "%a %U" /etc/redis/redis.conf; cat /etc/redis/redis.conf')).stdout, `640 ubuntu\n${text}`);
 });
 
 t('a changed variable is a diff of the rendered text', async ({ h, project }) => {
   const args = { src: 'redis.conf', dest: '/etc/redis/redis.conf', mode: '0640' };
-  const { first } = await converge(template, h.ctx({ vars: vars(7000), projectDir: project }), args);
+  const { planned: first } = await changedThenNot(template, h.ctx({ vars: vars(7000), projectDir: project }), args);
   assert.is(first.changes.length, 1);
   const d = first.changes[0].diff;
   assert.ok(d?.before.includes('port 6379\n') && d.after.includes('port 7000\n'));
@@ -69,7 +70,7 @@ t('a changed variable is a diff of the rendered text', async ({ h, project }) =>
 
 t('an undefined variable fails with the template file, line and name; nothing is written', async ({ h, project }) => {
   await failsWith(
-    planOn(template, h.ctx({ vars: vars(1), projectDir: project }), { src: 'broken.conf', dest: '/etc/redis/broken.conf' }),
+    checkPlan(template, h.ctx({ vars: vars(1), projectDir: project }), { src: 'broken.conf', dest: '/etc/redis/broken.conf' }),
     /^templates\/broken\.conf:3: undefined variable 'prot'$/,
   );
   assert.is((await h.check('ls /etc/redis')).stdout, 'redis.conf\n');
@@ -77,24 +78,23 @@ t('an undefined variable fails with the template file, line and name; nothing is
 
 t('a .j2 with set, if, for, loop.*, raw and a secret renders byte for byte to the host file', async ({ h, project }) => {
   const args = { src: 'redis.conf.j2', dest: '/etc/redis/jinja.conf', mode: '0600' };
-  const { first, second } = await converge(template, h.ctx({ vars: vars(6379), projectDir: project }), args);
+  const { planned: first } = await changedThenNot(template, h.ctx({ vars: vars(6379), projectDir: project }), args);
   const text = `bind 10.0.0.1\nport 6379\nrequirepass ${PW}\nprotected-mode yes\nreplica1 a (primary),\nreplica2 b\nx {{ kept }} y\n`;
-  assert.equal(first.changes, [{ description: 'create /etc/redis/jinja.conf (mode 0600)', diff: { path: '/etc/redis/jinja.conf', before: '', after: text } }]);
-  assert.equal(second.changes, []);
+  assert.equal(first.changes.map(({ op: _, ...c }) => c), [{ description: 'create /etc/redis/jinja.conf (mode 0600)', diff: { path: '/etc/redis/jinja.conf', before: '', after: text } }]);
   assert.is((await h.check('stat -c %a /etc/redis/jinja.conf; base64 -w0 /etc/redis/jinja.conf')).stdout, `600\n${Buffer.from(text).toString('base64')}`);
 });
 
 t('.j2 refusals: an undefined name (file:line:col), a macro, {% in a .conf: the host is never written', async ({ h, project }) => {
   const ctx = h.ctx({ vars: vars(1), projectDir: project });
-  await failsWith(planOn(template, ctx, { src: 'undefined.j2', dest: '/etc/redis/u.conf' }), /^templates\/undefined\.j2:3:11: undefined variable 'r\.host'$/);
-  await failsWith(planOn(template, ctx, { src: 'macro.j2', dest: '/etc/redis/m.conf' }), /^templates\/macro\.j2:2:1: \{% macro %\} is not supported in rplay templates/);
-  await failsWith(planOn(template, ctx, { src: 'jinja.conf', dest: '/etc/redis/j.conf' }), /^templates\/jinja\.conf:2:1: Jinja syntax \(\{%\) in a file rendered as Mustache: name it \.j2/);
+  await failsWith(checkPlan(template, ctx, { src: 'undefined.j2', dest: '/etc/redis/u.conf' }), /^templates\/undefined\.j2:3:11: undefined variable 'r\.host'$/);
+  await failsWith(checkPlan(template, ctx, { src: 'macro.j2', dest: '/etc/redis/m.conf' }), /^templates\/macro\.j2:2:1: \{% macro %\} is not supported in rplay templates/);
+  await failsWith(checkPlan(template, ctx, { src: 'jinja.conf', dest: '/etc/redis/j.conf' }), /^templates\/jinja\.conf:2:1: Jinja syntax \(\{%\) in a file rendered as Mustache: name it \.j2/);
   assert.is((await h.check('ls /etc/redis')).stdout, 'jinja.conf\nredis.conf\n');
 });
 
 t('a .mustache file renders as Mustache, {% kept as text', async ({ h, project }) => {
   const args = { src: 'plain.conf.mustache', dest: '/etc/redis/plain.conf' };
-  await converge(template, h.ctx({ vars: vars(1), projectDir: project }), args);
+  await changedThenNot(template, h.ctx({ vars: vars(1), projectDir: project }), args);
   assert.is((await h.check('cat /etc/redis/plain.conf')).stdout, 'bind 10.0.0.1\nr a\nr b\n{% kept %}\n');
 });
 

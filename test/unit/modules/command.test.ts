@@ -21,8 +21,12 @@ test('splitArgv refuses unterminated quotes and a trailing backslash', () => {
 });
 
 test('plan: runs (one change) unless creates exists or removes is missing', () => {
-  assert.equal(command.plan({ cmd: 'touch /tmp/x' }, {}).changes, [{ description: 'run: touch /tmp/x' }]);
-  assert.equal(command.plan({ argv: ['echo', 'a b'] }, {}).changes, [{ description: "run: echo 'a b'" }]);
+  assert.equal(command.plan({ cmd: 'touch /tmp/x' }, {}).changes, [{ description: 'run: touch /tmp/x', op: { kind: 'exec', argv: ['touch', '/tmp/x'] } }]);
+  assert.equal(command.plan({ argv: ['echo', 'a b'] }, {}).changes, [{ description: "run: echo 'a b'", op: { kind: 'exec', argv: ['echo', 'a b'] } }]);
+  // The op holds the words split on the controller, as they will run: no shell on the host re-splits them.
+  assert.equal(command.plan({ cmd: `printf '%s|' "a b" '$HOME' '>'`, chdir: '/srv', stdin: 'x' }, {}).changes.map((c) => c.op), [
+    { kind: 'exec', argv: ['printf', '%s|', 'a b', '$HOME', '>'], chdir: '/srv', stdin: 'x' },
+  ]);
   const made = command.plan({ cmd: 'make', creates: '/opt/built' }, { creates: true });
   assert.equal(made.changes, []);
   assert.is(made.msg, 'not run: /opt/built exists');

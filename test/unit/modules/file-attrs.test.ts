@@ -16,10 +16,14 @@ test('parseStat reads type, four-digit mode, owner, group and a link target', ()
 });
 
 test('one change per differing attribute, described old → new', () => {
+  // chown clears setuid/setgid bits: an owner or group op sets the wanted mode again after it.
   assert.equal(attrChanges('/etc/k', { mode: '0600', owner: 'redis', group: 'redis' }, f('0644')), [
-    { description: 'mode 0644 → 0600 on /etc/k' },
-    { description: 'owner root → redis on /etc/k' },
-    { description: 'group root → redis on /etc/k' },
+    { description: 'mode 0644 → 0600 on /etc/k', op: { kind: 'attrs', path: '/etc/k', mode: '0600' } },
+    { description: 'owner root → redis on /etc/k', op: { kind: 'attrs', path: '/etc/k', owner: 'redis', mode: '0600' } },
+    { description: 'group root → redis on /etc/k', op: { kind: 'attrs', path: '/etc/k', group: 'redis', mode: '0600' } },
+  ]);
+  assert.equal(attrChanges('/l', { owner: 'redis', mode: '0600' }, { ...f('0777'), type: 'link', linkTarget: '/t' }), [
+    { description: 'owner root → redis on /l', op: { kind: 'attrs', path: '/l', owner: 'redis', link: true } },
   ]);
 });
 
@@ -28,7 +32,7 @@ test('equal attributes, numeric ids and unset wishes give no change', () => {
   assert.equal(attrChanges('/x', {}, f('0777')), []);
   // YAML's 04755 (setuid) is the same mode stat reports as 4755.
   assert.equal(attrChanges('/x', { mode: '04755' }, f('4755')), []);
-  assert.equal(attrChanges('/x', { mode: '04755' }, f('0755')), [{ description: 'mode 0755 → 4755 on /x' }]);
+  assert.equal(attrChanges('/x', { mode: '04755' }, f('0755')), [{ description: 'mode 0755 → 4755 on /x', op: { kind: 'attrs', path: '/x', mode: '04755' } }]);
 });
 
 test('modes on symlinks are not compared; an absent path has no attribute changes', () => {

@@ -53,4 +53,23 @@ test('link: created, retargeted, or ok; a real file in the way is an error', () 
   fails(() => file.plan({ path: '/l', state: 'link', src: '/a' }, at('file')), /refusing to replace it with a symlink/);
 });
 
+const ops = (args: Parameters<typeof file.plan>[0], actual: PathState) => file.plan(args, actual).changes.map((c) => c.op);
+
+test('the ops: what apply runs, from the plan alone', () => {
+  assert.equal(ops({ path: '/d', state: 'directory', mode: '0750', owner: 'redis' }, absent), [{ kind: 'mkdir', path: '/d', mode: '0750', owner: 'redis' }]);
+  assert.equal(ops({ path: '/x', state: 'absent' }, at('directory')), [{ kind: 'remove', path: '/x' }]);
+  assert.equal(ops({ path: '/t', state: 'touch', group: 'adm' }, absent), [{ kind: 'touch', path: '/t', group: 'adm' }]);
+  assert.equal(ops({ path: '/d', state: 'directory', mode: '0750', owner: 'redis' }, at('directory')), [
+    { kind: 'attrs', path: '/d', mode: '0750' },
+    { kind: 'attrs', path: '/d', owner: 'redis', mode: '0750' },
+  ]);
+  // A new link (made as root) is chowned with the link's wanted owner; an existing one keeps its own.
+  assert.equal(ops({ path: '/l', state: 'link', src: '/a', owner: 'redis' }, absent), [{ kind: 'link', path: '/l', target: '/a', owner: 'redis' }]);
+  assert.equal(ops({ path: '/l', state: 'link', src: '/a', owner: 'redis' }, at('link', '0777', { linkTarget: '/b', owner: 'redis' })), [
+    { kind: 'link', path: '/l', target: '/a', owner: 'redis' },
+  ]);
+  assert.equal(ops({ path: '/l', state: 'link', src: '/a', group: 'adm' }, at('link', '0777', { linkTarget: '/a' })), [{ kind: 'attrs', path: '/l', group: 'adm', link: true }]);
+  assert.equal(file.plan({ path: '/x', state: 'absent' }, absent).result, { path: '/x', state: 'absent' });
+});
+
 test.run();

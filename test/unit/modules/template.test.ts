@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { sha256 } from '../../../modules/files/file-content.js';
 import { template } from '../../../modules/template.js';
 import { Secret } from '../../../runner/secret.js';
 import { ModuleError, type ModuleContext, type Vars } from '../../../runner/types.js';
@@ -25,10 +26,13 @@ const ctx = (vars: Record<string, unknown>, calls: string[] = []) =>
 test('rendered with the host vars, Secrets revealed and not escaped: the plan creates dest with that text', async () => {
   const args = { src: 'users.acl', dest: '/etc/redis/users.acl', mode: '0640' };
   const plan = template.plan(args, await template.gather(ctx({ user: 'app', pass: new Secret('a&b<c>"d\'e') }), args));
+  const text = 'user default off\nuser app on >a&b<c>"d\'e ~* +@all\n';
+  // The op holds the rendered bytes themselves (the host gets the real secret), their sha256 and the mode.
   assert.equal(plan.changes, [
     {
       description: 'create /etc/redis/users.acl (mode 0640)',
-      diff: { path: '/etc/redis/users.acl', before: '', after: 'user default off\nuser app on >a&b<c>"d\'e ~* +@all\n' },
+      diff: { path: '/etc/redis/users.acl', before: '', after: text },
+      op: { kind: 'write', path: '/etc/redis/users.acl', data: Buffer.from(text), sha256: sha256(Buffer.from(text)), mode: '0640' },
     },
   ]);
 });
