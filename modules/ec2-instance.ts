@@ -7,7 +7,7 @@ import { call, type Ec2Op, type Ec2Step, held, type HeldSettings, type Id, made,
 import { AwsError } from './aws/errors.js';
 import { findSecurityGroup, findSubnet } from './aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from './aws/module-args.js';
-import { inPassing, instanceFacts, instancesNamed, sshWait, type InstanceFacts, type SshCheck } from './aws/resources.js';
+import { inPassing, instanceFacts, instancesNamed, sshWait, startCall, waitInstance, type InstanceFacts, type SshCheck } from './aws/resources.js';
 import { identityText, missingTags, sdkTags, tagSpecifications, tagText, wantedTags } from './aws/tags.js';
 import { defineModule, NotYetThere, type Change, type Plan, type Vars } from '../runner/types.js';
 
@@ -71,7 +71,7 @@ function readyChanges(args: InstanceArgs, op: (steps: Ec2Step[]) => Ec2Op, id: I
   // Waiting for an instance that was already on its way changes nothing of this task's.
   const waitOnly = pending === undefined ? {} : { waitOnly: true };
   return [
-    { description: pending ?? `wait until ${what} is running`, op: op([{ do: 'wait-instance', id, until: 'running' }]), ...waitOnly },
+    { description: pending ?? `wait until ${what} is running`, op: op([waitInstance(id, 'running')]), ...waitOnly },
     ...(ssh === null ? [] : [{ description: `wait until SSH answers on port ${ssh.port} of its ${ssh.address} address`, op: op([sshWait(id, ssh)]), ...waitOnly }]),
   ];
 }
@@ -147,15 +147,15 @@ export function instancePlan(args: InstanceArgs, actual: InstanceActual): Plan<E
   const lacking = missingTags(wantedTags(args.name, args.project, args.tags), one.tags);
   if (Object.keys(lacking).length > 0) changes.push({ description: `CreateTags ${one.id} ${tagText(lacking)}`, op: op([call('CreateTags', { Resources: [one.id], Tags: sdkTags(lacking) })]) });
   const passing = inPassing(one);
-  if (one.state === 'pending') {
-    changes.push(...readyChanges(args, op, one.id, one.id, passing?.description));
-  } else if (one.state === 'stopping' || one.state === 'stopped') {
-    if (passing !== null) changes.push({ description: passing.description, op: op([{ do: 'wait-instance', id: one.id, until: 'stopped' }]) });
-    changes.push({ description: `StartInstances ${one.id} (stopped)`, op: op([call('StartInstances', { InstanceIds: [one.id] })]) }, ...readyChanges(args, op, one.id, one.id));
+  if (passing?.until === 'running') {
+    changes.push(...readyChanges(args, op, one.id, one.id, passing.description));
+  } else if (passing !== null || one.state === 'stopped') {
+    if (passing !== null) changes.push({ description: passing.description, op: op([waitInstance(one.id, 'stopped')]) });
+    changes.push({ description: `StartInstances ${one.id} (stopped)`, op: op([startCall(one.id)]) }, ...readyChanges(args, op, one.id, one.id));
   } else if (one.state !== 'running') {
     throw new AwsError(`instance ${one.id} (${args.name}) is ${one.state}: run again once it has settled`);
   }
-  return { changes, ...(changes.some((c) => c.op?.steps.some((s) => s.do !== 'call')) ? { replan: true } : {}), msg: changes.length === 0 ? `instance ${one.id} is running` : undefined, result: resultOf(one) };
+  return { changes, replan: changes.length > 0, msg: changes.length === 0 ? `instance ${one.id} is running` : undefined, result: resultOf(one) };
 }
 
 function resultOf(f: InstanceFacts | undefined): Vars {

@@ -178,6 +178,8 @@ export function snapshotPlan(args: SnapshotArgs, actual: SnapshotActual): Plan<E
     changes.push({
       description: made.length > 0 && pending.length === 0 ? 'wait until the snapshots are completed' : `wait until the snapshots are completed (${pending.map((s) => `${s.id} is ${s.state}`).join(', ')})`,
       op: { ...op({ do: 'wait-snapshots', ids: waitFor }), result: { snapshots: [...made, ...have] } },
+      // Only waiting for what an earlier run made changes nothing of this one's.
+      ...(made.length === 0 ? { waitOnly: true } : {}),
     });
   }
   // The snapshots this run makes count towards the retention (as pending: never pruned themselves).

@@ -50,8 +50,8 @@ const ACTIONS = [
 ] as const;
 export type Ec2Action = (typeof ACTIONS)[number];
 
-/** Calls that give an instance a new public address: a cached inventory is stale after them. */
-const READDRESSING: readonly string[] = ['RunInstances', 'StartInstances', 'StopInstances'];
+/** Calls after which a cached inventory is stale: new instances, new public addresses, tags (they decide groups). */
+const INVENTORY_CHANGING: readonly string[] = ['RunInstances', 'StartInstances', 'StopInstances', 'CreateTags'];
 
 export type Ec2Step =
   /** `save`: name → dotted path of the answer (Instances.0.InstanceId) whose value later steps use. */
@@ -194,19 +194,19 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
 /** Runs the operations' steps in order; a stale inventory cache is emptied whatever happens. */
 export async function runEc2Operations(ops: readonly Ec2Op[], projectDir: string): Promise<Ec2Outcome> {
   const out: Ec2Outcome = { made: {}, instances: new Map(), result: {} };
-  let readdressed = false;
+  let stale = false;
   try {
     for (const op of ops) {
       const ec2 = await ec2Client(op.aws);
       for (const step of op.steps) {
-        if (step.do === 'call' && READDRESSING.includes(step.action)) readdressed = true;
+        if (step.do === 'call' && INVENTORY_CHANGING.includes(step.action)) stale = true;
         await runStep(ec2, step, op, out);
       }
       if (op.result !== undefined) Object.assign(out.result, resolve(op.result, out));
       if (op.msg !== undefined) out.msg = op.msg.map((part) => idOf(part, out)).join('');
     }
   } finally {
-    if (readdressed) await invalidateInventoryCache(projectCacheDir(projectDir));
+    if (stale) await invalidateInventoryCache(projectCacheDir(projectDir));
   }
   return out;
 }
