@@ -47,11 +47,39 @@ const ACTIONS = [
   'DeleteVolume',
   'AttachVolume',
   'DetachVolume',
+  // The network modules and ec2_teardown.
+  'CreateVpc',
+  'ModifyVpcAttribute',
+  'DeleteVpc',
+  'CreateSubnet',
+  'ModifySubnetAttribute',
+  'DeleteSubnet',
+  'CreateInternetGateway',
+  'AttachInternetGateway',
+  'DetachInternetGateway',
+  'DeleteInternetGateway',
+  'CreateRouteTable',
+  'CreateRoute',
+  'DeleteRoute',
+  'AssociateRouteTable',
+  'DisassociateRouteTable',
+  'DeleteRouteTable',
+  'CreateSecurityGroup',
+  'AuthorizeSecurityGroupIngress',
+  'RevokeSecurityGroupIngress',
+  'AuthorizeSecurityGroupEgress',
+  'RevokeSecurityGroupEgress',
+  'DeleteSecurityGroup',
+  'ImportKeyPair',
+  'DeleteKeyPair',
+  'EnableEbsEncryptionByDefault',
+  'DisableEbsEncryptionByDefault',
+  'TerminateInstances',
 ] as const;
 export type Ec2Action = (typeof ACTIONS)[number];
 
-/** Calls after which a cached inventory is stale: new instances, new public addresses, tags (they decide groups). */
-const INVENTORY_CHANGING: readonly string[] = ['RunInstances', 'StartInstances', 'StopInstances', 'CreateTags'];
+/** Calls after which a cached inventory is stale: instances made or gone, new public addresses, tags (they decide groups). */
+const INVENTORY_CHANGING: readonly string[] = ['RunInstances', 'StartInstances', 'StopInstances', 'TerminateInstances', 'CreateTags'];
 
 export type Ec2Step =
   /** `save`: name → dotted path of the answer (Instances.0.InstanceId) whose value later steps use. */
@@ -59,7 +87,9 @@ export type Ec2Step =
   | { do: 'wait-instance'; id: Id; until: 'running' | 'stopped' }
   | { do: 'wait-volume'; id: Id; until: 'available' | 'attached' }
   | { do: 'wait-snapshots'; ids: Id[] }
-  | { do: 'wait-ssh'; instance: Id; address: 'public' | 'private'; port: number };
+  | { do: 'wait-ssh'; instance: Id; address: 'public' | 'private'; port: number }
+  /** Until EC2 lists none of them any more: instances terminated, volumes deleted (ec2_teardown). */
+  | { do: 'wait-gone'; what: 'instances' | 'volumes'; ids: string[] };
 
 export interface Ec2Op extends Operation {
   kind: 'ec2';
@@ -188,7 +218,30 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
       await waitForSsh(address, step.port, op.timeoutMs);
       return;
     }
+    case 'wait-gone': {
+      await poll(
+        `${step.what} ${step.ids.join(', ')} to be ${step.what === 'instances' ? 'terminated' : 'deleted'}`,
+        async (seen) => {
+          const left = await stillThere(ec2, step.what, step.ids);
+          seen.last = left.join(', ');
+          return left.length === 0 ? true : null;
+        },
+        { timeoutMs: op.timeoutMs, firstDelayMs: 200, maxDelayMs: 5000 },
+      );
+      return;
+    }
   }
+}
+
+/** The ones of `ids` EC2 still lists, each with its state. */
+async function stillThere(ec2: EC2, what: 'instances' | 'volumes', ids: string[]): Promise<string[]> {
+  if (what === 'instances') {
+    const r = await ec2.describeInstances({ InstanceIds: ids });
+    return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).filter((i) => i.State?.Name !== 'terminated').map((i) => `${i.InstanceId} ${i.State?.Name}`);
+  }
+  // A filter, not VolumeIds: a volume already gone is no error.
+  const { Volumes = [] } = await ec2.describeVolumes({ Filters: [{ Name: 'volume-id', Values: ids }] });
+  return Volumes.map((v) => `${v.VolumeId} ${v.State}`);
 }
 
 /** Runs the operations' steps in order; a stale inventory cache is emptied whatever happens. */
@@ -210,3 +263,6 @@ export async function runEc2Operations(ops: readonly Ec2Op[], projectDir: string
   }
   return out;
 }
+
+/** An operation of calls alone (no waits, so no bound for them). */
+export const callsOp = (aws: HeldSettings, steps: Ec2Step[], result?: Vars): Ec2Op => ({ kind: 'ec2', aws: revealed(aws), timeoutMs: 0, steps, ...(result === undefined ? {} : { result }) });
