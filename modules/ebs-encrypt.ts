@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
-import { type Ec2Op, held, type HeldSettings, revealed, runEc2Operations } from './aws/ec2-operation.js';
+import { held, revealed, runEc2Operations, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
 import { gatherMigration } from './aws/ebs-encrypt-facts.js';
 import { ENCRYPTS_TAG, planMigration, STATE_TAG, volumeToReplace, type MigrationFacts } from './aws/ebs-encrypt-plan.js';
 import { migrationOp } from './aws/ebs-encrypt-steps.js';

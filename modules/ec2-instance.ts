@@ -3,12 +3,12 @@ import type { EC2 } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { CANONICAL_OWNER, findImage, UBUNTU_NOBLE_AMD64 } from './aws/ami.js';
 import { ec2Client } from './aws/client.js';
-import { call, type Ec2Op, type Ec2Step, held, type HeldSettings, type Id, made, revealed, runEc2Operations } from './aws/ec2-operation.js';
+import { call, held, made, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
 import { findSecurityGroup, findSubnet } from './aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from './aws/module-args.js';
 import { inPassing, instanceFacts, instancesNamed, sshWait, startCall, waitInstance, type InstanceFacts, type SshCheck } from './aws/resources.js';
-import { identityText, missingTags, sdkTags, tagSpecifications, tagText, wantedTags } from './aws/tags.js';
+import { createTagsFor, identityText, tagSpecifications, tagText, wantedTags } from './aws/tags.js';
 import { defineModule, NotYetThere, type Change, type Plan, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
@@ -144,8 +144,8 @@ export function instancePlan(args: InstanceArgs, actual: InstanceActual): Plan<E
   }
   const changes: Change<Ec2Op>[] = [];
   // Tags decide inventory groups (role=redis): a tag lost by hand is put back.
-  const lacking = missingTags(wantedTags(args.name, args.project, args.tags), one.tags);
-  if (Object.keys(lacking).length > 0) changes.push({ description: `CreateTags ${one.id} ${tagText(lacking)}`, op: op([call('CreateTags', { Resources: [one.id], Tags: sdkTags(lacking) })]) });
+  const tagging = createTagsFor(one.id, wantedTags(args.name, args.project, args.tags), one.tags);
+  if (tagging !== null) changes.push({ description: tagging.description, op: op([tagging.step]) });
   const passing = inPassing(one);
   if (passing?.until === 'running') {
     changes.push(...readyChanges(args, op, one.id, one.id, passing.description));

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { call, made, runEc2Operations, type Ec2Op, type Ec2Step } from '../../../modules/aws/ec2-operation.js';
+import { ec2Snapshot } from '../../../modules/ec2-snapshot.js';
 import { tagMap } from '../../../modules/aws/tags.js';
 import { overTheWire } from '../../support/converge.js';
 import { CREDENTIALS, testAccount } from './support.js';
@@ -35,10 +36,10 @@ test('an operation applied without the one that makes what it uses: refused befo
       () => assert.unreachable(),
       (e: Error) => assert.is(e.message, 'this operation uses the volume an earlier operation of the plan makes, and that one was not applied'),
     );
-    const foreign = { ...op(acct.emu.url), steps: [{ do: 'call', action: 'TerminateInstances', params: { InstanceIds: ['i-1'] } }] } as unknown as Ec2Op;
+    const foreign = { ...op(acct.emu.url), steps: [{ do: 'call', action: 'ModifyInstanceAttribute', params: { InstanceId: 'i-1' } }] } as unknown as Ec2Op;
     await runEc2Operations([foreign], '/nonexistent').then(
       () => assert.unreachable(),
-      (e: Error) => assert.is(e.message, 'an operation calls TerminateInstances, which no ec2_* module plans'),
+      (e: Error) => assert.is(e.message, 'an operation calls ModifyInstanceAttribute, which no ec2_* module plans'),
     );
     assert.is(JSON.stringify(acct.emu.state), before, 'nothing was called');
   } finally {
@@ -58,6 +59,23 @@ test('a wait bounded by the operation\'s timeout fails with what it last saw', a
       (e: Error) => assert.match(e.message, new RegExp(`^timed out after 1 s waiting for snapshot\\(s\\) ${SnapshotId} to complete \\(last seen: ${SnapshotId} pending`)),
     );
     assert.ok(performance.now() - t0 < 2000);
+  } finally {
+    await acct.close();
+  }
+});
+
+test('the credentials: held as Secrets in the gathered state (what a fingerprint or a report sees), real in the operations', async () => {
+  const acct = await testAccount();
+  try {
+    const key = 'a-secret-access-key-of-the-test';
+    const ctx = acct.ctx('/nonexistent', { aws_secret_key: key });
+    const args = { instances: ['node-none'], label: 'x', source_region: 'us-east-1' };
+    const actual = await ec2Snapshot.gather({ ...ctx, vars: { ...ctx.vars, aws_region: 'us-west-2' } }, args);
+    assert.not.ok(JSON.stringify(actual).includes(key), 'the gathered state prints no secret');
+    assert.ok(JSON.stringify(actual).includes('********'));
+    const source = { id: 'snap-1', state: 'completed', startTime: '2024-06-01T00:00:00.000Z', of: 'node-none', device: '/dev/sda1', label: 'x', address: null, copiedFrom: null, project: null, encrypted: true, volumeSize: 8, tags: {} };
+    const ops = ec2Snapshot.plan(args, { ...actual, sources: [source] }).changes.map((c) => c.op!);
+    assert.equal(ops.map((o) => o.aws.secretKey), [key, key], 'EC2 gets the real value');
   } finally {
     await acct.close();
   }
