@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { EC2 } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { CANONICAL_OWNER, findImage, UBUNTU_NOBLE_AMD64 } from './aws/ami.js';
 import { ec2Client } from './aws/client.js';
-import { call, held, made, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
+import { held, made, makingCall, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
 import { findSecurityGroup, findSubnet } from './aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from './aws/module-args.js';
@@ -43,8 +42,6 @@ export interface LaunchTarget {
   groupId: string | null;
   keyExists: boolean;
   image: { id: string; name: string; rootDevice: string } | null;
-  /** RunInstances' idempotency token, drawn at gather: the SDK's retries resend it and EC2 answers with the same instance. */
-  clientToken: string;
 }
 
 export interface InstanceActual {
@@ -84,7 +81,7 @@ function imageOf(args: InstanceArgs, launch: Pick<LaunchTarget, 'image'>): NonNu
 }
 
 /** The RunInstances line the user reads (also what check mode says before the network exists). */
-export function launchText(args: InstanceArgs, launch: Omit<LaunchTarget, 'clientToken'>): string {
+export function launchText(args: InstanceArgs, launch: LaunchTarget): string {
   const tags = wantedTags(args.name, args.project, args.tags);
   const { subnet, groupId } = launch;
   const image = imageOf(args, launch);
@@ -123,9 +120,8 @@ function launchChanges(args: InstanceArgs, launch: LaunchTarget, op: (steps: Ec2
       },
     ],
     TagSpecifications: tagSpecifications(['instance', 'volume'], wantedTags(args.name, args.project, args.tags)),
-    ClientToken: launch.clientToken,
   };
-  return [{ description, op: op([call('RunInstances', params, { instance: 'Instances.0.InstanceId' })]) }, ...readyChanges(args, op, made('instance'), 'it')];
+  return [{ description, op: op([makingCall('RunInstances', params, { instance: 'Instances.0.InstanceId' })]) }, ...readyChanges(args, op, made('instance'), 'it')];
 }
 
 export function instancePlan(args: InstanceArgs, actual: InstanceActual): Plan<Ec2Op> {
@@ -179,7 +175,6 @@ async function gatherLaunch(ec2: EC2, args: InstanceArgs): Promise<LaunchTarget>
     groupId: group?.GroupId ?? null,
     keyExists: (keys.KeyPairs ?? []).length > 0,
     image: image === null || image.ImageId === undefined ? null : { id: image.ImageId, name: image.Name ?? '?', rootDevice: image.RootDeviceName ?? '/dev/sda1' },
-    clientToken: randomUUID(),
   };
   // What a launch needs and earlier tasks make (ec2_subnet, ec2_security_group, ec2_key_pair).
   const absent = [

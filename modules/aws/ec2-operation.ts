@@ -2,6 +2,7 @@
 // between them (an instance running, a volume available, snapshots completed, sshd answering), run in
 // order by runEc2Operations. A call may name what it makes (a new snapshot's id) and a later step of
 // the same apply use it ({ $made: 'snapshot' }): the plan lists the whole sequence before anything exists.
+import { randomUUID } from 'node:crypto';
 import type { EC2, Instance } from '@aws-sdk/client-ec2';
 import { Secret } from '../../runner/secret.js';
 import type { Operation, Vars } from '../../runner/types.js';
@@ -82,8 +83,13 @@ export type Ec2Action = (typeof ACTIONS)[number];
 const INVENTORY_CHANGING: readonly string[] = ['RunInstances', 'StartInstances', 'StopInstances', 'TerminateInstances', 'CreateTags'];
 
 export type Ec2Step =
-  /** `save`: name → dotted path of the answer (Instances.0.InstanceId) whose value later steps use. */
-  | { do: 'call'; action: Ec2Action; params: Vars; save?: Record<string, string> }
+  /**
+   * `save`: name → dotted path of the answer (Instances.0.InstanceId) whose value later steps use.
+   * `token`: sent with a ClientToken drawn as it runs: the SDK's retries of the call resend it, and
+   * EC2 answers them with what the first one made (drawn in the plan, it would make gathered state
+   * and plans differ on every look).
+   */
+  | { do: 'call'; action: Ec2Action; params: Vars; save?: Record<string, string>; token?: true }
   | { do: 'wait-instance'; id: Id; until: 'running' | 'stopped' }
   | { do: 'wait-volume'; id: Id; until: 'available' | 'attached' }
   | { do: 'wait-snapshots'; ids: Id[] }
@@ -106,6 +112,9 @@ export interface Ec2Op extends Operation {
 export const made = (name: string): Made => ({ $made: name });
 
 export const call = (action: Ec2Action, params: Vars, save?: Record<string, string>): Ec2Step => ({ do: 'call', action, params, ...(save === undefined ? {} : { save }) });
+
+/** A call that makes something, retried safely (see `token`). */
+export const makingCall = (action: Ec2Action, params: Vars, save: Record<string, string>): Ec2Step => ({ do: 'call', action, params, save, token: true });
 
 /** What an apply's operations left: the ids they made, each instance as last described, their results merged. */
 export interface Ec2Outcome {
@@ -152,7 +161,8 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
     case 'call': {
       if (!(ACTIONS as readonly string[]).includes(step.action)) throw new AwsError(`an operation calls ${String(step.action)}, which no ec2_* module plans`);
       const method = (ec2 as unknown as Record<string, (p: unknown) => Promise<unknown>>)[lowerFirst(step.action)];
-      const answer = await method.call(ec2, resolve(step.params, out));
+      const params = resolve(step.params, out) as Vars;
+      const answer = await method.call(ec2, step.token === true ? { ...params, ClientToken: randomUUID() } : params);
       for (const [name, path] of Object.entries(step.save ?? {})) {
         const v = at(answer, path);
         if (typeof v !== 'string') throw new AwsError(`${step.action} answered without ${path}`);

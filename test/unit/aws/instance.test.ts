@@ -28,7 +28,6 @@ const launch: LaunchTarget = {
   groupId: 'sg-1',
   keyExists: true,
   image: { id: 'ami-0noble', name: 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250305', rootDevice: '/dev/sda1' },
-  clientToken: 'token-1',
 };
 
 const aws = held({ region: 'us-east-1', endpointUrl: 'http://127.0.0.1:1' });
@@ -47,10 +46,11 @@ test('no instance: RunInstances with the image, network, key and an encrypted ro
   ]);
 });
 
-test('the launch operation: RunInstances with the token drawn at gather, the waits on the instance it makes', () => {
+test('the launch operation: RunInstances retried safely (a client token as it runs), the waits on the instance it makes; the same facts, the same plan', () => {
   const ops = plan({ instances: [], launch }).changes.map((c) => c.op!);
-  const run = ops[0]!.steps[0] as { params: Record<string, unknown>; save: Record<string, string> };
-  assert.equal([run.params.ClientToken, run.params.SubnetId, run.params.SecurityGroupIds, run.save], ['token-1', 'subnet-1a', ['sg-1'], { instance: 'Instances.0.InstanceId' }]);
+  assert.equal(plan({ instances: [], launch }).changes.map((c) => c.op), ops);
+  const run = ops[0]!.steps[0] as { params: Record<string, unknown>; save: Record<string, string>; token?: true };
+  assert.equal([run.token, run.params.ClientToken, run.params.SubnetId, run.params.SecurityGroupIds, run.save], [true, undefined, 'subnet-1a', ['sg-1'], { instance: 'Instances.0.InstanceId' }]);
   assert.equal(run.params.BlockDeviceMappings, [{ DeviceName: '/dev/sda1', Ebs: { Encrypted: true, KmsKeyId: 'alias/redis-lab-ebs', VolumeType: 'gp3', DeleteOnTermination: true } }]);
   assert.equal(ops.slice(1).map((o) => o.steps), [
     [{ do: 'wait-instance', id: { $made: 'instance' }, until: 'running' }],
