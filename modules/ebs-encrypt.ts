@@ -88,6 +88,10 @@ export const ebsEncrypt = defineModule({
   async apply(ctx, ops) {
     const out = await runEc2Operations(ops, ctx.projectDir);
     const last = [...out.instances.values()].slice(-1)[0];
-    return { ...(out.msg === undefined ? {} : { msg: out.msg }), result: { ...out.result, ...(last === undefined ? {} : { state: last.State?.Name ?? 'unknown' }) } };
+    const root = typeof out.result.root_volume_id === 'string' ? out.volumes.get(out.result.root_volume_id) : undefined;
+    return {
+      ...(out.msg === undefined ? {} : { msg: out.msg }),
+      result: { ...out.result, ...(last === undefined ? {} : { state: last.State?.Name ?? 'unknown' }), ...(root === undefined ? {} : { kms_key_id: root.KmsKeyId ?? null }) },
+    };
   },
 });

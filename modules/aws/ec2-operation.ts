@@ -3,7 +3,7 @@
 // order by runEc2Operations. A call may name what it makes (a new snapshot's id) and a later step of
 // the same apply use it ({ $made: 'snapshot' }): the plan lists the whole sequence before anything exists.
 import { randomUUID } from 'node:crypto';
-import type { EC2, Instance } from '@aws-sdk/client-ec2';
+import type { EC2, Instance, Volume } from '@aws-sdk/client-ec2';
 import { Secret } from '../../runner/secret.js';
 import type { Operation, Vars } from '../../runner/types.js';
 import type { AwsSettings } from './client.js';
@@ -116,10 +116,11 @@ export const call = (action: Ec2Action, params: Vars, save?: Record<string, stri
 /** A call that makes something, retried safely (see `token`). */
 export const makingCall = (action: Ec2Action, params: Vars, save: Record<string, string>): Ec2Step => ({ do: 'call', action, params, save, token: true });
 
-/** What an apply's operations left: the ids they made, each instance as last described, their results merged. */
+/** What an apply's operations left: the ids they made, each instance and volume as last described, their results merged. */
 export interface Ec2Outcome {
   made: Record<string, string>;
   instances: Map<string, Instance>;
+  volumes: Map<string, Volume>;
   result: Vars;
   msg?: string;
 }
@@ -190,7 +191,7 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
     }
     case 'wait-volume': {
       const id = idOf(step.id, out);
-      await poll(
+      const v = await poll(
         `volume ${id} to be ${step.until}`,
         async (seen) => {
           const v = (await ec2.describeVolumes({ VolumeIds: [id] })).Volumes?.[0];
@@ -198,10 +199,11 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
           const a = v.Attachments?.[0];
           seen.last = a === undefined ? String(v.State) : `${v.State}, ${a.State} to ${a.InstanceId}`;
           if (v.State === 'error') throw new AwsError(`volume ${id} failed (state error)`);
-          return (step.until === 'attached' ? a?.State === 'attached' : v.State === 'available') ? true : null;
+          return (step.until === 'attached' ? a?.State === 'attached' : v.State === 'available') ? v : null;
         },
         { timeoutMs: op.timeoutMs, ...WAIT },
       );
+      out.volumes.set(id, v);
       return;
     }
     case 'wait-snapshots': {
@@ -256,7 +258,7 @@ async function stillThere(ec2: EC2, what: 'instances' | 'volumes', ids: string[]
 
 /** Runs the operations' steps in order; a stale inventory cache is emptied whatever happens. */
 export async function runEc2Operations(ops: readonly Ec2Op[], projectDir: string): Promise<Ec2Outcome> {
-  const out: Ec2Outcome = { made: {}, instances: new Map(), result: {} };
+  const out: Ec2Outcome = { made: {}, instances: new Map(), volumes: new Map(), result: {} };
   let stale = false;
   try {
     for (const op of ops) {

@@ -117,7 +117,8 @@ test('a run puts the instance on an encrypted copy of its root and keeps the ori
   assert.is(first.planned.changes.length, 9);
   const fresh = await assertMigrated(id, root, 'redis-node-1a');
   assert.is(first.result?.msg, `${fresh} (encrypted with alias/redis-lab-ebs) replaced ${root} at /dev/sda1 of ${id} (redis-node-1a)`);
-  assert.equal([first.result?.result?.root_volume_id, first.result?.result?.state], [fresh, 'running']);
+  assert.equal([first.result?.result?.root_volume_id, first.result?.result?.state, first.result?.result?.encrypted], [fresh, 'running', true]);
+  assert.match(String(first.result?.result?.kms_key_id), /^arn:aws:kms:us-east-1:\d{12}:key\//, 'the key the new root is encrypted with, as EC2 says');
   const again = await check(ebsEncrypt, acct.ctx(), args('redis-node-1a'));
   assert.equal(again.changes, []);
   assert.match(again.msg ?? '', new RegExp(`^root ${fresh} of ${id} is encrypted \\(arn:aws:kms:`));
