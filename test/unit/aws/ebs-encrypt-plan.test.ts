@@ -134,6 +134,7 @@ const shortly = (op: Ec2Op | undefined): string[] =>
     }
     if (s.do === 'wait-snapshots') return `wait ${s.ids.map(id).join()} completed`;
     if (s.do === 'wait-ssh') return `wait ssh ${s.address}:${s.port}`;
+    if (s.do === 'wait-gone') return `wait ${s.ids.join()} gone`;
     return `wait ${id(s.id)} ${s.until}`;
   });
 
