@@ -109,8 +109,13 @@ export function keyPairPlan(args: KeyPairArgs, actual: KeyPairActual): Plan<KeyP
 async function generate(op: GenerateKeyOp): Promise<Vars> {
   const kp = generateEd25519(op.comment);
   await mkdir(dirname(op.path), { recursive: true, mode: 0o700 });
-  await writeNew(op.path, kp.privateKey, 0o600);
-  await writeNew(`${op.path}.pub`, `${kp.publicKey}\n`, 0o644);
+  try {
+    await writeNew(op.path, kp.privateKey, 0o600);
+    await writeNew(`${op.path}.pub`, `${kp.publicKey}\n`, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    throw new AwsError(`${(e as NodeJS.ErrnoException).path ?? op.path} appeared after the plan was made: it is not replaced. Run again to import the key that is there now`);
+  }
   return { public_key: kp.publicKey, fingerprint: ec2Fingerprint(kp.publicKey) };
 }
 

@@ -55,7 +55,7 @@ function changesFor(kind: TeardownKind, found: readonly Doomed[], op: (steps: Ec
       const live = found.filter((d) => d.detail !== 'shutting-down');
       return [
         ...(live.length === 0 ? [] : [one(`TerminateInstances ${live.map(label).join(', ')}`, call('TerminateInstances', { InstanceIds: live.map((d) => d.id) }))]),
-        one(live.length === found.length ? 'wait until they are terminated' : `wait until ${found.map(label).join(', ')} are terminated`, { do: 'wait-gone', what: 'instances', ids: found.map((d) => d.id) }),
+        one(live.length === found.length ? 'wait until they are terminated' : `wait until ${found.map(label).join(', ')} ${found.length === 1 ? 'is' : 'are'} terminated`, { do: 'wait-gone', what: 'instances', ids: found.map((d) => d.id) }),
       ];
     }
     case 'volumes': {
