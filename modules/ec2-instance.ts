@@ -8,7 +8,7 @@ import { AwsError } from './aws/errors.js';
 import { findSecurityGroup, findSubnet } from './aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from './aws/module-args.js';
 import { inPassing, instanceFacts, instancesNamed, sshWait, type InstanceFacts, type SshCheck } from './aws/resources.js';
-import { identityText, missingTags, sdkTags, tagSpecifications, tagText, wantedTags } from './aws/tags.js';
+import { createTagsFor, identityText, tagSpecifications, tagText, wantedTags } from './aws/tags.js';
 import { defineModule, NotYetThere, type Change, type Plan, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
@@ -144,8 +144,8 @@ export function instancePlan(args: InstanceArgs, actual: InstanceActual): Plan<E
   }
   const changes: Change<Ec2Op>[] = [];
   // Tags decide inventory groups (role=redis): a tag lost by hand is put back.
-  const lacking = missingTags(wantedTags(args.name, args.project, args.tags), one.tags);
-  if (Object.keys(lacking).length > 0) changes.push({ description: `CreateTags ${one.id} ${tagText(lacking)}`, op: op([call('CreateTags', { Resources: [one.id], Tags: sdkTags(lacking) })]) });
+  const tagging = createTagsFor(one.id, wantedTags(args.name, args.project, args.tags), one.tags);
+  if (tagging !== null) changes.push({ description: tagging.description, op: op([tagging.step]) });
   const passing = inPassing(one);
   if (one.state === 'pending') {
     changes.push(...readyChanges(args, op, one.id, one.id, passing?.description));
