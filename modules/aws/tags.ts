@@ -32,7 +32,7 @@ export function identityFilters(name: string, project: string | undefined): Filt
 }
 
 /** The wanted tags a resource lacks or has with another value. */
-export function missingTags(wanted: TagMap, actual: TagMap): TagMap {
+function missingTags(wanted: TagMap, actual: TagMap): TagMap {
   const out: TagMap = {};
   for (const [k, v] of Object.entries(wanted)) if (actual[k] !== v) out[k] = v;
   return out;

@@ -6,7 +6,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ec2RootVolume, rootVolumePlan, type RootActual } from '../../../modules/ec2-root-volume.js';
 import { ec2Snapshot, type SnapshotActual } from '../../../modules/ec2-snapshot.js';
-import { teardownSteps } from '../../../modules/ec2-teardown.js';
 import { held, type Ec2Op } from '../../../modules/aws/ec2-operation.js';
 import type { InstanceFacts, VolumeFacts } from '../../../modules/aws/resources.js';
 import type { SnapshotFacts } from '../../../modules/aws/snapshot-tags.js';
@@ -188,26 +187,6 @@ plans('stopped right after AttachVolume: the attachment is waited for before the
 plans('no instance or no snapshot: an error saying what to run', () => {
   assert.throws(() => stepsOf(root({ instance: null })), /no instance is named node-a \(project p\) in us-east-1: launch it first/);
   assert.throws(() => stepsOf(root({ snapshot: null })), /no completed snapshot of node-a in us-east-1 to restore node-a from: run backup\.yml first/);
-});
-
-plans('teardown runs in dependency order whatever order the task lists', () => {
-  const steps = teardownSteps({ project: 'p', resources: ['vpcs', 'instances', 'internet_gateways', 'route_tables'] }, {
-    vpcs: [{ id: 'vpc-1', name: 'v' }],
-    instances: [{ id: 'i-1', name: 'n1' }],
-    internet_gateways: [{ id: 'igw-1', name: 'g', links: ['vpc-1'] }],
-    route_tables: [{ id: 'rtb-1', name: 'rt', links: ['rtbassoc-1'] }],
-  }).map((s) => s.description);
-  assert.equal(steps, [
-    'TerminateInstances i-1 (n1)',
-    'wait until they are terminated',
-    'DisassociateRouteTable rtbassoc-1 (of rtb-1)',
-    'DeleteRouteTable rtb-1 (rt)',
-    'DetachInternetGateway igw-1 from vpc-1',
-    'DeleteInternetGateway igw-1 (g)',
-    'DeleteVpc vpc-1 (v)',
-  ]);
-  // A volume that goes with its instance has no call of its own.
-  assert.equal(teardownSteps({ project: 'p', resources: ['volumes'] }, { volumes: [{ id: 'vol-1', name: '', goesWithInstance: true }] }), []);
 });
 
 plans.run();
