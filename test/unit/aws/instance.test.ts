@@ -125,7 +125,7 @@ test('AMI choice: the newest available amd64 noble image of Canonical, not a new
   assert.is(newestImage(images.slice(2), CANONICAL_OWNER, UBUNTU_NOBLE_AMD64), null);
 });
 
-test('against the emulator: a launch is changed then not; a pending instance is reported by check at once; a stopped one is started', async () => {
+test('against the emulator: a launch is changed then not; a stopping instance is reported by check at once; a run waits, starts it, and is settled', async () => {
   const acct = await testAccount({ delays: { instance: 3000, snapshot: 0, volume: 0 } });
   try {
     const { ec2 } = acct;
