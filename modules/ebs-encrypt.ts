@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
+import { held, revealed, runEc2Operations, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
 import { gatherMigration } from './aws/ebs-encrypt-facts.js';
-import { ENCRYPTS_TAG, planMigration, STATE_TAG, STEP_NAMES, stepsUpTo, type MigrationFacts, type MigrationStep } from './aws/ebs-encrypt-plan.js';
-import { currentRoot, runMigration, type MigrationSettings } from './aws/ebs-encrypt-steps.js';
-import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
+import { ENCRYPTS_TAG, planMigration, STATE_TAG, volumeToReplace, type MigrationFacts } from './aws/ebs-encrypt-plan.js';
+import { migrationOp } from './aws/ebs-encrypt-steps.js';
 import { awsArgs, awsSettings, sshWaitArgs } from './aws/module-args.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { inPassing, waitInstance } from './aws/resources.js';
+import { defineModule, type Plan, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -19,8 +20,6 @@ const schema = Type.Object(
      * nothing has to be moved off it first. A running instance is left alone (ok).
      */
     only_stopped: Type.Optional(Type.Boolean()),
-    /** Do the steps up to and including this one, leave the rest for a later run (step-by-step work, tests). */
-    stop_after: Type.Optional(Type.Union(STEP_NAMES.map((n) => Type.Literal(n)))),
     /** wait_timeout default 1800 s: a first snapshot of a large volume takes long on AWS. */
     ...sshWaitArgs,
     ...awsArgs,
@@ -34,19 +33,27 @@ function timeoutMs(args: EncryptArgs): number {
   return (args.wait_timeout ?? 1800) * 1000;
 }
 
-/** The steps this task takes: none for a running instance under only_stopped, and none past stop_after. */
-function taskSteps(args: EncryptArgs, f: MigrationFacts): { all: MigrationStep[]; now: MigrationStep[] } {
-  if (args.only_stopped === true && f.instance.state === 'running') return { all: [], now: [] };
-  const sshWhere = args.wait_ssh === false ? undefined : `port ${args.ssh_port ?? 22} of its ${args.ssh_address ?? 'public'} address`;
-  const all = planMigration(f, { kmsKeyId: args.kms_key_id, sshWhere });
-  return { all, now: stepsUpTo(all, args.stop_after) };
+export interface EncryptActual {
+  aws: HeldSettings;
+  migration: MigrationFacts;
 }
 
-function okMessage(args: EncryptArgs, f: MigrationFacts, all: readonly MigrationStep[]): string {
+export function encryptPlan(args: EncryptArgs, actual: EncryptActual): Plan<Ec2Op> {
+  const f = actual.migration;
   const i = f.instance;
-  if (all.length > 0) return `stop_after ${args.stop_after}: the next step, ${all[0]!.name}, is left for a later run`;
-  if (args.only_stopped === true && i.state === 'running') return `${i.id} is running: left alone (only_stopped)`;
-  return `root ${f.root?.id} of ${i.id} is encrypted (${f.root?.kmsKeyId ?? 'key unknown'})`;
+  const op = { aws: revealed(actual.aws), timeoutMs: timeoutMs(args) };
+  const passing = inPassing(i);
+  // Where it lands decides what is left to do: wait, then plan again.
+  if (passing !== null) {
+    return { changes: [{ description: passing.description, op: { kind: 'ec2', ...op, steps: [waitInstance(i.id, passing.until)] }, waitOnly: true }], replan: true, result: resultOf(f) };
+  }
+  if (args.only_stopped === true && i.state === 'running') return { changes: [], msg: `${i.id} is running: left alone (only_stopped)`, result: resultOf(f) };
+  const ssh = args.wait_ssh === false ? null : { address: args.ssh_address ?? 'public', port: args.ssh_port ?? 22 };
+  const steps = planMigration(f, { kmsKeyId: args.kms_key_id, sshWhere: ssh === null ? undefined : `port ${ssh.port} of its ${ssh.address} address` });
+  if (steps.length === 0) return { changes: [], msg: `root ${f.root?.id} of ${i.id} is encrypted (${f.root?.kmsKeyId ?? 'key unknown'})`, result: resultOf(f) };
+  const originalId = volumeToReplace(i, f.root) as string;
+  const settings = { ...op, ...(args.kms_key_id === undefined ? {} : { kmsKeyId: args.kms_key_id }), ssh };
+  return { changes: steps.map((s) => ({ description: s.description, op: migrationOp(s, i, originalId, settings) })), replan: true, result: resultOf(f) };
 }
 
 function resultOf(f: MigrationFacts): Vars {
@@ -72,39 +79,19 @@ function resultOf(f: MigrationFacts): Vars {
 export const ebsEncrypt = defineModule({
   name: 'ebs_encrypt',
   schema,
-  async gather(ctx, args): Promise<MigrationFacts> {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    return gatherMigration(ec2, { name: args.name, project: args.project }, timeoutMs(args));
+  async gather(ctx, args): Promise<EncryptActual> {
+    const aws = awsSettings(args, ctx.vars);
+    const migration = await gatherMigration(await ec2Client(aws), { name: args.name, project: args.project });
+    return { aws: held(aws), migration };
   },
-  plan(args, f) {
-    const { all, now } = taskSteps(args, f);
-    return { changes: now.map((s) => ({ description: s.description })), msg: now.length === 0 ? okMessage(args, f, all) : undefined, result: resultOf(f) };
-  },
-  async legacyApply(ctx, args, _plan, f) {
-    const settings = awsSettings(args, ctx.vars);
-    const ec2 = await ec2Client(settings);
-    const { all, now } = taskSteps(args, f);
-    const run: MigrationSettings = {
-      region: settings.region,
-      ...(args.kms_key_id === undefined ? {} : { kmsKeyId: args.kms_key_id }),
-      timeoutMs: timeoutMs(args),
-      ssh: args.wait_ssh === false ? null : { address: args.ssh_address ?? 'public', port: args.ssh_port ?? 22 },
+  plan: encryptPlan,
+  async apply(ctx, ops) {
+    const out = await runEc2Operations(ops, ctx.projectDir);
+    const last = [...out.instances.values()].slice(-1)[0];
+    const root = typeof out.result.root_volume_id === 'string' ? out.volumes.get(out.result.root_volume_id) : undefined;
+    return {
+      ...(out.msg === undefined ? {} : { msg: out.msg }),
+      result: { ...out.result, ...(last === undefined ? {} : { state: last.State?.Name ?? 'unknown' }), ...(root === undefined ? {} : { kms_key_id: root.KmsKeyId ?? null }) },
     };
-    try {
-      const st = await runMigration(ec2, now, f.instance, run);
-      const root = await currentRoot(ec2, st.instance.id);
-      const left = all.length - now.length;
-      const replaced = st.instance.tags[ENCRYPTS_TAG];
-      return {
-        msg:
-          left > 0
-            ? `${now.map((s) => s.name).join(', ')} done; stop_after ${args.stop_after}: ${left} step(s) left for a later run`
-            : `${root?.id} (encrypted with ${root?.kmsKeyId ?? '?'}) replaced ${replaced} at ${st.instance.rootDevice} of ${st.instance.id}`,
-        result: resultOf({ ...f, instance: st.instance, root }),
-      };
-    } finally {
-      // A stop and a start give the instance a new public address on AWS: a cached inventory would be stale.
-      if (now.some((s) => s.kind === 'stop' || s.kind === 'start')) await invalidateInventoryCache(projectCacheDir(ctx.projectDir));
-    }
   },
 });

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
+import { call, callsOp, held, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
+import { applyEc2, planOf } from './aws/ec2-plan.js';
 import { awsArgs, awsSettings } from './aws/module-args.js';
-import { planOf, runSteps, type Step } from './aws/steps.js';
-import { defineModule } from '../runner/types.js';
+import { defineModule, type Plan } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -14,17 +15,17 @@ const schema = Type.Object(
 );
 
 export interface EbsDefaultActual {
+  aws: HeldSettings;
   region: string;
   enabled: boolean;
 }
 
-export function ebsDefaultSteps(enabled: boolean, actual: EbsDefaultActual): Step<object>[] {
-  if (actual.enabled === enabled) return [];
-  return [
-    enabled
-      ? { description: `EnableEbsEncryptionByDefault in ${actual.region}`, run: async (ec2) => void (await ec2.enableEbsEncryptionByDefault({})) }
-      : { description: `DisableEbsEncryptionByDefault in ${actual.region}`, run: async (ec2) => void (await ec2.disableEbsEncryptionByDefault({})) },
-  ];
+export function ebsDefaultPlan(args: { enabled?: boolean }, actual: EbsDefaultActual): Plan<Ec2Op> {
+  const enabled = args.enabled ?? true;
+  const action = enabled ? 'EnableEbsEncryptionByDefault' : 'DisableEbsEncryptionByDefault';
+  const changes =
+    actual.enabled === enabled ? [] : [{ description: `${action} in ${actual.region}`, op: callsOp(actual.aws, [call(action, {})], { ebs_encryption_by_default: enabled }) }];
+  return planOf(changes, `EBS encryption by default is ${actual.enabled ? 'on' : 'off'} in ${actual.region}`, { ebs_encryption_by_default: actual.enabled });
 }
 
 /** The region's EBS encryption by default: every new volume encrypted, whoever creates it. */
@@ -35,13 +36,8 @@ export const ec2EbsDefaultEncryption = defineModule({
     const settings = awsSettings(args, ctx.vars);
     const ec2 = await ec2Client(settings);
     const r = await ec2.getEbsEncryptionByDefault({});
-    return { region: settings.region, enabled: r.EbsEncryptionByDefault ?? false };
+    return { aws: held(settings), region: settings.region, enabled: r.EbsEncryptionByDefault ?? false };
   },
-  plan: (args, actual) =>
-    planOf(ebsDefaultSteps(args.enabled ?? true, actual), `EBS encryption by default is ${actual.enabled ? 'on' : 'off'} in ${actual.region}`, { ebs_encryption_by_default: actual.enabled }),
-  async legacyApply(ctx, args, _plan, actual) {
-    const enabled = args.enabled ?? true;
-    await runSteps(await ec2Client(awsSettings(args, ctx.vars)), ebsDefaultSteps(enabled, actual), {});
-    return { result: { ebs_encryption_by_default: enabled } };
-  },
+  plan: ebsDefaultPlan,
+  apply: applyEc2,
 });

@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { _InstanceType, EC2, Instance, VolumeType } from '@aws-sdk/client-ec2';
+import type { EC2 } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { CANONICAL_OWNER, findImage, UBUNTU_NOBLE_AMD64 } from './aws/ami.js';
 import { ec2Client } from './aws/client.js';
+import { held, made, makingCall, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
-import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
 import { findSecurityGroup, findSubnet } from './aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from './aws/module-args.js';
-import { made, planOf, runSteps, type Step } from './aws/steps.js';
-import { identityFilters, identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
-import { poll, waitForSsh } from './aws/wait.js';
-import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
+import { inPassing, instanceFacts, instancesNamed, sshWait, startCall, waitInstance, type InstanceFacts, type SshCheck } from './aws/resources.js';
+import { createTagsFor, identityText, tagSpecifications, tagText, wantedTags } from './aws/tags.js';
+import { defineModule, NotYetThere, type Change, type Plan, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -39,16 +37,6 @@ const schema = Type.Object(
 
 type InstanceArgs = typeof schema.static;
 
-export interface InstanceFacts {
-  id: string;
-  state: string;
-  tags: TagMap;
-  privateIp?: string;
-  publicIp?: string;
-  az?: string;
-  stateReason?: string;
-}
-
 export interface LaunchTarget {
   subnet: { id: string; vpcId: string; az: string } | null;
   groupId: string | null;
@@ -57,130 +45,88 @@ export interface LaunchTarget {
 }
 
 export interface InstanceActual {
+  aws: HeldSettings;
   /** Instances with this Name (+ project) tag that are not terminated or shutting down. */
   instances: InstanceFacts[];
   /** What a launch needs; only gathered when there is no instance. */
   launch: LaunchTarget | null;
 }
 
-interface InstanceState {
-  instance?: InstanceFacts;
-}
-
-const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 const DEFAULT_TYPE = 't2.micro';
-
-function facts(i: Instance): InstanceFacts {
-  return {
-    id: i.InstanceId ?? '?',
-    state: i.State?.Name ?? 'unknown',
-    tags: tagMap(i.Tags),
-    ...(i.PrivateIpAddress === undefined ? {} : { privateIp: i.PrivateIpAddress }),
-    ...(i.PublicIpAddress === undefined ? {} : { publicIp: i.PublicIpAddress }),
-    ...(i.Placement?.AvailabilityZone === undefined ? {} : { az: i.Placement.AvailabilityZone }),
-    ...(i.StateReason?.Message === undefined ? {} : { stateReason: i.StateReason.Message }),
-  };
-}
-
-async function describeOne(ec2: EC2, id: string): Promise<InstanceFacts> {
-  const r = await ec2.describeInstances({ InstanceIds: [id] });
-  const i = r.Reservations?.[0]?.Instances?.[0];
-  if (i === undefined) throw new AwsError(`instance ${id} is not described by EC2`);
-  return facts(i);
-}
 
 function timeoutMs(args: InstanceArgs): number {
   return (args.wait_timeout ?? 600) * 1000;
 }
 
-/** Polls until the instance leaves pending/stopping; a launch that ends terminated is an error with EC2's reason. */
-async function settle(ec2: EC2, args: InstanceArgs, id: string, until: readonly string[]): Promise<InstanceFacts> {
-  return poll(
-    `instance ${id} (${args.name}) to be ${until.join(' or ')}`,
-    async (seen) => {
-      const f = await describeOne(ec2, id);
-      seen.last = f.state;
-      if (f.state === 'terminated' || f.state === 'shutting-down') {
-        throw new AwsError(`instance ${id} (${args.name}) went ${f.state}${f.stateReason === undefined ? '' : `: ${f.stateReason}`}`);
-      }
-      return until.includes(f.state) ? f : null;
-    },
-    { timeoutMs: timeoutMs(args), firstDelayMs: 100, maxDelayMs: 5000 },
-  );
+function sshOf(args: InstanceArgs): SshCheck | null {
+  return (args.wait_ssh ?? true) ? { address: args.ssh_address ?? 'public', port: args.ssh_port ?? 22 } : null;
 }
 
-function sshTarget(args: InstanceArgs, f: InstanceFacts): string {
-  const address = (args.ssh_address ?? 'public') === 'public' ? (f.publicIp ?? f.privateIp) : f.privateIp;
-  if (address === undefined) throw new AwsError(`instance ${f.id} (${args.name}) has no ${args.ssh_address ?? 'public'} address to check SSH on`);
-  return address;
-}
-
-function readySteps(args: InstanceArgs, what: string): Step<InstanceState>[] {
-  const port = args.ssh_port ?? 22;
-  const steps: Step<InstanceState>[] = [
-    {
-      description: `wait until ${what} is running`,
-      run: async (ec2, s) => void (s.instance = await settle(ec2, args, made(s.instance, 'the instance').id, ['running'])),
-    },
+/** The waits after a start or a launch: running, then SSH. */
+function readyChanges(args: InstanceArgs, op: (steps: Ec2Step[]) => Ec2Op, id: Id, what: string, pending?: string): Change<Ec2Op>[] {
+  const ssh = sshOf(args);
+  // Waiting for an instance that was already on its way changes nothing of this task's.
+  const waitOnly = pending === undefined ? {} : { waitOnly: true };
+  return [
+    { description: pending ?? `wait until ${what} is running`, op: op([waitInstance(id, 'running')]), ...waitOnly },
+    ...(ssh === null ? [] : [{ description: `wait until SSH answers on port ${ssh.port} of its ${ssh.address} address`, op: op([sshWait(id, ssh)]), ...waitOnly }]),
   ];
-  if (args.wait_ssh ?? true) {
-    steps.push({
-      description: `wait until SSH answers on port ${port} of its ${args.ssh_address ?? 'public'} address`,
-      run: async (_ec2, s) => void (await waitForSsh(sshTarget(args, made(s.instance, 'the instance')), port, timeoutMs(args))),
-    });
-  }
-  return steps;
 }
 
-function launchSteps(args: InstanceArgs, launch: LaunchTarget): Step<InstanceState>[] {
-  const tags = wantedTags(args.name, args.project, args.tags);
-  const type = args.instance_type ?? DEFAULT_TYPE;
-  const { subnet, groupId, image } = launch;
-  if (image === null) {
+function imageOf(args: InstanceArgs, launch: Pick<LaunchTarget, 'image'>): NonNullable<LaunchTarget['image']> {
+  if (launch.image === null) {
     throw new AwsError(`no available AMI of owner ${args.ami_owner ?? CANONICAL_OWNER} is named like ${args.ami_name ?? UBUNTU_NOBLE_AMD64} in this region`);
   }
+  return launch.image;
+}
+
+/** The RunInstances line the user reads (also what check mode says before the network exists). */
+export function launchText(args: InstanceArgs, launch: LaunchTarget): string {
+  const tags = wantedTags(args.name, args.project, args.tags);
+  const { subnet, groupId } = launch;
+  const image = imageOf(args, launch);
   const subnetText = subnet === null ? `${args.subnet} (not created yet)` : `${subnet.id} (${args.subnet}, ${subnet.az})`;
   const groupText = groupId ?? `${args.security_group} (not created yet)`;
   const keyText = launch.keyExists ? args.key_name : `${args.key_name} (not imported yet)`;
   const encryption = `root ${image.rootDevice} encrypted with ${args.kms_key_id ?? 'aws/ebs'}`;
-  const run: Step<InstanceState> = {
-    description: `RunInstances ${type} ${image.id} (${image.name}) subnet ${subnetText} security group ${groupText} key ${keyText}, ${encryption}, tags ${tagText(tags)}`,
-    async run(ec2, s) {
-      if (subnet === null) throw new AwsError(`subnet ${identityText(args.subnet, args.project)} does not exist: create it first (ec2_subnet)`);
-      if (groupId === null) throw new AwsError(`security group ${args.security_group} does not exist in ${subnet.vpcId}: create it first (ec2_security_group)`);
-      const r = await ec2.runInstances({
-        ImageId: image.id,
-        // EC2 itself says when a type or volume type does not exist.
-        InstanceType: type as _InstanceType,
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: subnet.id,
-        SecurityGroupIds: [groupId],
-        KeyName: args.key_name,
-        BlockDeviceMappings: [
-          {
-            DeviceName: image.rootDevice,
-            Ebs: {
-              Encrypted: true,
-              ...(args.kms_key_id === undefined ? {} : { KmsKeyId: args.kms_key_id }),
-              VolumeType: (args.volume_type ?? 'gp3') as VolumeType,
-              ...(args.volume_size === undefined ? {} : { VolumeSize: args.volume_size }),
-              DeleteOnTermination: true,
-            },
-          },
-        ],
-        TagSpecifications: tagSpecifications(['instance', 'volume'], tags),
-        // The SDK's retries (throttling) resend this token: EC2 then answers with the same instance.
-        ClientToken: randomUUID(),
-      });
-      s.instance = facts(made(r.Instances?.[0], 'the new instance'));
-    },
-  };
-  return [run, ...readySteps(args, 'it')];
+  return `RunInstances ${args.instance_type ?? DEFAULT_TYPE} ${image.id} (${image.name}) subnet ${subnetText} security group ${groupText} key ${keyText}, ${encryption}, tags ${tagText(tags)}`;
 }
 
-export function instanceSteps(args: InstanceArgs, actual: InstanceActual): Step<InstanceState>[] {
+function launchChanges(args: InstanceArgs, launch: LaunchTarget, op: (steps: Ec2Step[]) => Ec2Op): Change<Ec2Op>[] {
+  const description = launchText(args, launch);
+  const { subnet, groupId } = launch;
+  const image = imageOf(args, launch);
+  if (subnet === null) throw new AwsError(`subnet ${identityText(args.subnet, args.project)} does not exist: create it first (ec2_subnet)`);
+  if (groupId === null) throw new AwsError(`security group ${args.security_group} does not exist in ${subnet.vpcId}: create it first (ec2_security_group)`);
+  const params = {
+    ImageId: image.id,
+    // EC2 itself says when a type or volume type does not exist.
+    InstanceType: args.instance_type ?? DEFAULT_TYPE,
+    MinCount: 1,
+    MaxCount: 1,
+    SubnetId: subnet.id,
+    SecurityGroupIds: [groupId],
+    KeyName: args.key_name,
+    BlockDeviceMappings: [
+      {
+        DeviceName: image.rootDevice,
+        Ebs: {
+          Encrypted: true,
+          ...(args.kms_key_id === undefined ? {} : { KmsKeyId: args.kms_key_id }),
+          VolumeType: args.volume_type ?? 'gp3',
+          ...(args.volume_size === undefined ? {} : { VolumeSize: args.volume_size }),
+          DeleteOnTermination: true,
+        },
+      },
+    ],
+    TagSpecifications: tagSpecifications(['instance', 'volume'], wantedTags(args.name, args.project, args.tags)),
+  };
+  return [{ description, op: op([makingCall('RunInstances', params, { instance: 'Instances.0.InstanceId' })]) }, ...readyChanges(args, op, made('instance'), 'it')];
+}
+
+export function instancePlan(args: InstanceArgs, actual: InstanceActual): Plan<Ec2Op> {
   const { instances } = actual;
+  const op = (steps: Ec2Step[]): Ec2Op => ({ kind: 'ec2', aws: revealed(actual.aws), timeoutMs: timeoutMs(args), steps });
   if (instances.length > 1) {
     // Which one is meant is for a person to say; terminating one silently could destroy data.
     throw new AwsError(
@@ -188,23 +134,29 @@ export function instanceSteps(args: InstanceArgs, actual: InstanceActual): Step<
     );
   }
   const [one] = instances;
-  if (one === undefined) return launchSteps(args, made(actual.launch ?? undefined, 'the launch target'));
-  if (one.state !== 'running' && one.state !== 'stopped') throw new AwsError(`instance ${one.id} (${args.name}) is ${one.state}: run again once it has settled`);
-  const steps: Step<InstanceState>[] = [];
+  if (one === undefined) {
+    if (actual.launch === null) throw new Error('internal: no launch target gathered');
+    return { changes: launchChanges(args, actual.launch, op), replan: true };
+  }
+  const changes: Change<Ec2Op>[] = [];
   // Tags decide inventory groups (role=redis): a tag lost by hand is put back.
-  const lacking = missingTags(wantedTags(args.name, args.project, args.tags), one.tags);
-  if (Object.keys(lacking).length > 0) {
-    steps.push({ description: `CreateTags ${one.id} ${tagText(lacking)}`, run: async (ec2) => void (await ec2.createTags({ Resources: [one.id], Tags: sdkTags(lacking) })) });
+  const tagging = createTagsFor(one.id, wantedTags(args.name, args.project, args.tags), one.tags);
+  if (tagging !== null) changes.push({ description: tagging.description, op: op([tagging.step]) });
+  const passing = inPassing(one);
+  if (passing?.until === 'running') {
+    changes.push(...readyChanges(args, op, one.id, one.id, passing.description));
+  } else if (passing !== null || one.state === 'stopped') {
+    if (passing !== null) changes.push({ description: passing.description, op: op([waitInstance(one.id, 'stopped')]) });
+    changes.push({ description: `StartInstances ${one.id} (stopped)`, op: op([startCall(one.id)]) }, ...readyChanges(args, op, one.id, one.id));
+  } else if (one.state !== 'running') {
+    throw new AwsError(`instance ${one.id} (${args.name}) is ${one.state}: run again once it has settled`);
   }
-  if (one.state === 'stopped') {
-    steps.push({ description: `StartInstances ${one.id} (stopped)`, run: async (ec2) => void (await ec2.startInstances({ InstanceIds: [one.id] })) }, ...readySteps(args, one.id));
-  }
-  return steps;
+  return { changes, replan: changes.length > 0, msg: changes.length === 0 ? `instance ${one.id} is running` : undefined, result: resultOf(one) };
 }
 
 function resultOf(f: InstanceFacts | undefined): Vars {
   if (f === undefined) return {};
-  return { instance_id: f.id, state: f.state, private_ip: f.privateIp ?? null, public_ip: f.publicIp ?? null, availability_zone: f.az ?? null };
+  return { instance_id: f.id, state: f.state, private_ip: f.privateIp ?? null, public_ip: f.publicIp ?? null, availability_zone: f.az };
 }
 
 async function gatherLaunch(ec2: EC2, args: InstanceArgs): Promise<LaunchTarget> {
@@ -219,10 +171,10 @@ async function gatherLaunch(ec2: EC2, args: InstanceArgs): Promise<LaunchTarget>
   const vpcId = subnet?.VpcId;
   const group = vpcId === undefined ? null : await findSecurityGroup(ec2, args.security_group, vpcId);
   const launch: LaunchTarget = {
-    subnet: subnet === null || vpcId === undefined ? null : { id: made(subnet.SubnetId, 'the subnet id'), vpcId, az: subnet.AvailabilityZone ?? '?' },
+    subnet: subnet === null || vpcId === undefined || subnet.SubnetId === undefined ? null : { id: subnet.SubnetId, vpcId, az: subnet.AvailabilityZone ?? '?' },
     groupId: group?.GroupId ?? null,
     keyExists: (keys.KeyPairs ?? []).length > 0,
-    image: image === null ? null : { id: made(image.ImageId, 'the image id'), name: image.Name ?? '?', rootDevice: image.RootDeviceName ?? '/dev/sda1' },
+    image: image === null || image.ImageId === undefined ? null : { id: image.ImageId, name: image.Name ?? '?', rootDevice: image.RootDeviceName ?? '/dev/sda1' },
   };
   // What a launch needs and earlier tasks make (ec2_subnet, ec2_security_group, ec2_key_pair).
   const absent = [
@@ -231,7 +183,7 @@ async function gatherLaunch(ec2: EC2, args: InstanceArgs): Promise<LaunchTarget>
     ...(launch.keyExists ? [] : [`key pair ${args.key_name}`]),
   ];
   if (absent.length === 0) return launch;
-  const would = launchSteps(args, launch).map((st) => st.description).join('; ');
+  const would = [launchText(args, launch), 'wait until it is running', ...(sshOf(args) === null ? [] : ['wait until SSH answers'])].join('; ');
   const them = absent.length > 1 ? ['do', 'them'] : ['does', 'it'];
   throw new NotYetThere(`ec2_instance: launching ${args.name} needs ${absent.join(', ')}, which ${them[0]} not exist: create ${them[1]} first`, absent.join(', '), { would });
 }
@@ -240,26 +192,21 @@ async function gatherLaunch(ec2: EC2, args: InstanceArgs): Promise<LaunchTarget>
  * Exactly one running instance per Name (+ project) tag, launched from the newest Ubuntu 24.04 LTS
  * image with its root volume encrypted by the configured KMS key; a stopped one is started. It waits
  * until the instance runs and SSH answers. Duplicates are an error naming them, never terminated.
+ * An instance on its way (pending, stopping) is a state: the plan waits for it, gather never does.
  */
 export const ec2Instance = defineModule({
   name: 'ec2_instance',
   schema,
   async gather(ctx, args): Promise<InstanceActual> {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const r = await ec2.describeInstances({ Filters: [...identityFilters(args.name, args.project), { Name: 'instance-state-name', Values: LIVE_STATES }] });
-    let instances = (r.Reservations ?? []).flatMap((res) => res.Instances ?? []).map(facts);
-    // A state in passing (launching, stopping) is waited out: the plan is made from where it lands.
-    if (instances.length === 1 && (instances[0].state === 'pending' || instances[0].state === 'stopping')) {
-      instances = [await settle(ec2, args, instances[0].id, ['running', 'stopped'])];
-    }
-    return { instances, launch: instances.length === 0 ? await gatherLaunch(ec2, args) : null };
+    const aws = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(aws);
+    const instances = await instancesNamed(ec2, args.name, args.project);
+    return { aws: held(aws), instances, launch: instances.length === 0 ? await gatherLaunch(ec2, args) : null };
   },
-  plan: (args, actual) => planOf(instanceSteps(args, actual), `instance ${actual.instances[0]?.id} is running`, resultOf(actual.instances[0])),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const s = await runSteps(ec2, instanceSteps(args, actual), { instance: actual.instances[0] });
-    // Addresses changed (a new instance, a start): a cached inventory would be stale.
-    await invalidateInventoryCache(projectCacheDir(ctx.projectDir));
-    return { result: resultOf(s.instance) };
+  plan: instancePlan,
+  async apply(ctx, ops) {
+    const out = await runEc2Operations(ops, ctx.projectDir);
+    const [last] = [...out.instances.values()].slice(-1);
+    return last === undefined ? {} : { result: resultOf(instanceFacts(last)) };
   },
 });

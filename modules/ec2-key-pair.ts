@@ -6,9 +6,10 @@ import { ec2Client } from './aws/client.js';
 import { AwsError } from './aws/errors.js';
 import { awsArgs, awsSettings, resourceArgs } from './aws/module-args.js';
 import { ec2Fingerprint, generateEd25519, publicKeyOfPrivate, sameFingerprint } from './aws/ssh-keys.js';
-import { made, planOf, runSteps, type Step } from './aws/steps.js';
-import { missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { call, callsOp, held, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
+import { applyEc2, createPlan, known } from './aws/ec2-plan.js';
+import { createTagsFor, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
+import { defineModule, type Change, type Operation, type Plan, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -26,17 +27,34 @@ const schema = Type.Object(
 
 type KeyPairArgs = typeof schema.static;
 
+interface LocalKey {
+  publicKey: string;
+  fingerprint: string;
+}
+
+interface RemoteKey {
+  id: string;
+  fingerprint: string;
+  tags: TagMap;
+}
+
 export interface KeyPairActual {
+  aws: HeldSettings;
   /** The private key's absolute path. */
   path: string;
   /** The controller's key, or null when there is no private key file yet. */
-  local: { publicKey: string; fingerprint: string } | null;
-  remote: { id: string; fingerprint: string; tags: TagMap } | null;
+  local: LocalKey | null;
+  remote: RemoteKey | null;
 }
 
-interface KeyPairState {
-  publicKey?: string;
+/** Makes the controller's key pair: the private key (0600) at `path`, its public half beside it. */
+export interface GenerateKeyOp extends Operation {
+  kind: 'generate-key';
+  path: string;
+  comment: string;
 }
+
+export type KeyPairOp = Ec2Op | GenerateKeyOp;
 
 function absolute(path: string, projectDir: string): string {
   if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
@@ -54,44 +72,51 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
   }
 }
 
-export function keyPairSteps(args: KeyPairArgs, actual: KeyPairActual): Step<KeyPairState>[] {
-  const tags = wantedTags(args.name, args.project, args.tags);
-  const { local, remote, path } = actual;
-  const steps: Step<KeyPairState>[] = [];
+const importText = (args: KeyPairArgs, path: string, fingerprint: string | null): string =>
+  `ImportKeyPair ${args.name} (the public key of ${path}${fingerprint === null ? ', made above' : `, fingerprint ${fingerprint}`}) tags ${tagText(wantedTags(args.name, args.project, args.tags))}`;
+
+const deleteText = (args: KeyPairArgs, remote: RemoteKey, path: string, local: LocalKey | null): string =>
+  `DeleteKeyPair ${args.name} (fingerprint ${remote.fingerprint} is not ${local === null ? 'the new key' : `${path}'s ${local.fingerprint}`})`;
+
+export function keyPairPlan(args: KeyPairArgs, actual: KeyPairActual): Plan<KeyPairOp> {
+  const { local, remote, path, aws } = actual;
+  const result = resultOf(args, path, local?.publicKey);
   if (local === null) {
-    steps.push({
+    // The key is made on the controller first; the next round imports what was made.
+    const generate: Change<KeyPairOp> = {
       description: `generate an ed25519 key pair at ${path} (mode 0600, stays on the controller) and ${path}.pub`,
-      async run(_ec2, s) {
-        const kp = generateEd25519(`rplay ${args.name}`);
-        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-        await writeNew(path, kp.privateKey, 0o600);
-        await writeNew(`${path}.pub`, `${kp.publicKey}\n`, 0o644);
-        s.publicKey = kp.publicKey;
-      },
-    });
+      op: { kind: 'generate-key', path, comment: `rplay ${args.name}` },
+    };
+    return createPlan(generate, [...(remote === null ? [] : [{ description: deleteText(args, remote, path, null) }]), { description: importText(args, path, null) }], result);
   }
-  const matches = local !== null && remote !== null && sameFingerprint(local.fingerprint, remote.fingerprint);
+  const changes: Change<KeyPairOp>[] = [];
+  const matches = remote !== null && sameFingerprint(local.fingerprint, remote.fingerprint);
   if (remote !== null && !matches) {
-    steps.push({
-      description: `DeleteKeyPair ${args.name} (fingerprint ${remote.fingerprint} is not ${local === null ? 'the new key' : `${path}'s ${local.fingerprint}`})`,
-      run: async (ec2) => void (await ec2.deleteKeyPair({ KeyPairId: remote.id })),
-    });
+    changes.push({ description: deleteText(args, remote, path, local), op: callsOp(aws, [call('DeleteKeyPair', { KeyPairId: remote.id })]) });
   }
   if (remote === null || !matches) {
-    steps.push({
-      description: `ImportKeyPair ${args.name} (the public key of ${path}${local === null ? ', made above' : `, fingerprint ${local.fingerprint}`}) tags ${tagText(tags)}`,
-      async run(ec2, s) {
-        const publicKey = made(s.publicKey, 'the public key');
-        await ec2.importKeyPair({ KeyName: args.name, PublicKeyMaterial: Buffer.from(publicKey), TagSpecifications: tagSpecifications(['key-pair'], tags) });
-      },
-    });
+    const tags = wantedTags(args.name, args.project, args.tags);
+    const params = { KeyName: args.name, PublicKeyMaterial: Buffer.from(local.publicKey), TagSpecifications: tagSpecifications(['key-pair'], tags) };
+    changes.push({ description: importText(args, path, local.fingerprint), op: callsOp(aws, [call('ImportKeyPair', params)]) });
   } else {
-    const lacking = missingTags(tags, remote.tags);
-    if (Object.keys(lacking).length > 0) {
-      steps.push({ description: `CreateTags ${remote.id} ${tagText(lacking)}`, run: async (ec2) => void (await ec2.createTags({ Resources: [remote.id], Tags: sdkTags(lacking) })) });
-    }
+    const tagging = createTagsFor(remote.id, wantedTags(args.name, args.project, args.tags), remote.tags);
+    if (tagging !== null) changes.push({ description: tagging.description, op: callsOp(aws, [tagging.step]) });
   }
-  return steps;
+  return { changes, msg: changes.length === 0 ? `key pair ${args.name} matches ${path}` : undefined, result };
+}
+
+/** The generated key's public half, for the task's result. */
+async function generate(op: GenerateKeyOp): Promise<Vars> {
+  const kp = generateEd25519(op.comment);
+  await mkdir(dirname(op.path), { recursive: true, mode: 0o700 });
+  try {
+    await writeNew(op.path, kp.privateKey, 0o600);
+    await writeNew(`${op.path}.pub`, `${kp.publicKey}\n`, 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    throw new AwsError(`${(e as NodeJS.ErrnoException).path ?? op.path} appeared after the plan was made: it is not replaced. Run again to import the key that is there now`);
+  }
+  return { public_key: kp.publicKey, fingerprint: ec2Fingerprint(kp.publicKey) };
 }
 
 async function readLocalKey(path: string): Promise<string | null> {
@@ -124,7 +149,8 @@ export const ec2KeyPair = defineModule({
   schema,
   async gather(ctx, args): Promise<KeyPairActual> {
     const path = absolute(args.private_key_file, ctx.projectDir);
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
+    const settings = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(settings);
     const [publicKey, described] = await Promise.all([readLocalKey(path), ec2.describeKeyPairs({ Filters: [{ Name: 'key-name', Values: [args.name] }] })]);
     let local: KeyPairActual['local'] = null;
     if (publicKey !== null) {
@@ -133,13 +159,13 @@ export const ec2KeyPair = defineModule({
       local = { publicKey, fingerprint };
     }
     const k = described.KeyPairs?.[0];
-    const remote = k === undefined ? null : { id: made(k.KeyPairId, 'the key pair id'), fingerprint: k.KeyFingerprint ?? '', tags: tagMap(k.Tags) };
-    return { path, local, remote };
+    const remote = k === undefined ? null : { id: known(k.KeyPairId, 'key pair id'), fingerprint: k.KeyFingerprint ?? '', tags: tagMap(k.Tags) };
+    return { aws: held(settings), path, local, remote };
   },
-  plan: (args, actual) => planOf(keyPairSteps(args, actual), `key pair ${args.name} matches ${actual.path}`, resultOf(args, actual.path, actual.local?.publicKey)),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const s = await runSteps(ec2, keyPairSteps(args, actual), { publicKey: actual.local?.publicKey });
-    return { result: resultOf(args, actual.path, s.publicKey) };
+  plan: keyPairPlan,
+  async apply(ctx, ops) {
+    const result: Vars = {};
+    for (const op of ops) Object.assign(result, op.kind === 'generate-key' ? await generate(op) : (await applyEc2(ctx, [op])).result);
+    return { result };
   },
 });

@@ -1,17 +1,28 @@
-import type { EC2, Volume, VolumeType } from '@aws-sdk/client-ec2';
+import type { EC2 } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
+import { call, held, made, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
-import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
-import { instancesByName, type NamedInstance } from './aws/instances-by-name.js';
 import { awsArgs, awsSettings } from './aws/module-args.js';
-import { settleInstance, settleVolume } from './aws/settle.js';
+import {
+  attachCall,
+  describeVolumes,
+  detachCall,
+  inPassing,
+  instanceFacts,
+  instancesByName,
+  sshWait,
+  startCall,
+  stopCall,
+  waitInstance,
+  waitVolume,
+  type InstanceFacts,
+  type VolumeFacts,
+} from './aws/resources.js';
 import { snapshotsOf } from './aws/snapshot-lookup.js';
 import { restorePoint, snapshotFacts, type SnapshotFacts } from './aws/snapshot-tags.js';
-import { made, planOf, runSteps, type Step } from './aws/steps.js';
-import { identityText, sdkTags, tagMap, tagSpecifications, type TagMap } from './aws/tags.js';
-import { waitForSsh } from './aws/wait.js';
-import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
+import { identityText, sdkTags, tagSpecifications, type TagMap } from './aws/tags.js';
+import { defineModule, NotYetThere, type Change, type Plan, type Vars } from '../runner/types.js';
 
 /** On a volume made by a restore, and on its instance: the snapshot it was made from. */
 export const RESTORED_FROM = 'rplay:restored-from';
@@ -47,28 +58,15 @@ const schema = Type.Object(
 
 type RootArgs = typeof schema.static;
 
-interface VolumeFacts {
-  id: string;
-  state: string;
-  snapshotId: string | null;
-  tags: TagMap;
-  /** Its attachment's state (attaching, attached, detaching), null when it is attached nowhere. */
-  attachment: string | null;
-}
-
 export interface RootActual {
+  aws: HeldSettings;
   region: string;
-  instance: NamedInstance | null;
+  instance: InstanceFacts | null;
   snapshot: SnapshotFacts | null;
   /** The volume at the instance's root device now. */
   root: VolumeFacts | null;
   /** A volume an earlier, interrupted run made from the snapshot for this instance. */
   spare: VolumeFacts | null;
-}
-
-interface RootState {
-  volumeId?: string;
-  instance?: NamedInstance;
 }
 
 const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
@@ -79,38 +77,21 @@ export function isRestored(root: VolumeFacts | null, snapshotId: string): boolea
   return root !== null && (root.tags[RESTORED_FROM] === snapshotId || root.snapshotId === snapshotId);
 }
 
-function startSteps(args: RootArgs, inst: NamedInstance): Step<RootState>[] {
-  const steps: Step<RootState>[] = [
-    { description: `StartInstances ${inst.id}`, run: async (ec2) => void (await ec2.startInstances({ InstanceIds: [inst.id] })) },
-    {
-      description: `wait until ${inst.id} is running`,
-      run: async (ec2, s) => void (s.instance = await settleInstance(ec2, inst.id, args.name, ['running'], timeoutMs(args))),
-    },
+type Op = (...steps: Ec2Step[]) => Ec2Op;
+
+function startChanges(args: RootArgs, inst: InstanceFacts, op: Op): Change<Ec2Op>[] {
+  const changes: Change<Ec2Op>[] = [
+    { description: `StartInstances ${inst.id}`, op: op(startCall(inst.id)) },
+    { description: `wait until ${inst.id} is running`, op: op(waitInstance(inst.id, 'running')) },
   ];
   if (args.wait_ssh ?? true) {
     const port = args.ssh_port ?? 22;
-    steps.push({
-      description: `wait until SSH answers on port ${port} of its public address`,
-      async run(_ec2, s) {
-        const i = made(s.instance, 'the started instance');
-        const address = i.publicIp ?? i.privateIp;
-        if (address === undefined) throw new AwsError(`instance ${i.id} (${args.name}) has no address to check SSH on`);
-        await waitForSsh(address, port, timeoutMs(args));
-      },
-    });
+    changes.push({ description: `wait until SSH answers on port ${port} of its public address`, op: op(sshWait(inst.id, { address: 'public', port })) });
   }
-  return steps;
+  return changes;
 }
 
-/** Waits for the new root's attachment: the volume made in this run, or `id` from an earlier one. */
-function attachedWait(args: RootArgs, id?: string): Step<RootState> {
-  return {
-    description: 'wait until it is attached',
-    run: async (ec2, s) => void (await settleVolume(ec2, id ?? made(s.volumeId, 'the new volume'), 'attached', (v) => v.Attachments?.[0]?.State === 'attached', timeoutMs(args))),
-  };
-}
-
-export function rootVolumeSteps(args: RootArgs, actual: RootActual): Step<RootState>[] {
+export function rootVolumePlan(args: RootArgs, actual: RootActual): Plan<Ec2Op> {
   const { instance: inst, snapshot: snap, root, spare } = actual;
   const of = nonEmpty(args.snapshot_of) ?? args.name;
   if (inst === null) throw new NotYetThere(`no instance is named ${identityText(args.name, args.project)} in ${actual.region}: launch it first (instances.yml)`, `instance ${args.name}`);
@@ -118,83 +99,91 @@ export function rootVolumeSteps(args: RootArgs, actual: RootActual): Step<RootSt
     const which = nonEmpty(args.snapshot_id) ?? `completed snapshot of ${of}${nonEmpty(args.label) === undefined ? '' : ` labelled ${args.label}`}`;
     throw new AwsError(`no ${which} in ${actual.region} to restore ${args.name} from: run backup.yml first${actual.region === 'us-east-1' ? '' : ' (or copy one here with dr.yml)'}`);
   }
-  const tag: Step<RootState> = {
+  const op: Op = (...steps) => ({ kind: 'ec2', aws: revealed(actual.aws), timeoutMs: timeoutMs(args), steps });
+  const planned = (changes: Change<Ec2Op>[]): Plan<Ec2Op> => ({
+    changes,
+    replan: changes.length > 0,
+    msg: changes.length === 0 ? `the root of ${inst.id} comes from ${snap.id} and it runs` : undefined,
+    result: resultOf(inst, snap),
+  });
+  // What comes next depends on where it lands: wait, then plan again.
+  const passing = inPassing(inst);
+  if (passing !== null) return planned([{ description: passing.description, op: op(waitInstance(inst.id, passing.until)), waitOnly: true }]);
+
+  const restoredTags = { [RESTORED_FROM]: snap.id, ...(snap.address === null ? {} : { [RESTORED_ADDRESS]: snap.address }) };
+  const tag: Change<Ec2Op> = {
     description: `CreateTags ${inst.id} ${RESTORED_FROM}=${snap.id}${snap.address === null ? '' : ` ${RESTORED_ADDRESS}=${snap.address}`}`,
-    run: async (ec2) =>
-      void (await ec2.createTags({ Resources: [inst.id], Tags: sdkTags({ [RESTORED_FROM]: snap.id, ...(snap.address === null ? {} : { [RESTORED_ADDRESS]: snap.address }) }) })),
+    op: op(call('CreateTags', { Resources: [inst.id], Tags: sdkTags(restoredTags) })),
   };
   if (isRestored(root, snap.id)) {
     // A run stopped after the swap: what is left of it.
-    return [
-      ...(root?.attachment === 'attaching' ? [attachedWait(args, root.id)] : []),
+    return planned([
+      ...(root?.attachment?.state === 'attaching' ? [{ description: 'wait until it is attached', op: op(waitVolume(root.id, 'attached')) }] : []),
       ...(inst.tags[RESTORED_FROM] === snap.id ? [] : [tag]),
-      ...(inst.state === 'stopped' ? startSteps(args, inst) : []),
-    ];
+      ...(inst.state === 'stopped' ? startChanges(args, inst, op) : []),
+    ]);
   }
 
-  const steps: Step<RootState>[] = [];
+  const changes: Change<Ec2Op>[] = [];
   if (inst.state === 'running') {
-    steps.push(
-      { description: `StopInstances ${inst.id} (${args.name})`, run: async (ec2) => void (await ec2.stopInstances({ InstanceIds: [inst.id] })) },
-      { description: `wait until ${inst.id} is stopped`, run: async (ec2) => void (await settleInstance(ec2, inst.id, args.name, ['stopped'], timeoutMs(args))) },
+    changes.push(
+      { description: `StopInstances ${inst.id} (${args.name})`, op: op(stopCall(inst.id)) },
+      { description: `wait until ${inst.id} is stopped`, op: op(waitInstance(inst.id, 'stopped')) },
     );
   }
   const kms = nonEmpty(args.kms_key_id);
+  let volume: Id;
   if (spare === null) {
     const tags: TagMap = { Name: args.name, ...(args.project === undefined ? {} : { project: args.project }), [RESTORED_FROM]: snap.id, [RESTORE_FOR]: inst.id };
-    steps.push({
-      description: `CreateVolume from ${snap.id} (${snap.of ?? '?'}, label ${snap.label ?? '?'}) in ${inst.az}, encrypted with ${kms ?? (snap.encrypted ? "the snapshot's key" : 'aws/ebs')}`,
-      async run(ec2, s) {
-        const r = await ec2.createVolume({
-          SnapshotId: snap.id,
-          AvailabilityZone: inst.az,
-          VolumeType: (args.volume_type ?? 'gp3') as VolumeType,
-          Encrypted: true,
-          ...(kms === undefined ? {} : { KmsKeyId: kms }),
-          TagSpecifications: tagSpecifications(['volume'], tags),
-        });
-        s.volumeId = made(r.VolumeId, 'the new volume id');
-      },
-    });
-  } else {
-    steps.push({ description: `use ${spare.id} (made from ${snap.id} by an earlier run)`, run: async (_ec2, s) => void (s.volumeId = spare.id) });
-  }
-  steps.push({
-    description: 'wait until the new volume is available',
-    run: async (ec2, s) => void (await settleVolume(ec2, made(s.volumeId, 'the new volume'), 'available', (v) => v.State === 'available', timeoutMs(args))),
-  });
-  if (root !== null) {
-    // A run stopped right after DetachVolume leaves the old root detaching (or already detached).
-    if (root.attachment === 'attached' || root.attachment === 'attaching') {
-      steps.push({ description: `DetachVolume ${root.id} (the old root; kept, tagged ${REPLACED_BY})`, run: async (ec2) => void (await ec2.detachVolume({ VolumeId: root.id, InstanceId: inst.id })) });
-    }
-    steps.push(
+    volume = made('volume');
+    changes.push(
       {
-        description: `wait until ${root.id} is detached`,
-        async run(ec2, s) {
-          await settleVolume(ec2, root.id, 'available', (v) => v.State === 'available', timeoutMs(args));
-          await ec2.createTags({ Resources: [root.id], Tags: sdkTags({ [REPLACED_BY]: made(s.volumeId, 'the new volume') }) });
+        description: `CreateVolume from ${snap.id} (${snap.of ?? '?'}, label ${snap.label ?? '?'}) in ${inst.az}, encrypted with ${kms ?? (snap.encrypted ? "the snapshot's key" : 'aws/ebs')}`,
+        op: {
+          ...op(
+            call(
+              'CreateVolume',
+              {
+                SnapshotId: snap.id,
+                AvailabilityZone: inst.az,
+                VolumeType: args.volume_type ?? 'gp3',
+                Encrypted: true,
+                ...(kms === undefined ? {} : { KmsKeyId: kms }),
+                TagSpecifications: tagSpecifications(['volume'], tags),
+              },
+              { volume: 'VolumeId' },
+            ),
+          ),
+          result: { volume_id: volume },
         },
       },
+      { description: 'wait until the new volume is available', op: op(waitVolume(volume, 'available')) },
     );
+  } else {
+    volume = spare.id;
+    if (spare.state !== 'available') changes.push({ description: `wait until ${spare.id} (made from ${snap.id} by an earlier run) is available`, op: op(waitVolume(spare.id, 'available')) });
   }
-  steps.push(
-    {
-      description: `AttachVolume at ${inst.rootDevice} of ${inst.id}`,
-      run: async (ec2, s) => void (await ec2.attachVolume({ VolumeId: made(s.volumeId, 'the new volume'), InstanceId: inst.id, Device: inst.rootDevice })),
-    },
-    attachedWait(args),
+  if (root !== null) {
+    // A run stopped right after DetachVolume leaves the old root detaching (or already detached).
+    const a = root.attachment?.state;
+    if (a === 'attached' || a === 'attaching') {
+      changes.push({ description: `DetachVolume ${root.id} (the old root; kept, tagged ${REPLACED_BY})`, op: op(detachCall(root.id, inst.id)) });
+    }
+    changes.push({
+      description: `wait until ${root.id} is detached`,
+      op: op(waitVolume(root.id, 'available'), call('CreateTags', { Resources: [root.id], Tags: [{ Key: REPLACED_BY, Value: volume }] })),
+    });
+  }
+  changes.push(
+    { description: `AttachVolume at ${inst.rootDevice} of ${inst.id}`, op: op(attachCall(volume, inst.id, inst.rootDevice)) },
+    { description: 'wait until it is attached', op: op(waitVolume(volume, 'attached')) },
     tag,
-    ...startSteps(args, inst),
+    ...startChanges(args, inst, op),
   );
-  return steps;
+  return planned(changes);
 }
 
-function volumeFacts(v: Volume): VolumeFacts {
-  return { id: v.VolumeId ?? '?', state: v.State ?? 'unknown', snapshotId: nonEmpty(v.SnapshotId) ?? null, tags: tagMap(v.Tags), attachment: v.Attachments?.[0]?.State ?? null };
-}
-
-async function chooseSnapshot(ec2: EC2, args: RootArgs, inst: NamedInstance | null): Promise<SnapshotFacts | null> {
+async function chooseSnapshot(ec2: EC2, args: RootArgs, inst: InstanceFacts | null): Promise<SnapshotFacts | null> {
   const id = nonEmpty(args.snapshot_id);
   if (id !== undefined) {
     const { Snapshots = [] } = await ec2.describeSnapshots({ Filters: [{ Name: 'snapshot-id', Values: [id] }] });
@@ -210,49 +199,38 @@ async function chooseSnapshot(ec2: EC2, args: RootArgs, inst: NamedInstance | nu
  * rplay's newest snapshot of it (or of the label, or of another instance: disaster recovery), in
  * its zone, and the instance runs. Stop → CreateVolume → detach the old root (kept, tagged with
  * what replaced it) → attach at the root device → start → wait for SSH. A run stopped at any step
- * picks up where it stopped; an instance whose root already comes from that snapshot is ok.
+ * picks up where it stopped; an instance whose root already comes from that snapshot is ok. An
+ * instance on its way (pending, stopping) is waited for as a step of the plan.
  */
 export const ec2RootVolume = defineModule({
   name: 'ec2_root_volume',
   schema,
   async gather(ctx, args): Promise<RootActual> {
-    const settings = awsSettings(args, ctx.vars);
-    const ec2 = await ec2Client(settings);
-    let inst = (await instancesByName(ec2, [args.name], args.project)).get(args.name) ?? null;
-    // A state in passing is waited out: the plan is made from where it lands.
-    if (inst !== null && (inst.state === 'pending' || inst.state === 'stopping')) inst = await settleInstance(ec2, inst.id, args.name, ['running', 'stopped'], timeoutMs(args));
+    const aws = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(aws);
+    const inst = (await instancesByName(ec2, [args.name], args.project)).get(args.name) ?? null;
     const snapshot = await chooseSnapshot(ec2, args, inst);
-    if (inst === null || snapshot === null) return { region: settings.region, instance: inst, snapshot, root: null, spare: null };
+    const base = { aws: held(aws), region: aws.region, instance: inst, snapshot };
+    if (inst === null || snapshot === null) return { ...base, root: null, spare: null };
     const rootId = inst.volumes[inst.rootDevice];
     const [rootVolumes, spares] = await Promise.all([
-      rootId === undefined ? Promise.resolve([]) : ec2.describeVolumes({ VolumeIds: [rootId] }).then((r) => r.Volumes ?? []),
-      ec2
-        .describeVolumes({ Filters: [{ Name: `tag:${RESTORE_FOR}`, Values: [inst.id] }, { Name: `tag:${RESTORED_FROM}`, Values: [snapshot.id] }, { Name: 'status', Values: ['creating', 'available'] }] })
-        .then((r) => r.Volumes ?? []),
+      rootId === undefined ? Promise.resolve([]) : describeVolumes(ec2, [{ Name: 'volume-id', Values: [rootId] }]),
+      describeVolumes(ec2, [{ Name: `tag:${RESTORE_FOR}`, Values: [inst.id] }, { Name: `tag:${RESTORED_FROM}`, Values: [snapshot.id] }, { Name: 'status', Values: ['creating', 'available'] }]),
     ]);
-    return {
-      region: settings.region,
-      instance: inst,
-      snapshot,
-      root: rootVolumes[0] === undefined ? null : volumeFacts(rootVolumes[0]),
-      spare: spares[0] === undefined ? null : volumeFacts(spares[0]),
-    };
+    return { ...base, root: rootVolumes[0] ?? null, spare: spares[0] ?? null };
   },
-  plan: (args, actual) =>
-    planOf(rootVolumeSteps(args, actual), `the root of ${actual.instance?.id} comes from ${actual.snapshot?.id} and it runs`, resultOf(actual.instance, actual.snapshot)),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const s = await runSteps(ec2, rootVolumeSteps(args, actual), {});
-    // The instance was stopped and started: its public address changed, a cached inventory is stale.
-    await invalidateInventoryCache(projectCacheDir(ctx.projectDir));
-    return { result: resultOf(s.instance ?? actual.instance, actual.snapshot, s.volumeId) };
+  plan: rootVolumePlan,
+  async apply(ctx, ops) {
+    const out = await runEc2Operations(ops, ctx.projectDir);
+    const last = [...out.instances.values()].slice(-1)[0];
+    const i = last === undefined ? undefined : instanceFacts(last);
+    return { result: { ...out.result, ...(i === undefined ? {} : { state: i.state, private_ip: i.privateIp ?? null, public_ip: i.publicIp ?? null }) } };
   },
 });
 
-function resultOf(inst: NamedInstance | null, snap: SnapshotFacts | null, volumeId?: string): Vars {
+function resultOf(inst: InstanceFacts | null, snap: SnapshotFacts | null): Vars {
   return {
     ...(inst === null ? {} : { instance_id: inst.id, state: inst.state, private_ip: inst.privateIp ?? null, public_ip: inst.publicIp ?? null }),
     ...(snap === null ? {} : { snapshot_id: snap.id, label: snap.label }),
-    ...(volumeId === undefined ? {} : { volume_id: volumeId }),
   };
 }

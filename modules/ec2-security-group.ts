@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
-import { AwsError } from './aws/errors.js';
+import { call, callsOp, held, made, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
+import { applyEc2, createPlan, known, planOf, wouldText, type Ec2Change } from './aws/ec2-plan.js';
 import { findSecurityGroup, findVpc } from './aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs } from './aws/module-args.js';
 import { actualRules, diffRules, ipPermission, ruleText, wantedRules, type Rule, type RuleSpec } from './aws/sg-rules.js';
-import { made, planOf, runSteps, type Step } from './aws/steps.js';
-import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
-import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
+import { createTagsFor, identityText, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
+import { defineModule, NotYetThere, type Plan, type Vars } from '../runner/types.js';
 
 const RuleArg = Type.Object(
   {
@@ -38,72 +38,65 @@ type GroupArgs = typeof schema.static;
 
 const ALL_OUT: RuleSpec[] = [{ proto: 'all', cidr: '0.0.0.0/0' }];
 
+export interface GroupFacts {
+  id: string;
+  tags: TagMap;
+  ingress: Rule[];
+  egress: Rule[];
+}
+
 export interface GroupActual {
-  vpcId: string | null;
-  group: { id: string; tags: TagMap; ingress: Rule[]; egress: Rule[] } | null;
+  aws: HeldSettings;
+  vpcId: string;
+  group: GroupFacts | null;
 }
 
-interface GroupState {
-  groupId?: string;
-}
-
-function ruleSteps(wanted: Rule[], actual: Rule[], egress: boolean): Step<GroupState>[] {
+function ruleChanges(groupId: string, wanted: Rule[], actual: Rule[], egress: boolean, aws: HeldSettings): Ec2Change[] {
   const { authorize, revoke } = diffRules(wanted, actual);
   const direction = egress ? 'Egress' : 'Ingress';
-  const groupId = (s: GroupState): string => made(s.groupId, 'the security group id');
   return [
-    ...revoke.map(
-      (r): Step<GroupState> => ({
-        description: `RevokeSecurityGroup${direction} ${ruleText(r, egress)} (not a wanted rule)`,
-        run: async (ec2, s) => {
-          const input = { GroupId: groupId(s), IpPermissions: [ipPermission({ ...r, description: undefined })] };
-          await (egress ? ec2.revokeSecurityGroupEgress(input) : ec2.revokeSecurityGroupIngress(input));
-        },
-      }),
-    ),
-    ...authorize.map(
-      (r): Step<GroupState> => ({
-        description: `AuthorizeSecurityGroup${direction} ${ruleText(r, egress)}`,
-        run: async (ec2, s) => {
-          const input = { GroupId: groupId(s), IpPermissions: [ipPermission(r)] };
-          await (egress ? ec2.authorizeSecurityGroupEgress(input) : ec2.authorizeSecurityGroupIngress(input));
-        },
-      }),
-    ),
+    ...revoke.map((r): Ec2Change => ({
+      description: `RevokeSecurityGroup${direction} ${ruleText(r, egress)} (not a wanted rule)`,
+      op: callsOp(aws, [call(`RevokeSecurityGroup${direction}`, { GroupId: groupId, IpPermissions: [ipPermission({ ...r, description: undefined })] })]),
+    })),
+    ...authorize.map((r): Ec2Change => ({
+      description: `AuthorizeSecurityGroup${direction} ${ruleText(r, egress)}`,
+      op: callsOp(aws, [call(`AuthorizeSecurityGroup${direction}`, { GroupId: groupId, IpPermissions: [ipPermission(r)] })]),
+    })),
   ];
 }
 
-export function groupSteps(args: GroupArgs, actual: GroupActual): Step<GroupState>[] {
-  const tags = wantedTags(args.name, args.project, args.tags);
-  const ingress = wantedRules(args.rules, 'rules');
-  const egress = wantedRules(args.rules_egress ?? ALL_OUT, 'rules_egress');
-  const { group } = actual;
-  if (group === null) {
-    const create: Step<GroupState> = {
-      description: `CreateSecurityGroup ${args.name} in VPC ${actual.vpcId ?? `${args.vpc} (not created yet)`} tags ${tagText(tags)}`,
-      async run(ec2, s) {
-        if (actual.vpcId === null) throw new AwsError(`VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`);
-        const r = await ec2.createSecurityGroup({
-          GroupName: args.name,
-          Description: args.description ?? args.name,
-          VpcId: actual.vpcId,
-          TagSpecifications: tagSpecifications(['security-group'], tags),
-        });
-        s.groupId = made(r.GroupId, 'the new security group id');
-      },
-    };
-    // A new group has no inbound rules and allows all outbound traffic.
-    return [create, ...ruleSteps(ingress, [], false), ...ruleSteps(egress, wantedRules(ALL_OUT, 'default'), true)];
-  }
-  const steps: Step<GroupState>[] = [...ruleSteps(ingress, group.ingress, false), ...ruleSteps(egress, group.egress, true)];
-  const lacking = missingTags(tags, group.tags);
-  if (Object.keys(lacking).length > 0) {
-    steps.push({ description: `CreateTags ${group.id} ${tagText(lacking)}`, run: async (ec2) => void (await ec2.createTags({ Resources: [group.id], Tags: sdkTags(lacking) })) });
-  }
-  return steps;
+function groupChanges(args: GroupArgs, group: GroupFacts, aws: HeldSettings): Ec2Change[] {
+  const changes = [
+    ...ruleChanges(group.id, wantedRules(args.rules, 'rules'), group.ingress, false, aws),
+    ...ruleChanges(group.id, wantedRules(args.rules_egress ?? ALL_OUT, 'rules_egress'), group.egress, true, aws),
+  ];
+  const tagging = createTagsFor(group.id, wantedTags(args.name, args.project, args.tags), group.tags);
+  if (tagging !== null) changes.push({ description: tagging.description, op: callsOp(aws, [tagging.step]) });
+  return changes;
 }
 
-const resultOf = (groupId: string | undefined): Vars => (groupId === undefined ? {} : { group_id: groupId });
+function creation(args: GroupArgs, aws: HeldSettings, vpcId: string, vpcText: string): [Ec2Change, Ec2Change[]] {
+  const tags = wantedTags(args.name, args.project, args.tags);
+  const params = { GroupName: args.name, Description: args.description ?? args.name, VpcId: vpcId, TagSpecifications: tagSpecifications(['security-group'], tags) };
+  const create: Ec2Change = {
+    description: `CreateSecurityGroup ${args.name} in VPC ${vpcText} tags ${tagText(tags)}`,
+    op: callsOp(aws, [call('CreateSecurityGroup', params, { group: 'GroupId' })], { group_id: made('group') }),
+  };
+  // A new group has no inbound rules and allows all outbound traffic.
+  return [create, groupChanges(args, { id: 'the new group', tags, ingress: [], egress: wantedRules(ALL_OUT, 'default') }, aws)];
+}
+
+export function groupPlan(args: GroupArgs, actual: GroupActual): Plan<Ec2Op> {
+  const { group, aws, vpcId } = actual;
+  if (group === null) {
+    const [create, then] = creation(args, aws, vpcId, vpcId);
+    return createPlan(create, then);
+  }
+  return planOf(groupChanges(args, group, aws), `security group ${group.id} has exactly the wanted rules`, resultOf(group.id));
+}
+
+const resultOf = (groupId: string): Vars => ({ group_id: groupId });
 
 /**
  * A security group of a VPC whose rules are exactly the wanted ones: a rule added by hand (SSH from
@@ -116,16 +109,18 @@ export const ec2SecurityGroup = defineModule({
     // Bad rules fail before any call, the same in check mode and in a run.
     wantedRules(args.rules, 'rules');
     wantedRules(args.rules_egress ?? ALL_OUT, 'rules_egress');
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
+    const settings = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(settings);
+    const aws = held(settings);
     const vpc = await findVpc(ec2, { name: args.vpc, project: args.project });
     if (vpc === null) {
-      const steps = groupSteps(args, { vpcId: null, group: null });
-      throw new NotYetThere(`ec2_security_group: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would: steps.map((st) => st.description).join('; ') });
+      const would = wouldText(...creation(args, aws, '', `${args.vpc} (not created yet)`));
+      throw new NotYetThere(`ec2_security_group: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would });
     }
-    const vpcId = made(vpc.VpcId, 'the VPC id');
+    const vpcId = known(vpc.VpcId, 'VPC id');
     const g = await findSecurityGroup(ec2, args.name, vpcId);
-    if (g === null) return { vpcId, group: null };
-    const id = made(g.GroupId, 'the security group id');
+    if (g === null) return { aws, vpcId, group: null };
+    const id = known(g.GroupId, 'security group id');
     const rules = [];
     let token: string | undefined;
     do {
@@ -133,12 +128,8 @@ export const ec2SecurityGroup = defineModule({
       rules.push(...(page.SecurityGroupRules ?? []));
       token = page.NextToken;
     } while (token !== undefined);
-    return { vpcId, group: { id, tags: tagMap(g.Tags), ingress: actualRules(rules, false), egress: actualRules(rules, true) } };
+    return { aws, vpcId, group: { id, tags: tagMap(g.Tags), ingress: actualRules(rules, false), egress: actualRules(rules, true) } };
   },
-  plan: (args, actual) => planOf(groupSteps(args, actual), `security group ${actual.group?.id} has exactly the wanted rules`, resultOf(actual.group?.id)),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const s = await runSteps(ec2, groupSteps(args, actual), { groupId: actual.group?.id });
-    return { result: resultOf(s.groupId) };
-  },
+  plan: groupPlan,
+  apply: applyEc2,
 });

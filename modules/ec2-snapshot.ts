@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
+import { call, held, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
-import { instancesByName, type NamedInstance } from './aws/instances-by-name.js';
 import { awsArgs, awsSettings } from './aws/module-args.js';
-import { snapshotsOf, waitCompleted } from './aws/snapshot-lookup.js';
+import { instancesByName, type InstanceFacts } from './aws/resources.js';
+import { snapshotsOf } from './aws/snapshot-lookup.js';
 import { snapshotsToPrune, type RetentionPolicy } from './aws/snapshot-retention.js';
 import { COPIED_FROM, LABEL_PATTERN, newSnapshotTags, restorePoint, type SnapshotFacts } from './aws/snapshot-tags.js';
-import { made, planOf, runSteps, type Step } from './aws/steps.js';
 import { identityText, tagSpecifications, tagText, type TagMap } from './aws/tags.js';
-import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
+import { defineModule, NotYetThere, type Change, type Plan } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -42,20 +42,16 @@ const schema = Type.Object(
 type SnapshotArgs = typeof schema.static;
 
 export interface SnapshotActual {
-  /** When gathered: retention ages are counted from here (plan stays pure). */
+  aws: HeldSettings;
+  /** When gathered: retention ages are counted from here, and new snapshots' rplay:created (plan stays pure). */
   now: string;
   region: string;
   /** Making snapshots: the instances by name (null: no live instance has the name). */
-  instances: Record<string, NamedInstance | null>;
+  instances: Record<string, InstanceFacts | null>;
   /** rplay's snapshots of the instances in this region. */
   existing: SnapshotFacts[];
   /** Copying: rplay's snapshots of the instances in source_region. */
   sources: SnapshotFacts[] | null;
-}
-
-interface SnapshotState {
-  /** Snapshots this run made, to wait for and report. */
-  made: { instance: string; device: string; snapshot_id: string }[];
 }
 
 /** A snapshot this run will make (or copy). */
@@ -63,6 +59,13 @@ interface Planned {
   of: string;
   device: string;
   label: string | null;
+}
+
+/** One snapshot the task reports: made now ({ $made }) or found. */
+interface Reported {
+  instance: string;
+  device: string;
+  snapshot_id: Id;
 }
 
 const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
@@ -81,9 +84,11 @@ function timeoutMs(args: SnapshotArgs): number {
   return (args.wait_timeout ?? 3600) * 1000;
 }
 
+type Op = (...steps: Ec2Step[]) => Ec2Op;
+
 /** Snapshots of the label, one per volume: made where missing. */
-function createSteps(args: SnapshotArgs, actual: SnapshotActual, label: string, planned: Planned[]): Step<SnapshotState>[] {
-  const steps: Step<SnapshotState>[] = [];
+function createChanges(args: SnapshotArgs, actual: SnapshotActual, label: string, planned: Planned[], made: Reported[], op: Op): Change<Ec2Op>[] {
+  const changes: Change<Ec2Op>[] = [];
   for (const name of args.instances) {
     const inst = actual.instances[name];
     if (inst === null || inst === undefined) throw new NotYetThere(`no instance is named ${identityText(name, args.project)} in ${actual.region}: nothing to snapshot`, `instance ${name}`);
@@ -93,28 +98,28 @@ function createSteps(args: SnapshotArgs, actual: SnapshotActual, label: string, 
       if (actual.existing.some((s) => s.of === name && s.device === device && s.label === label)) continue;
       const volumeId = inst.volumes[device] as string;
       const project = args.project;
+      const tags = newSnapshotTags({ instance: name, device, rootDevice: inst.rootDevice, label, project, address: inst.privateIp, created: new Date(actual.now), extra: args.tags });
+      const id = `snapshot-${made.length}`;
       planned.push({ of: name, device, label });
-      steps.push({
-        description: `CreateSnapshot ${volumeId} (${name} ${device}) tags Name=${newSnapshotTags({ instance: name, device, rootDevice: inst.rootDevice, label, created: new Date(0) }).Name}${project === undefined ? '' : `,project=${project}`},rplay:label=${label}`,
-        async run(ec2, s) {
-          const tags = newSnapshotTags({ instance: name, device, rootDevice: inst.rootDevice, label, project, address: inst.privateIp, created: new Date(), extra: args.tags });
-          const r = await ec2.createSnapshot({
-            VolumeId: volumeId,
-            Description: `rplay backup ${label} of ${name} ${device} (${inst.id} ${volumeId})`,
-            TagSpecifications: tagSpecifications(['snapshot'], tags),
-          });
-          const id = made(r.SnapshotId, 'the new snapshot id');
-          s.made.push({ instance: name, device, snapshot_id: id });
-        },
+      made.push({ instance: name, device, snapshot_id: { $made: id } });
+      changes.push({
+        description: `CreateSnapshot ${volumeId} (${name} ${device}) tags Name=${tags.Name}${project === undefined ? '' : `,project=${project}`},rplay:label=${label}`,
+        op: op(
+          call(
+            'CreateSnapshot',
+            { VolumeId: volumeId, Description: `rplay backup ${label} of ${name} ${device} (${inst.id} ${volumeId})`, TagSpecifications: tagSpecifications(['snapshot'], tags) },
+            { [id]: 'SnapshotId' },
+          ),
+        ),
       });
     }
   }
-  return steps;
+  return changes;
 }
 
 /** Copies of the source region's newest (or the label's) root snapshots: made where missing. */
-function copySteps(args: SnapshotArgs, actual: SnapshotActual, sourceRegion: string, label: string | undefined, planned: Planned[]): Step<SnapshotState>[] {
-  const steps: Step<SnapshotState>[] = [];
+function copyChanges(args: SnapshotArgs, actual: SnapshotActual, sourceRegion: string, label: string | undefined, planned: Planned[], made: Reported[], op: Op): Change<Ec2Op>[] {
+  const changes: Change<Ec2Op>[] = [];
   const kms = nonEmpty(args.kms_key_id);
   for (const name of args.instances) {
     const sources = actual.sources ?? [];
@@ -128,39 +133,53 @@ function copySteps(args: SnapshotArgs, actual: SnapshotActual, sourceRegion: str
     const device = source.device ?? '?';
     if (actual.existing.some((s) => s.copiedFrom === from)) continue;
     const tags: TagMap = { ...source.tags, ...args.tags, [COPIED_FROM]: from };
+    const id = `copy-${made.length}`;
     planned.push({ of: name, device, label: source.label });
-    steps.push({
+    made.push({ instance: name, device, snapshot_id: { $made: id } });
+    changes.push({
       description: `CopySnapshot ${from} (${name} ${device}, label ${source.label ?? '?'}) encrypted with ${kms ?? 'aws/ebs'} tags ${tagText({ Name: tags.Name ?? name, ...(args.project === undefined ? {} : { project: args.project }), [COPIED_FROM]: from })}`,
-      async run(ec2, s) {
-        const r = await ec2.copySnapshot({
-          SourceRegion: sourceRegion,
-          SourceSnapshotId: source.id,
-          Description: `rplay copy of ${from} (${name} ${device}, label ${source.label ?? '?'})`,
-          Encrypted: true,
-          ...(kms === undefined ? {} : { KmsKeyId: kms }),
-          TagSpecifications: tagSpecifications(['snapshot'], tags),
-        });
-        const id = made(r.SnapshotId, 'the copy id');
-        s.made.push({ instance: name, device, snapshot_id: id });
-      },
+      op: op(
+        call(
+          'CopySnapshot',
+          {
+            SourceRegion: sourceRegion,
+            SourceSnapshotId: source.id,
+            Description: `rplay copy of ${from} (${name} ${device}, label ${source.label ?? '?'})`,
+            Encrypted: true,
+            ...(kms === undefined ? {} : { KmsKeyId: kms }),
+            TagSpecifications: tagSpecifications(['snapshot'], tags),
+          },
+          { [id]: 'SnapshotId' },
+        ),
+      ),
     });
   }
-  return steps;
+  return changes;
 }
 
-export function snapshotSteps(args: SnapshotArgs, actual: SnapshotActual): Step<SnapshotState>[] {
+/** The task's own snapshots: the label's (or, copying, every copy). */
+const ours = (args: SnapshotArgs) => (s: SnapshotFacts): boolean => (nonEmpty(args.source_region) !== undefined ? s.copiedFrom !== null : s.label === nonEmpty(args.label));
+
+export function snapshotPlan(args: SnapshotArgs, actual: SnapshotActual): Plan<Ec2Op> {
   const label = nonEmpty(args.label);
   checkLabel(label);
   const sourceRegion = nonEmpty(args.source_region);
   if (sourceRegion === undefined && label === undefined) throw new AwsError('label is required to make snapshots (a date or a run id): one snapshot per volume per label');
   if (sourceRegion !== undefined && sourceRegion === actual.region) throw new AwsError(`source_region ${sourceRegion} is this region: copies go to another region (set region or aws_region to it)`);
+  const op: Op = (...steps) => ({ kind: 'ec2', aws: revealed(actual.aws), timeoutMs: timeoutMs(args), steps });
   const planned: Planned[] = [];
-  const making = sourceRegion === undefined ? createSteps(args, actual, label as string, planned) : copySteps(args, actual, sourceRegion, label, planned);
-  const steps = [...making];
-  if (making.length > 0) {
-    steps.push({
-      description: 'wait until the snapshots are completed',
-      run: async (ec2, s) => waitCompleted(ec2, s.made.map((m) => m.snapshot_id), timeoutMs(args)),
+  const made: Reported[] = [];
+  const changes = sourceRegion === undefined ? createChanges(args, actual, label as string, planned, made, op) : copyChanges(args, actual, sourceRegion, label, planned, made, op);
+  const have: Reported[] = actual.existing.filter(ours(args)).map((s) => ({ instance: s.of ?? '?', device: s.device ?? '?', snapshot_id: s.id }));
+  // Ours still pending (made now, or by a run stopped while waiting): the plan waits for them.
+  const pending = actual.existing.filter((s) => s.state === 'pending' && ours(args)(s));
+  const waitFor: Id[] = [...pending.map((s) => s.id), ...made.map((m) => m.snapshot_id)];
+  if (waitFor.length > 0) {
+    changes.push({
+      description: made.length > 0 && pending.length === 0 ? 'wait until the snapshots are completed' : `wait until the snapshots are completed (${pending.map((s) => `${s.id} is ${s.state}`).join(', ')})`,
+      op: { ...op({ do: 'wait-snapshots', ids: waitFor }), result: { snapshots: [...made, ...have] } },
+      // Only waiting for what an earlier run made changes nothing of this one's.
+      ...(made.length === 0 ? { waitOnly: true } : {}),
     });
   }
   // The snapshots this run makes count towards the retention (as pending: never pruned themselves).
@@ -169,22 +188,12 @@ export function snapshotSteps(args: SnapshotArgs, actual: SnapshotActual): Step<
   }));
   const prune = snapshotsToPrune([...actual.existing, ...toBe], policyOf(args), { instances: args.instances, project: args.project, protectLabel: label }, new Date(actual.now));
   for (const p of prune) {
-    steps.push({
+    changes.push({
       description: `DeleteSnapshot ${p.snapshot.id} (${p.snapshot.of} ${p.snapshot.device}, label ${p.snapshot.label ?? '?'}, ${p.reason})`,
-      run: async (ec2) => void (await ec2.deleteSnapshot({ SnapshotId: p.snapshot.id })),
+      op: op(call('DeleteSnapshot', { SnapshotId: p.snapshot.id })),
     });
   }
-  return steps;
-}
-
-/** The snapshots of the label (or every copy) in this region, for the result. */
-function resultOf(actual: SnapshotActual, args: SnapshotArgs, made: SnapshotState['made'] = []): Vars {
-  const label = nonEmpty(args.label);
-  const copying = nonEmpty(args.source_region) !== undefined;
-  const have = actual.existing
-    .filter((s) => (copying ? s.copiedFrom !== null : s.label === label))
-    .map((s) => ({ instance: s.of ?? '?', device: s.device ?? '?', snapshot_id: s.id }));
-  return { snapshots: [...made, ...have] };
+  return { changes, replan: waitFor.length > 0, msg: changes.length === 0 ? 'the snapshots exist and retention holds' : undefined, result: { snapshots: have } };
 }
 
 /**
@@ -197,25 +206,18 @@ export const ec2Snapshot = defineModule({
   name: 'ec2_snapshot',
   schema,
   async gather(ctx, args): Promise<SnapshotActual> {
-    const settings = awsSettings(args, ctx.vars);
-    const ec2 = await ec2Client(settings);
+    const aws = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(aws);
     const sourceRegion = nonEmpty(args.source_region);
-    const label = nonEmpty(args.label);
-    const [instances, found, sources] = await Promise.all([
-      sourceRegion === undefined ? instancesByName(ec2, args.instances, args.project) : Promise.resolve(new Map<string, NamedInstance | null>()),
+    const [instances, existing, sources] = await Promise.all([
+      sourceRegion === undefined ? instancesByName(ec2, args.instances, args.project) : Promise.resolve(new Map<string, InstanceFacts | null>()),
       snapshotsOf(ec2, args.instances, args.project),
-      sourceRegion === undefined ? Promise.resolve(null) : ec2Client({ ...settings, region: sourceRegion }).then((src) => snapshotsOf(src, args.instances, args.project)),
+      sourceRegion === undefined ? Promise.resolve(null) : ec2Client({ ...aws, region: sourceRegion }).then((src) => snapshotsOf(src, args.instances, args.project)),
     ]);
-    // One of ours still pending (a run stopped while waiting): waited out, so the plan sees it done.
-    const ours = found.filter((s) => s.state === 'pending' && (sourceRegion === undefined ? s.label === label : s.copiedFrom !== null));
-    await waitCompleted(ec2, ours.map((s) => s.id), timeoutMs(args));
-    const existing = ours.length === 0 ? found : await snapshotsOf(ec2, args.instances, args.project);
-    return { now: new Date().toISOString(), region: settings.region, instances: Object.fromEntries(instances), existing, sources };
+    return { aws: held(aws), now: new Date().toISOString(), region: aws.region, instances: Object.fromEntries(instances), existing, sources };
   },
-  plan: (args, actual) => planOf(snapshotSteps(args, actual), 'the snapshots exist and retention holds', resultOf(actual, args)),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const s = await runSteps(ec2, snapshotSteps(args, actual), { made: [] });
-    return { result: resultOf(actual, args, s.made) };
+  plan: snapshotPlan,
+  async apply(ctx, ops) {
+    return { result: (await runEc2Operations(ops, ctx.projectDir)).result };
   },
 });

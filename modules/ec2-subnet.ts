@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
+import { call, callsOp, held, made, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
+import { applyEc2, createPlan, known, planOf, wouldText, type Ec2Change } from './aws/ec2-plan.js';
 import { AwsError } from './aws/errors.js';
 import { findSubnet, findVpc } from './aws/lookup.js';
 import { awsArgs, awsSettings, Cidr, resourceArgs } from './aws/module-args.js';
-import { made, planOf, runSteps, type Step } from './aws/steps.js';
-import { identityText, missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
-import { defineModule, NotYetThere, type Vars } from '../runner/types.js';
+import { createTagsFor, identityText, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
+import { defineModule, NotYetThere, type Plan, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -24,79 +25,86 @@ const schema = Type.Object(
 
 type SubnetArgs = typeof schema.static;
 
+export interface SubnetFacts {
+  id: string;
+  cidr: string;
+  az: string;
+  mapPublicIp: boolean;
+  tags: TagMap;
+}
+
 export interface SubnetActual {
-  vpcId: string | null;
-  subnet: { id: string; cidr: string; az: string; mapPublicIp: boolean; tags: TagMap } | null;
+  aws: HeldSettings;
+  vpcId: string;
+  subnet: SubnetFacts | null;
 }
 
-interface SubnetState {
-  vpcId?: string;
-  subnetId?: string;
-}
+const resultOf = (subnetId: string | undefined, vpcId: string): Vars => ({ ...(subnetId === undefined ? {} : { subnet_id: subnetId }), vpc_id: vpcId });
 
-export function subnetSteps(args: SubnetArgs, actual: SubnetActual): Step<SubnetState>[] {
-  const tags = wantedTags(args.name, args.project, args.tags);
+function subnetChanges(args: SubnetArgs, subnet: SubnetFacts, aws: HeldSettings): Ec2Change[] {
+  const changes: Ec2Change[] = [];
   const mapPublic = args.map_public_ip ?? true;
-  const vpcName = identityText(args.vpc, args.project);
-  const { subnet } = actual;
-  const mapStep: Step<SubnetState> = {
-    description: `ModifySubnetAttribute MapPublicIpOnLaunch=${mapPublic}`,
-    run: async (ec2, s) => void (await ec2.modifySubnetAttribute({ SubnetId: made(s.subnetId, 'the subnet id'), MapPublicIpOnLaunch: { Value: mapPublic } })),
+  if (subnet.mapPublicIp !== mapPublic) {
+    changes.push({ description: `ModifySubnetAttribute MapPublicIpOnLaunch=${mapPublic}`, op: callsOp(aws, [call('ModifySubnetAttribute', { SubnetId: subnet.id, MapPublicIpOnLaunch: { Value: mapPublic } })]) });
+  }
+  const tagging = createTagsFor(subnet.id, wantedTags(args.name, args.project, args.tags), subnet.tags);
+  if (tagging !== null) changes.push({ description: tagging.description, op: callsOp(aws, [tagging.step]) });
+  return changes;
+}
+
+/** The create of a subnet in VPC `vpcId` (written `vpcText`), and what the next round would then do. */
+function creation(args: SubnetArgs, aws: HeldSettings, vpcId: string, vpcText: string): [Ec2Change, Ec2Change[]] {
+  const tags = wantedTags(args.name, args.project, args.tags);
+  const create: Ec2Change = {
+    description: `CreateSubnet ${args.cidr} in ${args.az} in VPC ${vpcText} tags ${tagText(tags)}`,
+    op: callsOp(aws, [call('CreateSubnet', { VpcId: vpcId, CidrBlock: args.cidr, AvailabilityZone: args.az, TagSpecifications: tagSpecifications(['subnet'], tags) }, { subnet: 'Subnet.SubnetId' })], {
+      subnet_id: made('subnet'),
+      vpc_id: vpcId,
+    }),
   };
+  // A new subnet maps no public addresses.
+  return [create, subnetChanges(args, { id: 'the new subnet', cidr: args.cidr, az: args.az, mapPublicIp: false, tags }, aws)];
+}
+
+export function subnetPlan(args: SubnetArgs, actual: SubnetActual): Plan<Ec2Op> {
+  const { subnet, aws, vpcId } = actual;
   if (subnet === null) {
-    const create: Step<SubnetState> = {
-      description: `CreateSubnet ${args.cidr} in ${args.az} in VPC ${actual.vpcId ?? `${args.vpc} (not created yet)`} tags ${tagText(tags)}`,
-      async run(ec2, s) {
-        if (s.vpcId === undefined) throw new AwsError(`VPC ${vpcName} does not exist: create it first (ec2_vpc)`);
-        const r = await ec2.createSubnet({ VpcId: s.vpcId, CidrBlock: args.cidr, AvailabilityZone: args.az, TagSpecifications: tagSpecifications(['subnet'], tags) });
-        s.subnetId = made(r.Subnet?.SubnetId, 'the new subnet id');
-      },
-    };
-    // A new subnet maps no public addresses.
-    return mapPublic ? [create, mapStep] : [create];
+    const [create, then] = creation(args, aws, vpcId, vpcId);
+    return createPlan(create, then, resultOf(undefined, vpcId));
   }
   if (subnet.cidr !== args.cidr || subnet.az !== args.az) {
     throw new AwsError(
       `subnet ${args.name} (${subnet.id}) is ${subnet.cidr} in ${subnet.az}, not ${args.cidr} in ${args.az}: a subnet's range and zone cannot change. Fix the arguments, or delete the subnet to have it made again`,
     );
   }
-  const steps: Step<SubnetState>[] = [];
-  if (subnet.mapPublicIp !== mapPublic) steps.push(mapStep);
-  const lacking = missingTags(tags, subnet.tags);
-  if (Object.keys(lacking).length > 0) {
-    steps.push({ description: `CreateTags ${subnet.id} ${tagText(lacking)}`, run: async (ec2) => void (await ec2.createTags({ Resources: [subnet.id], Tags: sdkTags(lacking) })) });
-  }
-  return steps;
+  return planOf(subnetChanges(args, subnet, aws), `subnet ${subnet.id} is as wanted`, resultOf(subnet.id, vpcId));
 }
-
-const resultOf = (subnetId: string | undefined, vpcId: string | undefined): Vars => ({ ...(subnetId === undefined ? {} : { subnet_id: subnetId }), ...(vpcId === undefined ? {} : { vpc_id: vpcId }) });
 
 /** A subnet of a VPC found by its Name (+ project) tag: made with its range and zone, public addressing kept. */
 export const ec2Subnet = defineModule({
   name: 'ec2_subnet',
   schema,
   async gather(ctx, args): Promise<SubnetActual> {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
+    const settings = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(settings);
+    const aws = held(settings);
     const vpc = await findVpc(ec2, { name: args.vpc, project: args.project });
     // No VPC yet (an earlier ec2_vpc task makes it): the engine decides whether that is "would change".
     if (vpc === null) {
-      const steps = subnetSteps(args, { vpcId: null, subnet: null });
-      throw new NotYetThere(`ec2_subnet: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would: steps.map((st) => st.description).join('; ') });
+      const [create, then] = creation(args, aws, '', `${args.vpc} (not created yet)`);
+      throw new NotYetThere(`ec2_subnet: VPC ${identityText(args.vpc, args.project)} does not exist: create it first (ec2_vpc)`, `VPC ${args.vpc}`, { would: wouldText(create, then) });
     }
-    const vpcId = made(vpc.VpcId, 'the VPC id');
+    const vpcId = known(vpc.VpcId, 'VPC id');
     const s = await findSubnet(ec2, args, vpcId);
     return {
+      aws,
       vpcId,
       subnet:
         s === null
           ? null
-          : { id: made(s.SubnetId, 'the subnet id'), cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', mapPublicIp: s.MapPublicIpOnLaunch ?? false, tags: tagMap(s.Tags) },
+          : { id: known(s.SubnetId, 'subnet id'), cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', mapPublicIp: s.MapPublicIpOnLaunch ?? false, tags: tagMap(s.Tags) },
     };
   },
-  plan: (args, actual) => planOf(subnetSteps(args, actual), `subnet ${actual.subnet?.id} is as wanted`, resultOf(actual.subnet?.id, actual.vpcId ?? undefined)),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const s = await runSteps(ec2, subnetSteps(args, actual), { vpcId: actual.vpcId ?? undefined, subnetId: actual.subnet?.id });
-    return { result: resultOf(s.subnetId, s.vpcId) };
-  },
+  plan: subnetPlan,
+  apply: applyEc2,
 });

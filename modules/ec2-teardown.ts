@@ -2,12 +2,11 @@ import type { EC2, Filter } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
 import { AwsError } from './aws/errors.js';
-import { invalidateInventoryCache, projectCacheDir } from './aws/inventory-cache.js';
+import { call, held, revealed, type Ec2Op, type Ec2Step, type HeldSettings } from './aws/ec2-operation.js';
+import { applyEc2, type Ec2Change } from './aws/ec2-plan.js';
 import { awsArgs, awsSettings } from './aws/module-args.js';
-import { planOf, runSteps, type Step } from './aws/steps.js';
 import { tagMap } from './aws/tags.js';
-import { poll } from './aws/wait.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { defineModule, type Plan, type Vars } from '../runner/types.js';
 
 /** What can be torn down, in the order that leaves no dependency behind (the runbook's "Terminate When Done"). */
 export const TEARDOWN_ORDER = ['instances', 'volumes', 'snapshots', 'security_groups', 'route_tables', 'internet_gateways', 'subnets', 'vpcs', 'key_pairs'] as const;
@@ -40,86 +39,72 @@ export interface Doomed {
   goesWithInstance?: boolean;
 }
 
-export type TeardownActual = Partial<Record<TeardownKind, Doomed[]>>;
-
-type NoState = Record<string, never>;
-
-const timeoutMs = (args: TeardownArgs): number => (args.wait_timeout ?? 900) * 1000;
-const label = (d: Doomed): string => (d.name === '' ? d.id : `${d.id} (${d.name})`);
-
-function call(description: string, run: (ec2: EC2) => Promise<unknown>): Step<NoState> {
-  return { description, run: async (ec2) => void (await run(ec2)) };
+export interface TeardownActual {
+  aws: HeldSettings;
+  found: Partial<Record<TeardownKind, Doomed[]>>;
 }
 
-function stepsFor(kind: TeardownKind, found: readonly Doomed[], args: TeardownArgs): Step<NoState>[] {
+const label = (d: Doomed): string => (d.name === '' ? d.id : `${d.id} (${d.name})`);
+
+function changesFor(kind: TeardownKind, found: readonly Doomed[], op: (steps: Ec2Step[]) => Ec2Op): Ec2Change[] {
+  const one = (description: string, step: Ec2Step): Ec2Change => ({ description, op: op([step]) });
   switch (kind) {
     case 'instances': {
       if (found.length === 0) return [];
-      const ids = found.map((d) => d.id);
+      // One already shutting down (an earlier run's) is only waited for.
+      const live = found.filter((d) => d.detail !== 'shutting-down');
       return [
-        call(`TerminateInstances ${found.map(label).join(', ')}`, (ec2) => ec2.terminateInstances({ InstanceIds: ids })),
-        {
-          description: 'wait until they are terminated',
-          run: async (ec2) =>
-            void (await poll(
-              `instances ${ids.join(', ')} to terminate`,
-              async (seen) => {
-                const r = await ec2.describeInstances({ InstanceIds: ids });
-                const left = (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).filter((i) => i.State?.Name !== 'terminated');
-                seen.last = left.map((i) => `${i.InstanceId} ${i.State?.Name}`).join(', ');
-                return left.length === 0 ? true : null;
-              },
-              { timeoutMs: timeoutMs(args), firstDelayMs: 200, maxDelayMs: 5000 },
-            )),
-        },
+        ...(live.length === 0 ? [] : [one(`TerminateInstances ${live.map(label).join(', ')}`, call('TerminateInstances', { InstanceIds: live.map((d) => d.id) }))]),
+        one(live.length === found.length ? 'wait until they are terminated' : `wait until ${found.map(label).join(', ')} ${found.length === 1 ? 'is' : 'are'} terminated`, { do: 'wait-gone', what: 'instances', ids: found.map((d) => d.id) }),
       ];
     }
     case 'volumes': {
       const doomed = found.filter((d) => !d.goesWithInstance);
       if (doomed.length === 0) return [];
-      const ids = doomed.map((d) => d.id);
       return [
-        ...doomed.map((d) => call(`DeleteVolume ${label(d)}${d.detail === undefined ? '' : ` (${d.detail})`}`, (ec2) => ec2.deleteVolume({ VolumeId: d.id }))),
-        {
-          description: 'wait until the volumes are gone',
-          run: async (ec2) =>
-            void (await poll(
-              `volumes ${ids.join(', ')} to be deleted`,
-              async (seen) => {
-                const { Volumes = [] } = await ec2.describeVolumes({ Filters: [{ Name: 'volume-id', Values: ids }] });
-                seen.last = Volumes.map((v) => `${v.VolumeId} ${v.State}`).join(', ');
-                return Volumes.length === 0 ? true : null;
-              },
-              { timeoutMs: timeoutMs(args), firstDelayMs: 100, maxDelayMs: 5000 },
-            )),
-        },
+        ...doomed.map((d) => one(`DeleteVolume ${label(d)}${d.detail === undefined ? '' : ` (${d.detail})`}`, call('DeleteVolume', { VolumeId: d.id }))),
+        one('wait until the volumes are gone', { do: 'wait-gone', what: 'volumes', ids: doomed.map((d) => d.id) }),
       ];
     }
     case 'snapshots':
-      return found.map((d) => call(`DeleteSnapshot ${label(d)}`, (ec2) => ec2.deleteSnapshot({ SnapshotId: d.id })));
+      return found.map((d) => one(`DeleteSnapshot ${label(d)}`, call('DeleteSnapshot', { SnapshotId: d.id })));
     case 'security_groups':
-      return found.map((d) => call(`DeleteSecurityGroup ${label(d)}`, (ec2) => ec2.deleteSecurityGroup({ GroupId: d.id })));
+      return found.map((d) => one(`DeleteSecurityGroup ${label(d)}`, call('DeleteSecurityGroup', { GroupId: d.id })));
     case 'route_tables':
       return found.flatMap((d) => [
-        ...(d.links ?? []).map((a) => call(`DisassociateRouteTable ${a} (of ${d.id})`, (ec2) => ec2.disassociateRouteTable({ AssociationId: a }))),
-        call(`DeleteRouteTable ${label(d)}`, (ec2) => ec2.deleteRouteTable({ RouteTableId: d.id })),
+        ...(d.links ?? []).map((a) => one(`DisassociateRouteTable ${a} (of ${d.id})`, call('DisassociateRouteTable', { AssociationId: a }))),
+        one(`DeleteRouteTable ${label(d)}`, call('DeleteRouteTable', { RouteTableId: d.id })),
       ]);
     case 'internet_gateways':
       return found.flatMap((d) => [
-        ...(d.links ?? []).map((vpc) => call(`DetachInternetGateway ${d.id} from ${vpc}`, (ec2) => ec2.detachInternetGateway({ InternetGatewayId: d.id, VpcId: vpc }))),
-        call(`DeleteInternetGateway ${label(d)}`, (ec2) => ec2.deleteInternetGateway({ InternetGatewayId: d.id })),
+        ...(d.links ?? []).map((vpc) => one(`DetachInternetGateway ${d.id} from ${vpc}`, call('DetachInternetGateway', { InternetGatewayId: d.id, VpcId: vpc }))),
+        one(`DeleteInternetGateway ${label(d)}`, call('DeleteInternetGateway', { InternetGatewayId: d.id })),
       ]);
     case 'subnets':
-      return found.map((d) => call(`DeleteSubnet ${label(d)}`, (ec2) => ec2.deleteSubnet({ SubnetId: d.id })));
+      return found.map((d) => one(`DeleteSubnet ${label(d)}`, call('DeleteSubnet', { SubnetId: d.id })));
     case 'vpcs':
-      return found.map((d) => call(`DeleteVpc ${label(d)}`, (ec2) => ec2.deleteVpc({ VpcId: d.id })));
+      return found.map((d) => one(`DeleteVpc ${label(d)}`, call('DeleteVpc', { VpcId: d.id })));
     case 'key_pairs':
-      return found.map((d) => call(`DeleteKeyPair ${label(d)}`, (ec2) => ec2.deleteKeyPair({ KeyName: d.name })));
+      return found.map((d) => one(`DeleteKeyPair ${label(d)}`, call('DeleteKeyPair', { KeyName: d.name })));
   }
 }
 
-export function teardownSteps(args: TeardownArgs, actual: TeardownActual): Step<NoState>[] {
-  return TEARDOWN_ORDER.filter((k) => args.resources.includes(k)).flatMap((k) => stepsFor(k, actual[k] ?? [], args));
+/**
+ * Every deletion, in dependency order, in one round: the ids are all known, and the waits between
+ * them (instances terminated before their groups go) are operations. A plan that waits is followed
+ * by a re-plan, which must then find nothing of the project left.
+ */
+export function teardownPlan(args: TeardownArgs, actual: TeardownActual): Plan<Ec2Op> {
+  const op = (steps: Ec2Step[]): Ec2Op => ({ kind: 'ec2', aws: revealed(actual.aws), timeoutMs: (args.wait_timeout ?? 900) * 1000, steps });
+  const changes = TEARDOWN_ORDER.filter((k) => args.resources.includes(k)).flatMap((k) => changesFor(k, actual.found[k] ?? [], op));
+  // What was deleted is reported once all of it is.
+  const last = changes.at(-1)?.op;
+  if (last !== undefined) last.result = resultOf(actual);
+  return {
+    changes,
+    ...(changes.some((c) => c.op?.steps.some((s) => s.do === 'wait-gone')) ? { replan: true } : {}),
+    msg: changes.length === 0 ? `nothing of project ${args.project} left: ${args.resources.join(', ')}` : undefined,
+  };
 }
 
 const nameOf = (tags: { Key?: string; Value?: string }[] | undefined): string => tagMap(tags).Name ?? '';
@@ -177,7 +162,7 @@ async function find(ec2: EC2, kind: TeardownKind, project: string): Promise<Doom
 }
 
 function resultOf(actual: TeardownActual): Vars {
-  return { deleted: Object.fromEntries(Object.entries(actual).map(([k, list]) => [k, (list ?? []).filter((d) => !d.goesWithInstance).map((d) => d.id)])) };
+  return { deleted: Object.fromEntries(Object.entries(actual.found).map(([k, list]) => [k, (list ?? []).filter((d) => !d.goesWithInstance).map((d) => d.id)])) };
 }
 
 /**
@@ -191,16 +176,13 @@ export const ec2Teardown = defineModule({
   schema,
   async gather(ctx, args): Promise<TeardownActual> {
     if (args.project.includes('*') || args.project.includes('?')) throw new AwsError(`project '${args.project}' has a wildcard: teardown names one project exactly`);
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
+    const settings = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(settings);
     const kinds = TEARDOWN_ORDER.filter((k) => args.resources.includes(k));
     const found = await Promise.all(kinds.map((k) => find(ec2, k, args.project)));
-    return Object.fromEntries(kinds.map((k, i) => [k, found[i]]));
+    return { aws: held(settings), found: Object.fromEntries(kinds.map((k, i) => [k, found[i]])) };
   },
-  plan: (args, actual) => planOf(teardownSteps(args, actual), `nothing of project ${args.project} left: ${args.resources.join(', ')}`),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    await runSteps(ec2, teardownSteps(args, actual), {});
-    if (args.resources.includes('instances')) await invalidateInventoryCache(projectCacheDir(ctx.projectDir));
-    return { result: resultOf(actual) };
-  },
+  plan: teardownPlan,
+  // Terminating instances empties the inventory cache (runEc2Operations).
+  apply: applyEc2,
 });

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
+import { call, callsOp, held, made, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
+import { applyEc2, createPlan, known, planOf, type Ec2Change } from './aws/ec2-plan.js';
 import { AwsError } from './aws/errors.js';
 import { findVpc } from './aws/lookup.js';
 import { awsArgs, awsSettings, Cidr, resourceArgs } from './aws/module-args.js';
-import { made, planOf, runSteps, type Step } from './aws/steps.js';
-import { missingTags, sdkTags, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
-import { defineModule, type Vars } from '../runner/types.js';
+import { createTagsFor, tagMap, tagSpecifications, tagText, wantedTags, type TagMap } from './aws/tags.js';
+import { defineModule, type Plan, type Vars } from '../runner/types.js';
 
 const schema = Type.Object(
   {
@@ -29,69 +30,62 @@ export interface VpcFacts {
 }
 
 export interface VpcActual {
+  aws: HeldSettings;
   vpc: VpcFacts | null;
-}
-
-interface VpcState {
-  vpcId?: string;
-}
-
-type DnsAttribute = 'EnableDnsSupport' | 'EnableDnsHostnames';
-
-function dnsStep(attribute: DnsAttribute, value: boolean): Step<VpcState> {
-  return {
-    description: `ModifyVpcAttribute ${attribute}=${value}`,
-    run: async (ec2, s) => void (await ec2.modifyVpcAttribute({ VpcId: made(s.vpcId, 'the VPC id'), [attribute]: { Value: value } })),
-  };
 }
 
 type VpcArgs = typeof schema.static;
 
-export function vpcSteps(args: VpcArgs, actual: VpcActual): Step<VpcState>[] {
+const resultOf = (vpcId: string | undefined): Vars => (vpcId === undefined ? {} : { vpc_id: vpcId });
+
+/** What an existing VPC needs: its DNS settings and the tags it lacks. */
+function vpcChanges(args: VpcArgs, vpc: VpcFacts, aws: HeldSettings): Ec2Change[] {
+  const changes: Ec2Change[] = [];
+  for (const [attribute, now, wanted] of [
+    ['EnableDnsSupport', vpc.dnsSupport, args.dns_support ?? true],
+    ['EnableDnsHostnames', vpc.dnsHostnames, args.dns_hostnames ?? true],
+  ] as const) {
+    if (now !== wanted) changes.push({ description: `ModifyVpcAttribute ${attribute}=${wanted}`, op: callsOp(aws, [call('ModifyVpcAttribute', { VpcId: vpc.id, [attribute]: { Value: wanted } })]) });
+  }
+  const tagging = createTagsFor(vpc.id, wantedTags(args.name, args.project, args.tags), vpc.tags);
+  if (tagging !== null) changes.push({ description: tagging.description, op: callsOp(aws, [tagging.step]) });
+  return changes;
+}
+
+export function vpcPlan(args: VpcArgs, actual: VpcActual): Plan<Ec2Op> {
   const tags = wantedTags(args.name, args.project, args.tags);
-  const support = args.dns_support ?? true;
-  const hostnames = args.dns_hostnames ?? true;
-  const { vpc } = actual;
+  const { vpc, aws } = actual;
   if (vpc === null) {
-    const create: Step<VpcState> = {
+    const create: Ec2Change = {
       description: `CreateVpc ${args.cidr} tags ${tagText(tags)}`,
-      async run(ec2, s) {
-        const r = await ec2.createVpc({ CidrBlock: args.cidr, TagSpecifications: tagSpecifications(['vpc'], tags) });
-        s.vpcId = made(r.Vpc?.VpcId, 'the new VPC id');
-      },
+      op: callsOp(aws, [call('CreateVpc', { CidrBlock: args.cidr, TagSpecifications: tagSpecifications(['vpc'], tags) }, { vpc: 'Vpc.VpcId' })], { vpc_id: made('vpc') }),
     };
-    // A new VPC resolves DNS but gives no hostnames: only what differs from that is a call.
-    return [create, ...(support ? [] : [dnsStep('EnableDnsSupport', false)]), ...(hostnames ? [dnsStep('EnableDnsHostnames', true)] : [])];
+    // A new VPC resolves DNS but gives no hostnames, and has its tags.
+    return createPlan(create, vpcChanges(args, { id: 'the new VPC', cidr: args.cidr, tags, dnsSupport: true, dnsHostnames: false }, aws));
   }
   if (vpc.cidr !== args.cidr) {
     throw new AwsError(`VPC ${args.name} (${vpc.id}) has CIDR ${vpc.cidr}, not ${args.cidr}: a VPC's CIDR cannot change. Fix cidr, or delete the VPC to have it made again`);
   }
-  const steps: Step<VpcState>[] = [];
-  if (vpc.dnsSupport !== support) steps.push(dnsStep('EnableDnsSupport', support));
-  if (vpc.dnsHostnames !== hostnames) steps.push(dnsStep('EnableDnsHostnames', hostnames));
-  const lacking = missingTags(tags, vpc.tags);
-  if (Object.keys(lacking).length > 0) {
-    steps.push({ description: `CreateTags ${vpc.id} ${tagText(lacking)}`, run: async (ec2) => void (await ec2.createTags({ Resources: [vpc.id], Tags: sdkTags(lacking) })) });
-  }
-  return steps;
+  return planOf(vpcChanges(args, vpc, aws), `VPC ${vpc.id} is as wanted`, resultOf(vpc.id));
 }
-
-const resultOf = (vpcId: string | undefined): Vars => (vpcId === undefined ? {} : { vpc_id: vpcId });
 
 /** A VPC found by its Name (+ project) tag: made with its CIDR, DNS settings and tags; tags and DNS kept. */
 export const ec2Vpc = defineModule({
   name: 'ec2_vpc',
   schema,
   async gather(ctx, args): Promise<VpcActual> {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
+    const settings = awsSettings(args, ctx.vars);
+    const ec2 = await ec2Client(settings);
+    const aws = held(settings);
     const vpc = await findVpc(ec2, args);
-    if (vpc === null) return { vpc: null };
-    const id = made(vpc.VpcId, 'the VPC id');
+    if (vpc === null) return { aws, vpc: null };
+    const id = known(vpc.VpcId, 'VPC id');
     const [support, hostnames] = await Promise.all([
       ec2.describeVpcAttribute({ VpcId: id, Attribute: 'enableDnsSupport' }),
       ec2.describeVpcAttribute({ VpcId: id, Attribute: 'enableDnsHostnames' }),
     ]);
     return {
+      aws,
       vpc: {
         id,
         cidr: vpc.CidrBlock ?? '',
@@ -101,10 +95,6 @@ export const ec2Vpc = defineModule({
       },
     };
   },
-  plan: (args, actual) => planOf(vpcSteps(args, actual), `VPC ${actual.vpc?.id} is as wanted`, resultOf(actual.vpc?.id)),
-  async legacyApply(ctx, args, _plan, actual) {
-    const ec2 = await ec2Client(awsSettings(args, ctx.vars));
-    const s = await runSteps(ec2, vpcSteps(args, actual), { vpcId: actual.vpc?.id });
-    return { result: resultOf(s.vpcId) };
-  },
+  plan: vpcPlan,
+  apply: applyEc2,
 });

@@ -3,7 +3,8 @@
 // Nothing is remembered on the controller: every run reads where the migration stands from EC2 itself,
 // so a run killed at any step is finished by the next one, from any controller.
 import { AwsError } from './errors.js';
-import type { TagMap } from './tags.js';
+import type { InstanceFacts, VolumeFacts } from './resources.js';
+import type { SnapshotFacts } from './snapshot-tags.js';
 
 /** On the instance: the last migration step done ("done" once finished). */
 export const STATE_TAG = 'rplay:ebs-encrypt';
@@ -13,52 +14,12 @@ export const ENCRYPTS_TAG = 'rplay:encrypts';
 export const REPLACED_BY_TAG = 'rplay:replaced-by';
 export const DONE = 'done';
 
-/** The steps of a migration, in order: `stop_after` names one, the state tag records the last one done. */
+/** The steps of a migration, in order: the state tag records the last one done. */
 export const STEP_NAMES = ['discard', 'mark', 'stop', 'snapshot', 'copy', 'volume', 'detach', 'attach', 'start', 'finish'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
-export interface VolumeFacts {
-  id: string;
-  encrypted: boolean;
-  kmsKeyId?: string;
-  az: string;
-  size: number;
-  type?: string;
-  iops?: number;
-  throughput?: number;
-  /** creating, available, in-use, error. */
-  state: string;
-  attachment?: { instanceId: string; device: string; state: string };
-  /** ISO time. */
-  createdAt?: string;
-  tags: TagMap;
-}
-
-export interface SnapshotFacts {
-  id: string;
-  /** pending, completed, error. */
-  state: string;
-  encrypted: boolean;
-  /** ISO time the snapshot was taken. */
-  startedAt?: string;
-  tags: TagMap;
-}
-
-export interface InstanceFacts {
-  id: string;
-  name: string;
-  /** running or stopped (transitions are waited out before planning). */
-  state: string;
-  az: string;
-  rootDevice: string;
-  publicIp?: string;
-  privateIp?: string;
-  /** ISO time of the last start (EC2's LaunchTime moves with every start). */
-  launchedAt?: string;
-  tags: TagMap;
-}
-
 export interface MigrationFacts {
+  /** Running or stopped (one in passing is waited for before a migration is planned). */
   instance: InstanceFacts;
   /** The volume attached (or attaching) at the root device; null when none is. */
   root: VolumeFacts | null;
@@ -173,7 +134,7 @@ export function planMigration(f: MigrationFacts, o: PlanOptions): MigrationStep[
   }
   // Pieces of an attempt the instance was started again after (it runs now, or ran since they were
   // made) hold an older state of the disk: using them would lose what was written meanwhile.
-  const madeAt = [plain?.startedAt, copy?.startedAt, fresh?.createdAt].filter((t): t is string => t !== undefined);
+  const madeAt = [plain?.startTime, copy?.startTime, fresh?.createdAt].filter((t): t is string => t !== undefined && t !== '');
   const stale = i.state === 'running' || (i.launchedAt !== undefined && madeAt.some((t) => Date.parse(t) < Date.parse(i.launchedAt!)));
   if (stale) {
     if (fresh !== null) {
@@ -242,11 +203,4 @@ export function planMigration(f: MigrationFacts, o: PlanOptions): MigrationStep[
     finish(vol?.id),
   );
   return steps;
-}
-
-/** The steps up to and including `last` (by migration order): what a run with stop_after does. */
-export function stepsUpTo(steps: readonly MigrationStep[], last: StepName | undefined): MigrationStep[] {
-  if (last === undefined) return [...steps];
-  const limit = STEP_NAMES.indexOf(last);
-  return steps.filter((s) => STEP_NAMES.indexOf(s.name) <= limit);
 }

@@ -1,59 +1,18 @@
-// The EC2 calls behind each planned step of an ebs_encrypt migration, each followed by its wait, and the
-// instance's progress tag once the step is done. A step reads the ids earlier steps of the same run made
-// (the new snapshot, its copy, the new volume) from the shared state.
-import { randomUUID } from 'node:crypto';
-import type { EC2, VolumeType } from '@aws-sdk/client-ec2';
-import { DONE, ENCRYPTS_TAG, REPLACED_BY_TAG, STATE_TAG, type InstanceFacts, type MigrationStep, type VolumeFacts } from './ebs-encrypt-plan.js';
-import { describeInstance, instanceFacts, settleInstance, volumeFacts } from './ebs-encrypt-facts.js';
-import { AwsError } from './errors.js';
-import { made } from './steps.js';
+// The EC2 calls behind each planned step of an ebs_encrypt migration, each followed by its wait and
+// the instance's progress tag, as one operation per step. What an earlier step of the same apply
+// makes (the new snapshot, its copy, the new volume) a later one names by { $made }.
+import { DONE, ENCRYPTS_TAG, REPLACED_BY_TAG, STATE_TAG, type MigrationStep } from './ebs-encrypt-plan.js';
+import type { AwsSettings } from './client.js';
+import { call, made, makingCall, type Ec2Op, type Ec2Step, type Id } from './ec2-operation.js';
+import { attachCall, detachCall, sshWait, startCall, stopCall, waitInstance, waitVolume, type InstanceFacts, type SshCheck, type VolumeFacts } from './resources.js';
 import { sdkTags, tagSpecifications, type TagMap } from './tags.js';
-import { poll, waitForSsh } from './wait.js';
 
 export interface MigrationSettings {
-  region: string;
+  aws: AwsSettings;
   kmsKeyId?: string;
   timeoutMs: number;
   /** Where to check SSH after the start; null: do not wait for SSH. */
-  ssh: { address: 'public' | 'private'; port: number } | null;
-}
-
-export interface MigrationState {
-  instance: InstanceFacts;
-  snapshotId?: string;
-  copyId?: string;
-  volumeId?: string;
-}
-
-const WAIT = { firstDelayMs: 100, maxDelayMs: 5000 };
-
-async function waitSnapshot(ec2: EC2, id: string, s: MigrationSettings): Promise<void> {
-  await poll(
-    `snapshot ${id} to be completed`,
-    async (seen) => {
-      const snap = (await ec2.describeSnapshots({ SnapshotIds: [id] })).Snapshots?.[0];
-      seen.last = `${snap?.State ?? 'missing'} ${snap?.Progress ?? ''}`.trim();
-      if (snap?.State === 'error') throw new AwsError(`snapshot ${id} failed (state error)${snap.StateMessage ? `: ${snap.StateMessage}` : ''}`);
-      return snap?.State === 'completed' ? true : null;
-    },
-    { timeoutMs: s.timeoutMs, ...WAIT },
-  );
-}
-
-/** Polls the volume until `done` holds for it. */
-async function waitVolume(ec2: EC2, id: string, what: string, done: (v: VolumeFacts) => boolean, s: MigrationSettings): Promise<void> {
-  await poll(
-    `volume ${id} to be ${what}`,
-    async (seen) => {
-      const raw = (await ec2.describeVolumes({ VolumeIds: [id] })).Volumes?.[0];
-      if (raw === undefined) throw new AwsError(`volume ${id} is gone`);
-      const v = volumeFacts(raw);
-      seen.last = v.attachment === undefined ? v.state : `${v.state}, ${v.attachment.state} to ${v.attachment.instanceId}`;
-      if (v.state === 'error') throw new AwsError(`volume ${id} is in state error`);
-      return done(v) ? true : null;
-    },
-    { timeoutMs: s.timeoutMs, ...WAIT },
-  );
+  ssh: SshCheck | null;
 }
 
 /** The original's own tags (Name, project…) for its replacement, without rplay's bookkeeping or AWS's reserved ones. */
@@ -64,138 +23,82 @@ function carriedTags(like: VolumeFacts, name: string, originalId: string): TagMa
 
 const PROVISIONED = ['gp3', 'io1', 'io2'];
 
-async function tagProgress(ec2: EC2, st: MigrationState, value: string): Promise<void> {
-  await ec2.createTags({ Resources: [st.instance.id], Tags: sdkTags({ [STATE_TAG]: value }) });
-  st.instance.tags[STATE_TAG] = value;
-}
+const tagged = (id: string, tags: TagMap): Ec2Step => call('CreateTags', { Resources: [id], Tags: sdkTags(tags) });
 
-async function runStep(ec2: EC2, step: MigrationStep, st: MigrationState, s: MigrationSettings): Promise<void> {
-  const i = st.instance;
-  const who = `${i.id} (${i.name})`;
-  const originalId = i.tags[ENCRYPTS_TAG];
+function stepCalls(step: MigrationStep, i: InstanceFacts, originalId: string, s: MigrationSettings): Ec2Step[] {
+  const kms = s.kmsKeyId === undefined ? {} : { KmsKeyId: s.kmsKeyId };
   switch (step.kind) {
     case 'discard-volume':
-      await ec2.deleteVolume({ VolumeId: step.volumeId });
-      return;
+      return [call('DeleteVolume', { VolumeId: step.volumeId })];
     case 'discard-snapshot':
-      await ec2.deleteSnapshot({ SnapshotId: step.snapshotId });
-      return;
+      return [call('DeleteSnapshot', { SnapshotId: step.snapshotId })];
     case 'mark':
-      await ec2.createTags({ Resources: [i.id], Tags: sdkTags({ [STATE_TAG]: 'mark', [ENCRYPTS_TAG]: step.originalId }) });
-      Object.assign(i.tags, { [STATE_TAG]: 'mark', [ENCRYPTS_TAG]: step.originalId });
-      return;
+      return [tagged(i.id, { [STATE_TAG]: 'mark', [ENCRYPTS_TAG]: step.originalId })];
     case 'stop':
-      await ec2.stopInstances({ InstanceIds: [i.id] });
-      st.instance = { ...i, ...instanceFacts(await settleInstance(ec2, i.id, who, ['stopped'], s.timeoutMs), i.name) };
-      break;
+      return [stopCall(i.id), waitInstance(i.id, 'stopped')];
     case 'snapshot': {
-      const id =
-        step.existing ??
-        made(
-          (
-            await ec2.createSnapshot({
-              VolumeId: step.volumeId,
-              Description: `${i.name} root ${step.volumeId}, unencrypted (rplay ebs_encrypt)`,
-              TagSpecifications: tagSpecifications(['snapshot'], { Name: `${i.name} root (unencrypted)`, [ENCRYPTS_TAG]: step.volumeId }),
-            })
-          ).SnapshotId,
-          'the new snapshot id',
-        );
-      st.snapshotId = id;
-      await waitSnapshot(ec2, id, s);
-      break;
+      if (step.existing !== undefined) return [{ do: 'wait-snapshots', ids: [step.existing] }];
+      const params = {
+        VolumeId: step.volumeId,
+        Description: `${i.name} root ${step.volumeId}, unencrypted (rplay ebs_encrypt)`,
+        TagSpecifications: tagSpecifications(['snapshot'], { Name: `${i.name} root (unencrypted)`, [ENCRYPTS_TAG]: step.volumeId }),
+      };
+      return [call('CreateSnapshot', params, { snapshot: 'SnapshotId' }), { do: 'wait-snapshots', ids: [made('snapshot')] }];
     }
     case 'copy': {
-      const source = step.snapshotId ?? made(st.snapshotId, 'the snapshot to copy');
-      const id =
-        step.existing ??
-        made(
-          (
-            await ec2.copySnapshot({
-              SourceRegion: s.region,
-              SourceSnapshotId: source,
-              Encrypted: true,
-              ...(s.kmsKeyId === undefined ? {} : { KmsKeyId: s.kmsKeyId }),
-              Description: `${i.name} root ${originalId}, encrypted (rplay ebs_encrypt)`,
-              TagSpecifications: tagSpecifications(['snapshot'], { Name: `${i.name} root (encrypted)`, [ENCRYPTS_TAG]: made(originalId, 'the volume being replaced') }),
-            })
-          ).SnapshotId,
-          'the encrypted copy id',
-        );
-      st.copyId = id;
-      await waitSnapshot(ec2, id, s);
-      break;
+      if (step.existing !== undefined) return [{ do: 'wait-snapshots', ids: [step.existing] }];
+      const params = {
+        SourceRegion: s.aws.region,
+        SourceSnapshotId: step.snapshotId ?? made('snapshot'),
+        Encrypted: true,
+        ...kms,
+        Description: `${i.name} root ${originalId}, encrypted (rplay ebs_encrypt)`,
+        TagSpecifications: tagSpecifications(['snapshot'], { Name: `${i.name} root (encrypted)`, [ENCRYPTS_TAG]: originalId }),
+      };
+      return [call('CopySnapshot', params, { copy: 'SnapshotId' }), { do: 'wait-snapshots', ids: [made('copy')] }];
     }
     case 'volume': {
+      if (step.existing !== undefined) return [waitVolume(step.existing, 'available')];
       const { like } = step;
       const provisioned = like.type !== undefined && PROVISIONED.includes(like.type);
-      const id =
-        step.existing ??
-        made(
-          (
-            await ec2.createVolume({
-              AvailabilityZone: i.az,
-              SnapshotId: step.snapshotId ?? made(st.copyId, 'the encrypted copy'),
-              Size: like.size,
-              ...(like.type === undefined ? {} : { VolumeType: like.type as VolumeType }),
-              ...(provisioned && like.iops !== undefined ? { Iops: like.iops } : {}),
-              ...(like.type === 'gp3' && like.throughput !== undefined ? { Throughput: like.throughput } : {}),
-              Encrypted: true,
-              ...(s.kmsKeyId === undefined ? {} : { KmsKeyId: s.kmsKeyId }),
-              TagSpecifications: tagSpecifications(['volume'], carriedTags(like, i.name, like.id)),
-              // The SDK resends the same token when it retries: EC2 then answers with the same volume.
-              ClientToken: randomUUID(),
-            })
-          ).VolumeId,
-          'the new volume id',
-        );
-      st.volumeId = id;
-      await waitVolume(ec2, id, 'available', (v) => v.state === 'available', s);
-      break;
+      const params = {
+        AvailabilityZone: i.az,
+        SnapshotId: step.snapshotId ?? made('copy'),
+        Size: like.size,
+        ...(like.type === undefined ? {} : { VolumeType: like.type }),
+        ...(provisioned && like.iops !== undefined ? { Iops: like.iops } : {}),
+        ...(like.type === 'gp3' && like.throughput !== undefined ? { Throughput: like.throughput } : {}),
+        Encrypted: true,
+        ...kms,
+        TagSpecifications: tagSpecifications(['volume'], carriedTags(like, i.name, like.id)),
+      };
+      return [makingCall('CreateVolume', params, { volume: 'VolumeId' }), waitVolume(made('volume'), 'available')];
     }
     case 'detach':
-      if (!step.inFlight) await ec2.detachVolume({ VolumeId: step.volumeId, InstanceId: i.id });
-      await waitVolume(ec2, step.volumeId, 'detached', (v) => v.state === 'available', s);
-      break;
+      return [...(step.inFlight ? [] : [detachCall(step.volumeId, i.id)]), waitVolume(step.volumeId, 'available')];
     case 'attach': {
-      const id = step.volumeId ?? made(st.volumeId, 'the new volume');
-      if (!step.inFlight) await ec2.attachVolume({ VolumeId: id, InstanceId: i.id, Device: i.rootDevice });
-      st.volumeId = id;
-      await waitVolume(ec2, id, `attached to ${i.id}`, (v) => v.attachment?.state === 'attached', s);
-      break;
+      const id: Id = step.volumeId ?? made('volume');
+      return [...(step.inFlight ? [] : [attachCall(id, i.id, i.rootDevice)]), waitVolume(id, 'attached')];
     }
-    case 'start': {
-      if (!step.inFlight) await ec2.startInstances({ InstanceIds: [i.id] });
-      st.instance = { ...i, ...instanceFacts(await settleInstance(ec2, i.id, who, ['running'], s.timeoutMs), i.name) };
-      if (s.ssh !== null) {
-        const address = s.ssh.address === 'public' ? (st.instance.publicIp ?? st.instance.privateIp) : st.instance.privateIp;
-        if (address === undefined) throw new AwsError(`instance ${who} has no ${s.ssh.address} address to check SSH on`);
-        await waitForSsh(address, s.ssh.port, s.timeoutMs);
-      }
-      break;
-    }
+    case 'start':
+      return [...(step.inFlight ? [] : [startCall(i.id)]), waitInstance(i.id, 'running'), ...(s.ssh === null ? [] : [sshWait(i.id, s.ssh)])];
     case 'finish': {
-      const volumeId = step.volumeId ?? made(st.volumeId, 'the new volume');
-      if (step.originalId !== null) await ec2.createTags({ Resources: [step.originalId], Tags: sdkTags({ [REPLACED_BY_TAG]: volumeId }) });
-      await tagProgress(ec2, st, DONE);
-      return;
+      const volumeId: Id = step.volumeId ?? made('volume');
+      return [...(step.originalId === null ? [] : [call('CreateTags', { Resources: [step.originalId], Tags: [{ Key: REPLACED_BY_TAG, Value: volumeId }] })]), tagged(i.id, { [STATE_TAG]: DONE })];
     }
   }
-  await tagProgress(ec2, st, step.name);
 }
 
-/** Runs the steps in order; returns the state they leave (the instance as last described). */
-export async function runMigration(ec2: EC2, steps: readonly MigrationStep[], instance: InstanceFacts, s: MigrationSettings): Promise<MigrationState> {
-  const st: MigrationState = { instance: { ...instance, tags: { ...instance.tags } } };
-  for (const step of steps) await runStep(ec2, step, st, s);
-  return st;
-}
-
-/** The instance's root volume now, for the module's result. */
-export async function currentRoot(ec2: EC2, instanceId: string): Promise<VolumeFacts | null> {
-  const i = await describeInstance(ec2, instanceId);
-  const id = i.BlockDeviceMappings?.find((b) => b.DeviceName === i.RootDeviceName)?.Ebs?.VolumeId;
-  if (id === undefined) return null;
-  const v = (await ec2.describeVolumes({ VolumeIds: [id] })).Volumes?.[0];
-  return v === undefined ? null : volumeFacts(v);
+/** The step's operation: its calls and waits, then the instance's progress tag (the mark and the finish are tags themselves). */
+export function migrationOp(step: MigrationStep, i: InstanceFacts, originalId: string, s: MigrationSettings): Ec2Op {
+  const steps = stepCalls(step, i, originalId, s);
+  const progress = step.kind === 'mark' || step.kind === 'finish' || step.name === 'discard' ? [] : [tagged(i.id, { [STATE_TAG]: step.name })];
+  const op: Ec2Op = { kind: 'ec2', aws: s.aws, timeoutMs: s.timeoutMs, steps: [...steps, ...progress] };
+  if (step.kind !== 'finish') return op;
+  const volumeId: Id = step.volumeId ?? made('volume');
+  return {
+    ...op,
+    msg: [volumeId, ` (encrypted with ${s.kmsKeyId ?? "the account's aws/ebs key"}) replaced ${originalId} at ${i.rootDevice} of ${i.id} (${i.name})`],
+    result: { root_volume_id: volumeId, encrypted: true, migration: DONE, original_volume_id: originalId },
+  };
 }

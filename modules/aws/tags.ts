@@ -1,6 +1,7 @@
 // Tags as rplay uses them: a resource is found by its Name tag (and project tag), created with its
-// tags in one call, and given the tags it lacks.
+// tags in one call, and given the tags it lacks by one planned CreateTags call.
 import type { Filter, ResourceType, Tag, TagSpecification } from '@aws-sdk/client-ec2';
+import { call, type Ec2Step } from './ec2-operation.js';
 import { AwsError } from './errors.js';
 
 export type TagMap = Record<string, string>;
@@ -31,10 +32,20 @@ export function identityFilters(name: string, project: string | undefined): Filt
 }
 
 /** The wanted tags a resource lacks or has with another value. */
-export function missingTags(wanted: TagMap, actual: TagMap): TagMap {
+function missingTags(wanted: TagMap, actual: TagMap): TagMap {
   const out: TagMap = {};
   for (const [k, v] of Object.entries(wanted)) if (actual[k] !== v) out[k] = v;
   return out;
+}
+
+/**
+ * The CreateTags call that gives resource `id` the wanted tags it lacks or has with another value
+ * (other tags are left alone), with the line the user reads; null when it has them all.
+ */
+export function createTagsFor(id: string, wanted: TagMap, actual: TagMap): { description: string; step: Ec2Step } | null {
+  const lacking = missingTags(wanted, actual);
+  if (Object.keys(lacking).length === 0) return null;
+  return { description: `CreateTags ${id} ${tagText(lacking)}`, step: call('CreateTags', { Resources: [id], Tags: sdkTags(lacking) }) };
 }
 
 export function sdkTags(tags: TagMap): Tag[] {

@@ -2,15 +2,20 @@
 // state a killed run can leave gets exactly the steps after it; an encrypted root gets none.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planMigration, stepsUpTo, type InstanceFacts, type MigrationFacts, type SnapshotFacts, type VolumeFacts } from '../../../modules/aws/ebs-encrypt-plan.js';
+import { planMigration, type MigrationFacts } from '../../../modules/aws/ebs-encrypt-plan.js';
+import type { Ec2Op } from '../../../modules/aws/ec2-operation.js';
+import { held } from '../../../modules/aws/ec2-operation.js';
 import { AwsError } from '../../../modules/aws/errors.js';
+import type { InstanceFacts, VolumeFacts } from '../../../modules/aws/resources.js';
+import type { SnapshotFacts } from '../../../modules/aws/snapshot-tags.js';
+import { encryptPlan } from '../../../modules/ebs-encrypt.js';
 
 const opts = { kmsKeyId: 'alias/redis-lab-ebs', sshWhere: 'port 22 of its public address' };
 const O = 'vol-0old';
 const N = 'vol-0new';
 
 function instance(state: string, tags: Record<string, string> = {}): InstanceFacts {
-  return { id: 'i-1', name: 'redis-node-1a', state, az: 'us-east-1a', rootDevice: '/dev/sda1', tags: { Name: 'redis-node-1a', project: 'redis-lab', ...tags } };
+  return { id: 'i-1', name: 'redis-node-1a', state, az: 'us-east-1a', rootDevice: '/dev/sda1', volumes: { '/dev/sda1': O }, tags: { Name: 'redis-node-1a', project: 'redis-lab', ...tags } };
 }
 
 function volume(id: string, over: Partial<VolumeFacts> = {}): VolumeFacts {
@@ -19,7 +24,9 @@ function volume(id: string, over: Partial<VolumeFacts> = {}): VolumeFacts {
 
 const attached = (state = 'attached') => ({ attachment: { instanceId: 'i-1', device: '/dev/sda1', state } });
 const original = volume(O, attached());
-const snap = (id: string, encrypted: boolean, state = 'completed'): SnapshotFacts => ({ id, state, encrypted, tags: { 'rplay:encrypts': O } });
+const snap = (id: string, encrypted: boolean, state = 'completed'): SnapshotFacts => ({
+  id, state, encrypted, startTime: '', of: null, device: null, label: null, address: null, copiedFrom: null, project: null, volumeSize: 8, tags: { 'rplay:encrypts': O },
+});
 const fresh = (over: Partial<VolumeFacts> = {}) => volume(N, { encrypted: true, kmsKeyId: 'arn:aws:kms:us-east-1:1:key/k', state: 'available', tags: { 'rplay:encrypts': O }, ...over });
 const migrating = (step: string) => ({ 'rplay:ebs-encrypt': step, 'rplay:encrypts': O });
 
@@ -106,7 +113,7 @@ test('started again after an interrupted attempt: the stale pieces are discarded
 });
 
 test('stopped again after such a restart: pieces older than the last start are stale too', () => {
-  const at = (t: string) => ({ startedAt: `2025-01-01T${t}:00.000Z` });
+  const at = (t: string) => ({ startTime: `2025-01-01T${t}:00.000Z` });
   const pieces = { snapshots: [{ ...snap('snap-1', false), ...at('10:00') }, { ...snap('snap-2', true), ...at('10:01') }] };
   const restarted = facts({ instance: { ...instance('stopped', migrating('copy')), launchedAt: '2025-01-01T11:00:00.000Z' }, ...pieces });
   assert.equal(names(restarted), ['discard', 'discard', 'snapshot', 'copy', 'volume', 'detach', 'attach', 'start', 'finish']);
@@ -114,12 +121,57 @@ test('stopped again after such a restart: pieces older than the last start are s
   assert.equal(names(notSince), ['volume', 'detach', 'attach', 'start', 'finish']);
 });
 
-test('stop_after keeps the steps up to that one', () => {
-  const all = plan(facts({ instance: instance('running') }));
-  assert.equal(stepsUpTo(all, 'copy').map((s) => s.name), ['mark', 'stop', 'snapshot', 'copy']);
-  assert.equal(stepsUpTo(all, undefined).length, 9);
-  const later = plan(facts({ instance: instance('stopped', migrating('copy')), snapshots: [snap('snap-1', false), snap('snap-2', true)] }));
-  assert.equal(stepsUpTo(later, 'snapshot'), [], 'a step already past: nothing');
+const aws = { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:1', accessKey: 'AKIDTEST', secretKey: 'the-secret-key' };
+const encrypt = (f: MigrationFacts) => encryptPlan({ name: 'redis-node-1a', project: 'redis-lab', kms_key_id: 'alias/redis-lab-ebs' }, { aws: held(aws), migration: f });
+/** Each change's operation in short: its calls and waits, with what they use. */
+const shortly = (op: Ec2Op | undefined): string[] =>
+  (op?.steps ?? []).map((s) => {
+    const id = (v: unknown) => (typeof v === 'string' ? v : `<${(v as { $made: string }).$made}>`);
+    if (s.do === 'call') {
+      const p = s.params as Record<string, unknown>;
+      const on = p.VolumeId ?? p.SourceSnapshotId ?? p.SnapshotId ?? (p.Resources as unknown[] | undefined)?.[0] ?? (p.InstanceIds as unknown[] | undefined)?.[0] ?? '';
+      return `${s.action} ${id(on)}${s.save === undefined ? '' : ` → <${Object.keys(s.save).join()}>`}`;
+    }
+    if (s.do === 'wait-snapshots') return `wait ${s.ids.map(id).join()} completed`;
+    if (s.do === 'wait-ssh') return `wait ssh ${s.address}:${s.port}`;
+    if (s.do === 'wait-gone') return `wait ${s.ids.join()} gone`;
+    return `wait ${id(s.id)} ${s.until}`;
+  });
+
+test('the plan\'s operations: each step\'s calls and waits in order, later ones using what earlier ones make, the credentials real', () => {
+  const p = encrypt(facts({ instance: instance('running') }));
+  assert.is(p.replan, true);
+  assert.equal(p.changes.map((c) => shortly(c.op)), [
+    ['CreateTags i-1'],
+    ['StopInstances i-1', 'wait i-1 stopped', 'CreateTags i-1'],
+    [`CreateSnapshot ${O} → <snapshot>`, 'wait <snapshot> completed', 'CreateTags i-1'],
+    ['CopySnapshot <snapshot> → <copy>', 'wait <copy> completed', 'CreateTags i-1'],
+    ['CreateVolume <copy> → <volume>', 'wait <volume> available', 'CreateTags i-1'],
+    [`DetachVolume ${O}`, `wait ${O} available`, 'CreateTags i-1'],
+    ['AttachVolume <volume>', 'wait <volume> attached', 'CreateTags i-1'],
+    ['StartInstances i-1', 'wait i-1 running', 'wait ssh public:22', 'CreateTags i-1'],
+    [`CreateTags ${O}`, 'CreateTags i-1'],
+  ]);
+  const ops = p.changes.map((c) => c.op!);
+  assert.equal(ops.map((o) => o.aws.secretKey), Array(9).fill('the-secret-key'), 'hosts (here EC2) get the real values');
+  const progress = ops.map((o) => (o.steps.at(-1) as unknown as { params: { Tags: { Key: string; Value: string }[] } }).params.Tags.find((t) => t.Key === 'rplay:ebs-encrypt')?.Value);
+  assert.equal(progress, ['mark', 'stop', 'snapshot', 'copy', 'volume', 'detach', 'attach', 'start', 'done']);
+  const volume = ops[4]!.steps[0] as unknown as { params: Record<string, unknown>; token?: true };
+  assert.equal([volume.params.KmsKeyId, volume.token, volume.params.AvailabilityZone, volume.params.VolumeType, volume.params.Size], ['alias/redis-lab-ebs', true, 'us-east-1a', 'gp3', 8]);
+  assert.equal(encrypt(facts({ instance: instance('running') })), p, 'the same facts, the same plan');
+});
+
+test('resumed: the ids that exist are in the operations, only what is missing is made', () => {
+  const p = encrypt(facts({ instance: instance('stopped', migrating('copy')), snapshots: [snap('snap-1', false), snap('snap-2', true)] }));
+  assert.equal(shortly(p.changes[0]!.op), ['CreateVolume snap-2 → <volume>', 'wait <volume> available', 'CreateTags i-1']);
+});
+
+test('an instance on its way: only the wait, reported at once, then the plan is made again', () => {
+  for (const [state, until] of [['pending', 'running'], ['stopping', 'stopped']] as const) {
+    const p = encrypt({ instance: instance(state), root: null, original: null, snapshots: [], volumes: [] });
+    assert.equal(p.changes.map((c) => [c.description, shortly(c.op), c.waitOnly]), [[`wait until i-1 (redis-node-1a) is ${until} (it is ${state})`, [`wait i-1 ${until}`], true]]);
+    assert.is(p.replan, true);
+  }
 });
 
 function refused(f: MigrationFacts): string {

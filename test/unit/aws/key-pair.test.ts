@@ -10,7 +10,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ec2KeyPair } from '../../../modules/ec2-key-pair.js';
 import { ec2Fingerprint, generateEd25519, sameFingerprint } from '../../../modules/aws/ssh-keys.js';
-import { check, converge, descriptions, testAccount } from './support.js';
+import type { Ec2Op } from '../../../modules/aws/ec2-operation.js';
+import { apply, changedThenNot, checkPlan } from '../../support/converge.js';
+import { descriptions, testAccount } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rplay-keypair-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,24 +40,31 @@ test('fingerprints match what EC2 records on import, for ed25519 and RSA keys', 
   }
 });
 
-test('no key anywhere: a check run plans it and writes nothing; a run makes the key (0600) and imports it; then ok', async () => {
+test('no key anywhere: a check run plans it and writes nothing; a run makes the key (0600), re-plans and imports it; then ok', async () => {
   const acct = await testAccount();
   try {
     const ctx = acct.ctx(dir);
     const args = { name: 'redis-cluster-key', project: 'redis-lab', private_key_file: 'keys/redis-cluster-key' };
     const path = join(dir, 'keys', 'redis-cluster-key');
-    assert.equal(descriptions(await check(ec2KeyPair, ctx, args)), [
-      `generate an ed25519 key pair at ${path} (mode 0600, stays on the controller) and ${path}.pub`,
-      `ImportKeyPair redis-cluster-key (the public key of ${path}, made above) tags Name=redis-cluster-key,project=redis-lab`,
+    const planned = await checkPlan(ec2KeyPair, ctx, args);
+    assert.equal(descriptions(planned), [
+      `generate an ed25519 key pair at ${path} (mode 0600, stays on the controller) and ${path}.pub ` +
+        `(then ImportKeyPair redis-cluster-key (the public key of ${path}, made above) tags Name=redis-cluster-key,project=redis-lab)`,
     ]);
+    // The key is made by apply, never by the plan: the operation names where, and holds no key.
+    assert.equal(planned.changes[0]!.op, { kind: 'generate-key', path, comment: 'rplay redis-cluster-key' });
     assert.not.ok(existsSync(path));
-    await converge(ec2KeyPair, ctx, args);
+    const run = await changedThenNot(ec2KeyPair, ctx, args);
     assert.is(statSync(path).mode & 0o777, 0o600);
     const pub = readFileSync(`${path}.pub`, 'utf8').trim();
     const { KeyPairs = [] } = await acct.ec2.describeKeyPairs({ KeyNames: ['redis-cluster-key'], IncludePublicKey: true });
-    assert.is(KeyPairs[0].PublicKey, pub);
-    const again = await check(ec2KeyPair, ctx, args);
-    assert.equal(again.changes, []);
+    // The second round imported the public key it read from the key the first round wrote (no comment).
+    const key = pub.split(' ').slice(0, 2).join(' ');
+    assert.is(KeyPairs[0].PublicKey, key);
+    const imported = run.applied[1]!.op as Ec2Op;
+    assert.equal(imported.steps.map((s) => (s.do === 'call' ? [s.action, Buffer.from(s.params.PublicKeyMaterial as Buffer).toString()] : s.do)), [['ImportKeyPair', key]]);
+    assert.equal(run.result?.result, { public_key: pub, fingerprint: KeyPairs[0].KeyFingerprint });
+    const again = await checkPlan(ec2KeyPair, ctx, args);
     assert.is(again.result?.fingerprint, KeyPairs[0].KeyFingerprint);
   } finally {
     await acct.close();
@@ -72,14 +81,32 @@ test('EC2 holds another key under the name: drift — deleted and imported from 
     const theirs = generateEd25519('someone else').publicKey;
     const old = await acct.ec2.importKeyPair({ KeyName: 'k', PublicKeyMaterial: Buffer.from(theirs) });
     const args = { name: 'k', private_key_file: path };
-    assert.equal(descriptions(await check(ec2KeyPair, ctx, args)), [
+    assert.equal(descriptions(await checkPlan(ec2KeyPair, ctx, args)), [
       `DeleteKeyPair k (fingerprint ${old.KeyFingerprint} is not ${path}'s ${ec2Fingerprint(mine.publicKey)})`,
       `ImportKeyPair k (the public key of ${path}, fingerprint ${ec2Fingerprint(mine.publicKey)}) tags Name=k`,
     ]);
-    await converge(ec2KeyPair, ctx, args);
+    await changedThenNot(ec2KeyPair, ctx, args);
     const { KeyPairs = [] } = await acct.ec2.describeKeyPairs({ KeyNames: ['k'], IncludePublicKey: true });
     assert.is(KeyPairs[0].PublicKey, mine.publicKey.split(' ').slice(0, 2).join(' '));
     assert.not.ok(existsSync(`${path}.pub`), 'an existing key is read, nothing is written beside it');
+  } finally {
+    await acct.close();
+  }
+});
+
+test('a key file someone made between plan and apply is never overwritten: the run fails, their key stays', async () => {
+  const acct = await testAccount();
+  try {
+    const ctx = acct.ctx(dir);
+    const path = join(dir, 'raced');
+    const plan = await checkPlan(ec2KeyPair, ctx, { name: 'raced', private_key_file: path });
+    writeFileSync(path, 'theirs', { mode: 0o600 });
+    await ec2KeyPair.apply!(ctx, plan.changes.map((c) => c.op!) as never).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.is(e.message, `${path} appeared after the plan was made: it is not replaced. Run again to import the key that is there now`),
+    );
+    assert.is(readFileSync(path, 'utf8'), 'theirs');
+    assert.equal((await acct.ec2.describeKeyPairs({})).KeyPairs, []);
   } finally {
     await acct.close();
   }

@@ -4,18 +4,18 @@
 import { EC2 } from '@aws-sdk/client-ec2';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ec2RootVolume, rootVolumeSteps, type RootActual } from '../../../modules/ec2-root-volume.js';
+import { ec2RootVolume, rootVolumePlan, type RootActual } from '../../../modules/ec2-root-volume.js';
 import { ec2Snapshot, type SnapshotActual } from '../../../modules/ec2-snapshot.js';
-import { teardownSteps } from '../../../modules/ec2-teardown.js';
-import type { NamedInstance } from '../../../modules/aws/instances-by-name.js';
+import { held, type Ec2Op } from '../../../modules/aws/ec2-operation.js';
+import type { InstanceFacts, VolumeFacts } from '../../../modules/aws/resources.js';
 import type { SnapshotFacts } from '../../../modules/aws/snapshot-tags.js';
-import { runSteps } from '../../../modules/aws/steps.js';
 import { NotYetThere } from '../../../runner/types.js';
-import { check, converge, descriptions, testAccount, type TestAccount } from './support.js';
+import { apply, changedThenNot, checkPlan, overTheWire } from '../../support/converge.js';
+import { descriptions, testAccount, type TestAccount } from './support.js';
 
 const plans = suite('plans from facts');
 
-const inst = (name: string, over: Partial<NamedInstance> = {}): NamedInstance => ({
+const inst = (name: string, over: Partial<InstanceFacts> = {}): InstanceFacts => ({
   name,
   id: `i-${name}`,
   state: 'running',
@@ -31,7 +31,9 @@ const snap = (id: string, over: Partial<SnapshotFacts> = {}): SnapshotFacts => (
   id, state: 'completed', startTime: '2024-06-01T00:00:00.000Z', of: 'node-a', device: '/dev/sda1', label: 'day-1', address: '10.0.1.5', copiedFrom: null, project: 'p', encrypted: true, volumeSize: 8, tags: {}, ...over,
 });
 
+const aws = held({ region: 'us-east-1', endpointUrl: 'http://127.0.0.1:1' });
 const actual = (over: Partial<SnapshotActual> = {}): SnapshotActual => ({
+  aws,
   now: '2024-06-30T00:00:00.000Z', region: 'us-east-1', instances: { 'node-a': inst('node-a'), 'node-b': inst('node-b', { volumes: { '/dev/sda1': 'vol-b', '/dev/sdf': 'vol-bdata' } }) }, existing: [], sources: null, ...over,
 });
 
@@ -45,6 +47,24 @@ plans('a snapshot per volume of each instance, then one wait', () => {
   ]);
   const rootOnly = ec2Snapshot.plan({ instances: ['node-b'], project: 'p', label: 'day-2', devices: 'root' }, actual());
   assert.equal(descriptions(rootOnly).length, 2);
+});
+
+plans('the operations: each CreateSnapshot names the id it makes, the one wait waits for those, the task reports them; rplay:created is the gather\'s time', () => {
+  const p = ec2Snapshot.plan({ instances: ['node-b'], project: 'p', label: 'day-2' }, actual());
+  const ops = p.changes.map((c) => c.op!);
+  assert.is(p.replan, true);
+  const create = ops[0]!.steps[0] as unknown as { params: { TagSpecifications: { Tags: { Key: string; Value: string }[] }[] }; save: Record<string, string> };
+  assert.equal(create.save, { 'snapshot-0': 'SnapshotId' });
+  assert.is(create.params.TagSpecifications[0]!.Tags.find((t) => t.Key === 'rplay:created')?.Value, '2024-06-30T00:00:00Z');
+  assert.equal(ops[2]!.steps, [{ do: 'wait-snapshots', ids: [{ $made: 'snapshot-0' }, { $made: 'snapshot-1' }] }]);
+  assert.equal(ops[2]!.result, { snapshots: [{ instance: 'node-b', device: '/dev/sda1', snapshot_id: { $made: 'snapshot-0' } }, { instance: 'node-b', device: '/dev/sdf', snapshot_id: { $made: 'snapshot-1' } }] });
+});
+
+plans('one of ours still pending (a run stopped while waiting): the plan waits for it, changing nothing else; check mode says so at once', () => {
+  const existing = [snap('s1', { label: 'day-1', state: 'pending' })];
+  const p = ec2Snapshot.plan({ instances: ['node-a'], project: 'p', label: 'day-1' }, actual({ existing }));
+  assert.equal(p.changes.map((c) => [c.description, c.op!.steps, c.waitOnly]), [['wait until the snapshots are completed (s1 is pending)', [{ do: 'wait-snapshots', ids: ['s1'] }], true]]);
+  assert.is(p.replan, true);
 });
 
 plans('the label\'s snapshots existing: ok; the new ones count towards retention', () => {
@@ -73,11 +93,14 @@ plans('copies: the source region\'s newest completed one, once', () => {
   assert.throws(() => ec2Snapshot.plan(args, actual({ region: 'us-east-1', sources })), /source_region us-east-1 is this region/);
 });
 
+const vol = (id: string, state: string, attachment: string | null, over: Partial<VolumeFacts> = {}): VolumeFacts => ({
+  id, state, encrypted: true, az: 'us-east-1a', size: 8, tags: {}, ...(attachment === null ? {} : { attachment: { instanceId: 'i-node-a', device: '/dev/sda1', state: attachment } }), ...over,
+});
 const root = (over: Partial<RootActual> = {}): RootActual => ({
-  region: 'us-east-1', instance: inst('node-a'), snapshot: snap('snap-1'), root: { id: 'vol-old', state: 'in-use', snapshotId: 'snap-ami', tags: {}, attachment: 'attached' }, spare: null, ...over,
+  aws, region: 'us-east-1', instance: inst('node-a'), snapshot: snap('snap-1'), root: vol('vol-old', 'in-use', 'attached', { snapshotId: 'snap-ami' }), spare: null, ...over,
 });
 const rootArgs = { name: 'node-a', project: 'p' };
-const stepsOf = (a: RootActual): string[] => rootVolumeSteps(rootArgs, a).map((s) => s.description);
+const stepsOf = (a: RootActual): string[] => rootVolumePlan(rootArgs, a).changes.map((s) => s.description);
 
 plans('a running instance: stop, a volume from the snapshot, swap the roots, tag, start, wait for SSH', () => {
   assert.equal(stepsOf(root()), [
@@ -96,13 +119,45 @@ plans('a running instance: stop, a volume from the snapshot, swap the roots, tag
   ]);
 });
 
-plans('picked up half-way: a stopped instance without a root and a volume made earlier', () => {
-  const s = stepsOf(root({ instance: inst('node-a', { state: 'stopped' }), root: null, spare: { id: 'vol-new', state: 'available', snapshotId: 'snap-1', tags: {}, attachment: null } }));
-  assert.equal(s.slice(0, 3), ['use vol-new (made from snap-1 by an earlier run)', 'wait until the new volume is available', 'AttachVolume at /dev/sda1 of i-node-a']);
+plans('picked up half-way: a stopped instance without a root and a volume made earlier, still creating or available', () => {
+  const stopped = inst('node-a', { state: 'stopped' });
+  const creating = rootVolumePlan(rootArgs, root({ instance: stopped, root: null, spare: vol('vol-new', 'creating', null, { snapshotId: 'snap-1' }) }));
+  assert.equal(descriptions(creating).slice(0, 2), ['wait until vol-new (made from snap-1 by an earlier run) is available', 'AttachVolume at /dev/sda1 of i-node-a']);
+  const available = rootVolumePlan(rootArgs, root({ instance: stopped, root: null, spare: vol('vol-new', 'available', null, { snapshotId: 'snap-1' }) }));
+  assert.equal(descriptions(available)[0], 'AttachVolume at /dev/sda1 of i-node-a');
+  assert.equal(available.changes[0]!.op!.steps[0], { do: 'call', action: 'AttachVolume', params: { VolumeId: 'vol-new', InstanceId: 'i-node-a', Device: '/dev/sda1' } }, 'the earlier volume, by its id');
+});
+
+plans('the operations: the new volume made once and used by id downstream; the old root tagged with it', () => {
+  const p = rootVolumePlan(rootArgs, root());
+  const ops = p.changes.map((c) => c.op!);
+  assert.is(p.replan, true);
+  assert.equal(ops[2]!.steps[0], {
+    do: 'call',
+    action: 'CreateVolume',
+    params: {
+      SnapshotId: 'snap-1', AvailabilityZone: 'us-east-1a', VolumeType: 'gp3', Encrypted: true,
+      TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Name', Value: 'node-a' }, { Key: 'project', Value: 'p' }, { Key: 'rplay:restored-from', Value: 'snap-1' }, { Key: 'rplay:restore-for', Value: 'i-node-a' }] }],
+    },
+    save: { volume: 'VolumeId' },
+  });
+  assert.equal(ops[5]!.steps, [
+    { do: 'wait-volume', id: 'vol-old', until: 'available' },
+    { do: 'call', action: 'CreateTags', params: { Resources: ['vol-old'], Tags: [{ Key: 'rplay:replaced-by', Value: { $made: 'volume' } }] } },
+  ]);
+  assert.equal(ops[6]!.steps[0], { do: 'call', action: 'AttachVolume', params: { VolumeId: { $made: 'volume' }, InstanceId: 'i-node-a', Device: '/dev/sda1' } });
+});
+
+plans('an instance on its way (pending, stopping): a wait, reported at once, and a plan made again after it', () => {
+  for (const [state, until] of [['pending', 'running'], ['stopping', 'stopped']] as const) {
+    const p = rootVolumePlan(rootArgs, root({ instance: inst('node-a', { state }) }));
+    assert.equal(p.changes.map((c) => [c.description, c.op!.steps, c.waitOnly]), [[`wait until i-node-a (node-a) is ${until} (it is ${state})`, [{ do: 'wait-instance', id: 'i-node-a', until }], true]]);
+    assert.is(p.replan, true);
+  }
 });
 
 plans('a root that already comes from the snapshot: ok when running, started when stopped', () => {
-  const restored = { id: 'vol-new', state: 'in-use', snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' }, attachment: 'attached' };
+  const restored = vol('vol-new', 'in-use', 'attached', { snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' } });
   const tagged = inst('node-a', { tags: { 'rplay:restored-from': 'snap-1' } });
   assert.equal(stepsOf(root({ instance: tagged, root: restored })), []);
   assert.equal(stepsOf(root({ instance: { ...tagged, state: 'stopped' }, root: restored }))[0], 'StartInstances i-node-a');
@@ -111,14 +166,9 @@ plans('a root that already comes from the snapshot: ok when running, started whe
 
 plans('stopped right after DetachVolume: the old root is not detached twice, still waited for and tagged', () => {
   const stopped = inst('node-a', { state: 'stopped' });
-  const spare = { id: 'vol-new', state: 'available', snapshotId: 'snap-1', tags: {}, attachment: null };
-  for (const old of [
-    { id: 'vol-old', state: 'in-use', snapshotId: 'snap-ami', tags: {}, attachment: 'detaching' },
-    { id: 'vol-old', state: 'available', snapshotId: 'snap-ami', tags: {}, attachment: null },
-  ]) {
-    assert.equal(stepsOf(root({ instance: stopped, root: old, spare })).slice(0, 4), [
-      'use vol-new (made from snap-1 by an earlier run)',
-      'wait until the new volume is available',
+  const spare = vol('vol-new', 'available', null, { snapshotId: 'snap-1' });
+  for (const old of [vol('vol-old', 'in-use', 'detaching', { snapshotId: 'snap-ami' }), vol('vol-old', 'available', null, { snapshotId: 'snap-ami' })]) {
+    assert.equal(stepsOf(root({ instance: stopped, root: old, spare })).slice(0, 2), [
       'wait until vol-old is detached',
       'AttachVolume at /dev/sda1 of i-node-a',
     ]);
@@ -126,7 +176,7 @@ plans('stopped right after DetachVolume: the old root is not detached twice, sti
 });
 
 plans('stopped right after AttachVolume: the attachment is waited for before the instance starts', () => {
-  const attaching = { id: 'vol-new', state: 'in-use', snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' }, attachment: 'attaching' };
+  const attaching = vol('vol-new', 'in-use', 'attaching', { snapshotId: 'snap-1', tags: { 'rplay:restored-from': 'snap-1' } });
   assert.equal(stepsOf(root({ instance: inst('node-a', { state: 'stopped' }), root: attaching })).slice(0, 3), [
     'wait until it is attached',
     'CreateTags i-node-a rplay:restored-from=snap-1 rplay:restored-address=10.0.1.5',
@@ -137,26 +187,6 @@ plans('stopped right after AttachVolume: the attachment is waited for before the
 plans('no instance or no snapshot: an error saying what to run', () => {
   assert.throws(() => stepsOf(root({ instance: null })), /no instance is named node-a \(project p\) in us-east-1: launch it first/);
   assert.throws(() => stepsOf(root({ snapshot: null })), /no completed snapshot of node-a in us-east-1 to restore node-a from: run backup\.yml first/);
-});
-
-plans('teardown runs in dependency order whatever order the task lists', () => {
-  const steps = teardownSteps({ project: 'p', resources: ['vpcs', 'instances', 'internet_gateways', 'route_tables'] }, {
-    vpcs: [{ id: 'vpc-1', name: 'v' }],
-    instances: [{ id: 'i-1', name: 'n1' }],
-    internet_gateways: [{ id: 'igw-1', name: 'g', links: ['vpc-1'] }],
-    route_tables: [{ id: 'rtb-1', name: 'rt', links: ['rtbassoc-1'] }],
-  }).map((s) => s.description);
-  assert.equal(steps, [
-    'TerminateInstances i-1 (n1)',
-    'wait until they are terminated',
-    'DisassociateRouteTable rtbassoc-1 (of rtb-1)',
-    'DeleteRouteTable rtb-1 (rt)',
-    'DetachInternetGateway igw-1 from vpc-1',
-    'DeleteInternetGateway igw-1 (g)',
-    'DeleteVpc vpc-1 (v)',
-  ]);
-  // A volume that goes with its instance has no call of its own.
-  assert.equal(teardownSteps({ project: 'p', resources: ['volumes'] }, { volumes: [{ id: 'vol-1', name: '', goesWithInstance: true }] }), []);
 });
 
 plans.run();
@@ -189,54 +219,85 @@ live.before(async () => {
 });
 live.after(async () => acct?.close());
 
-live('snapshot, then the root restored from it; then nothing to do', async () => {
+live('snapshot, then the root restored from it, each changed then not (operations encoded and decoded)', async () => {
   const id = await launch('node-a');
   const ctx = acct.ctx();
-  const made = await converge(ec2Snapshot, ctx, { instances: ['node-a'], project: 'p', label: 'day-1' });
-  assert.is(made.changes.length, 2);
-  assert.is(descriptions(await check(ec2Snapshot, ctx, { instances: ['node-a'], project: 'p', label: 'day-1' })).length, 0);
+  const made = await changedThenNot(ec2Snapshot, ctx, { instances: ['node-a'], project: 'p', label: 'day-1' });
+  assert.is(made.planned.changes.length, 2);
   const { Snapshots = [] } = await ec2.describeSnapshots({ Filters: [{ Name: 'tag:rplay:label', Values: ['day-1'] }] });
   assert.is(Snapshots[0]!.State, 'completed');
+  assert.equal(made.result?.result?.snapshots, [{ instance: 'node-a', device: '/dev/sda1', snapshot_id: Snapshots[0]!.SnapshotId }], 'the task reports the id EC2 gave');
 
   const args = { name: 'node-a', project: 'p', wait_ssh: false };
   const before = await rootOf(id);
-  await converge(ec2RootVolume, ctx, args);
+  const restore = await changedThenNot(ec2RootVolume, ctx, args);
   const after = await rootOf(id);
   assert.is(after.snapshot, Snapshots[0]!.SnapshotId);
   assert.is(after.state, 'running');
   assert.is.not(after.volume, before.volume);
+  assert.is(restore.result?.result?.volume_id, after.volume);
   const { Volumes = [] } = await ec2.describeVolumes({ VolumeIds: [before.volume] });
   assert.is(Volumes[0]!.State, 'available', 'the old root is kept');
   assert.is(Volumes[0]!.Tags?.find((t) => t.Key === 'rplay:replaced-by')?.Value, after.volume);
-  assert.equal(descriptions(await check(ec2RootVolume, ctx, args)), []);
 });
 
-live('a restore cut short after any step completes on the next run', async () => {
+live('a restore cut short after any operation completes on the next run', async () => {
   const id = await launch('node-b', 'b');
   const ctx = acct.ctx();
-  await converge(ec2Snapshot, ctx, { instances: ['node-b'], project: 'p', label: 'day-1' });
+  await apply(ec2Snapshot, ctx, { instances: ['node-b'], project: 'p', label: 'day-1' });
   const args = { name: 'node-b', project: 'p', wait_ssh: false };
-  const total = rootVolumeSteps(args, await ec2RootVolume.gather(ctx, args)).length;
+  const total = (await checkPlan(ec2RootVolume, ctx, args)).changes.length;
   for (let cut = 1; cut < total; cut++) {
     // Start over from the AMI's root each time: a fresh snapshot label makes the latest differ.
-    await converge(ec2Snapshot, ctx, { instances: ['node-b'], project: 'p', label: `cut-${cut}` });
+    await apply(ec2Snapshot, ctx, { instances: ['node-b'], project: 'p', label: `cut-${cut}` });
     const a = await ec2RootVolume.gather(ctx, args);
-    const steps = rootVolumeSteps(args, a);
-    await runSteps(ec2, steps.slice(0, cut), {});
-    await converge(ec2RootVolume, ctx, args);
+    const plan = ec2RootVolume.plan(args, a);
+    await ec2RootVolume.apply!(ctx, overTheWire(plan.changes.slice(0, cut).map((c) => c.op!)) as Ec2Op[]);
+    await apply(ec2RootVolume, ctx, args);
     const now = await rootOf(id);
     assert.is(now.state, 'running', `cut after step ${cut}`);
-    assert.is(now.snapshot, a.snapshot!.id, `cut after step ${cut}: ${steps[cut - 1]!.description}`);
-    assert.equal(descriptions(await check(ec2RootVolume, ctx, args)), [], `cut after step ${cut}`);
+    assert.is(now.snapshot, a.snapshot!.id, `cut after step ${cut}: ${plan.changes[cut - 1]!.description}`);
+    assert.equal(descriptions(await checkPlan(ec2RootVolume, ctx, args)), [], `cut after step ${cut}`);
+  }
+});
+
+live('an instance still pending: check reports the wait at once, a run waits for it, then plans again', async () => {
+  const slow = await testAccount({ delays: { instance: 3000, snapshot: 0, volume: 0 } });
+  try {
+    const { Images = [] } = await slow.ec2.describeImages({ Owners: ['099720109477'] });
+    const { Vpc } = await slow.ec2.createVpc({ CidrBlock: '10.9.0.0/16' });
+    const { Subnet } = await slow.ec2.createSubnet({ VpcId: Vpc!.VpcId!, CidrBlock: '10.9.1.0/24', AvailabilityZone: 'us-east-1a' });
+    const r = await slow.ec2.runInstances({
+      ImageId: Images[0]!.ImageId!, InstanceType: 't2.micro', MinCount: 1, MaxCount: 1, SubnetId: Subnet!.SubnetId!,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'node-p' }, { Key: 'project', Value: 'p' }] }],
+    });
+    const id = r.Instances![0]!.InstanceId!;
+    const ctx = slow.ctx();
+    // A restore needs a snapshot: one of the pending instance's root.
+    await apply(ec2Snapshot, ctx, { instances: ['node-p'], project: 'p', label: 'x' });
+    const restoreArgs = { name: 'node-p', project: 'p', wait_ssh: false };
+    const t1 = performance.now();
+    const pending = await checkPlan(ec2RootVolume, ctx, restoreArgs);
+    const checkMs = performance.now() - t1;
+    const state = (await slow.ec2.describeInstances({ InstanceIds: [id] })).Reservations![0]!.Instances![0]!.State!.Name;
+    assert.ok(state === 'pending', `still pending (${state})`);
+    assert.equal(descriptions(pending), [`wait until ${id} (node-p) is running (it is pending)`]);
+    assert.ok(checkMs < 1000, `check took ${checkMs.toFixed(0)} ms while the instance stays pending for 3 s`);
+    console.log(`    check of ec2_root_volume on a pending instance: ${checkMs.toFixed(0)} ms`);
+    // A run waits for it (the plan's one operation), plans again and restores.
+    const run = await apply(ec2RootVolume, ctx, restoreArgs);
+    assert.equal(run.applied.map((c) => c.description.split(' ')[0]).slice(0, 3), ['wait', 'StopInstances', 'wait']);
+    assert.equal(descriptions(await checkPlan(ec2RootVolume, ctx, restoreArgs)), []);
+  } finally {
+    await slow.close();
   }
 });
 
 live('a copy into another region, encrypted with its key, made once', async () => {
   const west = acct.ctx('/nonexistent', { aws_region: 'us-west-2' });
   const args = { instances: ['node-a'], project: 'p', source_region: 'us-east-1', kms_key_id: 'alias/dr-key' };
-  const p = await converge(ec2Snapshot, west, args);
+  const p = (await changedThenNot(ec2Snapshot, west, args)).planned;
   assert.match(descriptions(p)[0]!, /^CopySnapshot us-east-1\/snap-[0-9a-f]+ \(node-a \/dev\/sda1, label day-1\) encrypted with alias\/dr-key/);
-  assert.equal(descriptions(await check(ec2Snapshot, west, args)), []);
   const westEc2 = new EC2({ region: 'us-west-2', endpoint: acct.emu.url, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'not-checked' } });
   const { Snapshots = [] } = await westEc2.describeSnapshots({ OwnerIds: ['self'] });
   westEc2.destroy();
