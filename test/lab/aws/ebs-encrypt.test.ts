@@ -6,6 +6,7 @@
 // A fourth instance is taken through the migration one operation per run (each run applies only the
 // first operation of its plan, encoded and decoded), its data intact.
 import type { EC2 as Ec2Client } from '@aws-sdk/client-ec2';
+import { inventoryOf } from '../../support/inventory-view.js';
 import { EC2 } from '@aws-sdk/client-ec2';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -292,8 +293,7 @@ test('an instance taken through the migration one operation per run: each run re
   const ctx: ModuleContext = {
     host: 'localhost',
     conn: local,
-    become: false,
-    becomeUser: 'root',
+    inventory: inventoryOf({}),
     vars: { aws_region: 'us-east-1', aws_endpoint_url: emu.url, aws_access_key: 'AKIDLAB', aws_secret_key: 'not-checked' },
     projectDir: work,
     evaluate: () => {
