@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
 import { attrArgs } from './lib/file-attrs.js';
-import { applyDest, gatherDest, planDest, type DestState, type WantedFile } from './lib/file-content.js';
+import { applyDest, controllerContent, gatherDest, planDest, type DestState, type WantedContent, type WantedFile } from './lib/file-content.js';
 
 const schema = Type.Object(
   {
@@ -29,12 +28,12 @@ export const copy = defineModule({
   name: 'copy',
   schema,
   async gather(ctx, args): Promise<CopyState> {
-    let content: Buffer;
+    let content: WantedContent;
     let dest = args.dest;
     if (args.src !== undefined) {
       const from = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'files', args.src);
       try {
-        content = await readFile(from);
+        content = await controllerContent(from);
       } catch (e) {
         throw new ModuleError(`copy: cannot read src ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }

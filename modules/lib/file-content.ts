@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { ControllerFile } from '../../runner/connection/connection.js';
 import { holdsSecret, registerSecret } from '../../runner/secret.js';
 import { ModuleError, type ApplyResult, type Change, type ModuleContext, type Plan } from '../../runner/types.js';
 import { hostSh, tail } from './exec.js';
 import { attrChanges, attrCommands, describeAttrs, missingFor, NEED_FN, needArgs, parseStat, STAT_FN, type PathState, type WantedAttrs } from './file-attrs.js';
 
+/** Bytes held in memory (small: a diff can show them), or a large controller file sent as it is read. */
+export type WantedContent = Buffer | ControllerFile;
+
 /** What copy and template want at `dest`: exact bytes plus attributes. */
 export interface WantedFile extends WantedAttrs {
   dest: string;
-  content: Buffer;
+  content: WantedContent;
   backup?: boolean;
 }
 
@@ -54,9 +61,54 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+function digestOf(c: WantedContent): string {
+  return Buffer.isBuffer(c) ? sha256(c) : c.sha256;
+}
+
+// A controller file is read once per run however many hosts it goes to; a changed file (size,
+// mtime, inode) is read again.
+const controllerFiles = new Map<string, { version: string; content: Promise<WantedContent> }>();
+
+/**
+ * The content of a controller file: its bytes when small enough to diff, else its path, size and
+ * sha256 (hashed streaming, never held whole). Throws the fs error of a file that cannot be read.
+ */
+export async function controllerContent(path: string): Promise<WantedContent> {
+  const st = await stat(path);
+  const version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const known = controllerFiles.get(path);
+  if (known?.version === version) return known.content;
+  const content = st.size <= DIFF_LIMIT ? readFile(path) : hashLarge(path);
+  controllerFiles.set(path, { version, content });
+  content.catch(() => controllerFiles.delete(path));
+  return content;
+}
+
+// Secrets are looked for across chunk boundaries in this much of the previous chunk's text.
+const SECRET_OVERLAP = 4096;
+
+async function hashLarge(path: string): Promise<ControllerFile> {
+  const hash = createHash('sha256');
+  const text = new StringDecoder('utf8');
+  let size = 0;
+  let tail = '';
+  let secret = false;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+    const t = tail + text.write(chunk);
+    secret ||= holdsSecret(t);
+    tail = t.slice(-SECRET_OVERLAP);
+  }
+  const file = { path, size, sha256: hash.digest('hex') };
+  // As for small files (applyDest): the digest of a file holding a secret is masked as the secret is.
+  if (secret) registerSecret(file.sha256);
+  return file;
+}
+
 export async function gatherDest(ctx: ModuleContext, want: WantedFile): Promise<DestState> {
   const need = needArgs(want, posix.dirname(want.dest));
-  const r = await hostSh(ctx, GATHER, [want.dest, sha256(want.content), String(DIFF_LIMIT), ...need]);
+  const r = await hostSh(ctx, GATHER, [want.dest, digestOf(want.content), String(DIFF_LIMIT), ...need]);
   if (r.rc !== 0) throw new ModuleError(`cannot read ${want.dest}: ${tail(r.stderr)}`);
   const [needLine = '', ...lines] = r.stdout.split('\n');
   const missing = missingFor(needLine, want.dest, need);
@@ -83,7 +135,7 @@ export async function requirePrincipals(ctx: ModuleContext, path: string, wanted
 /** Pure: the changes that make `dest` hold the wanted bytes and attributes. */
 export function planDest(want: WantedFile, dest: DestState): Plan {
   const { state } = dest;
-  const after = asText(want.content);
+  const after = Buffer.isBuffer(want.content) ? asText(want.content) : undefined;
   const path = want.dest;
   if (state.type === 'directory' || state.type === 'other') {
     throw new ModuleError(`${path} is a ${state.type}; name the file to write`);
@@ -107,10 +159,10 @@ export function planDest(want: WantedFile, dest: DestState): Plan {
 
 /** Write the bytes (atomically, keeping a backup if asked) or just fix attributes. */
 export async function applyDest(ctx: ModuleContext, want: WantedFile, dest: DestState): Promise<ApplyResult> {
-  const checksum = sha256(want.content);
+  const checksum = digestOf(want.content);
   // The digest of a file that holds a secret tests guesses of it offline (the rest of the file is
-  // known from its template): masked as the secret is.
-  if (holdsSecret(want.content.toString('utf8'))) registerSecret(checksum);
+  // known from its template): masked as the secret is (large files: when they are hashed).
+  if (Buffer.isBuffer(want.content) && holdsSecret(want.content.toString('utf8'))) registerSecret(checksum);
   const result: Record<string, unknown> = { dest: want.dest, checksum };
   const attrs = { mode: want.mode, owner: want.owner, group: want.group };
   if (dest.sameContent && dest.state.type === 'file') {
