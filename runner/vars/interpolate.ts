@@ -35,8 +35,18 @@ export function parseTemplate(s: string): Segment[] {
 }
 
 function findClose(s: string, from: number): number {
-  let depth = 0;
+  const at = closingTag(s, from, '}}');
+  if (at === -1) throw new ExpressionError(`unterminated {{ in '${s}'`);
+  return at;
+}
+
+/**
+ * Where a tag opened before `from` closes: the first `close` outside quotes and outside `{ }` (dict
+ * literals), or -1. Shared by `{{ }}` in YAML strings and by Jinja template files.
+ */
+export function closingTag(s: string, from: number, close: string): number {
   let quote = '';
+  let depth = 0;
   for (let i = from; i < s.length; i++) {
     const c = s[i];
     if (quote) {
@@ -44,12 +54,10 @@ function findClose(s: string, from: number): number {
       else if (c === quote) quote = '';
     } else if (c === "'" || c === '"') quote = c;
     else if (c === '{') depth++;
-    else if (c === '}') {
-      if (depth === 0 && s[i + 1] === '}') return i;
-      if (depth > 0) depth--;
-    }
+    else if (depth > 0 && c === '}') depth--;
+    else if (s.startsWith(close, i)) return i;
   }
-  throw new ExpressionError(`unterminated {{ in '${s}'`);
+  return -1;
 }
 
 export function renderString(s: string, vars: VarSource): unknown {

@@ -5,6 +5,7 @@
 // other statement is refused at file:line:col: written as text it would be a silent wrong result.
 import { ExpressionError, UndefinedVariableError } from './errors.js';
 import { parseExpression } from './expression/parse.js';
+import { closingTag } from './interpolate.js';
 import { isPlainObject, plain, setOwn, toText, truthy, typeName } from './expression/values.js';
 import { TemplateError } from './render-template.js';
 
@@ -47,20 +48,9 @@ class Source {
 
 /** The end of a tag opened before `from`: the first `close` outside quotes (and, for `}}`, outside braces). */
 function tagEnd(src: Source, from: number, close: string, openedAt: number): number {
-  const s = src.text;
-  let quote = '';
-  let depth = 0;
-  for (let i = from; i < s.length; i++) {
-    const c = s[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '{') depth++;
-    else if (depth > 0 && c === '}') depth--;
-    else if (s.startsWith(close, i)) return i;
-  }
-  return src.fail(src.pos(openedAt), `${s.slice(openedAt, openedAt + 2)} is never closed with ${close}`);
+  const at = closingTag(src.text, from, close);
+  if (at !== -1) return at;
+  return src.fail(src.pos(openedAt), `${src.text.slice(openedAt, openedAt + 2)} is never closed with ${close}`);
 }
 
 const ENDRAW = /\{%([-+]?)\s*endraw\s*([-+]?)%\}/g;

@@ -11,10 +11,13 @@ async function hello(h: ModuleHost): Promise<string> {
   return (await h.check('dpkg-query -W -f=\'${Status}\' hello 2>/dev/null | grep -q " installed$" && hello || echo "not installed"')).stdout;
 }
 
-/** Hold the dpkg frontend lock for `seconds`, as unattended-upgrades would. */
+/**
+ * Hold the dpkg frontend lock for `seconds`, as unattended-upgrades would. The holder outlives the
+ * command: SIGHUP is ignored before it is forked (the session hangs up what a command leaves behind).
+ */
 async function holdLock(h: ModuleHost, seconds: number): Promise<void> {
   await h.check(
-    `python3 -c "import fcntl,time; f=open('/var/lib/dpkg/lock-frontend','w'); fcntl.lockf(f, fcntl.LOCK_EX); open('/tmp/locked','w').close(); time.sleep(${seconds})" > /dev/null 2>&1 &
+    `trap '' HUP; python3 -c "import fcntl,time; f=open('/var/lib/dpkg/lock-frontend','w'); fcntl.lockf(f, fcntl.LOCK_EX); open('/tmp/locked','w').close(); time.sleep(${seconds})" > /dev/null 2>&1 &
      i=0; while [ ! -e /tmp/locked ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; rm -f /tmp/locked`,
   );
 }

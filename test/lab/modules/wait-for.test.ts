@@ -19,7 +19,8 @@ async function run(h: ModuleHost, args: Parameters<typeof waitFor.plan>[0]) {
 }
 
 t('waits, from the host, for a port that opens a second later; reports the time and no change', async ({ h }) => {
-  await h.check(`(sleep 1; exec redis-server --port 7002 --bind "$1" --save '' --appendonly no) > /dev/null 2>&1 &`, [h.address]);
+  // SIGHUP ignored before the fork: the session hangs up what a command leaves behind.
+  await h.check(`trap '' HUP; (sleep 1; exec redis-server --port 7002 --bind "$1" --save '' --appendonly no) > /dev/null 2>&1 &`, [h.address]);
   const { plan, applied } = await run(h, { host: h.address, port: 7002, timeout: 20 });
   assert.equal(plan.changes, [{ description: `wait up to 20 s for ${h.address}:7002 to be started` }]);
   assert.ok(applied);
@@ -31,7 +32,7 @@ t('waits, from the host, for a port that opens a second later; reports the time 
 });
 
 t('state stopped: waits until the listener is gone', async ({ h }) => {
-  await h.check(`(sleep 1; redis-cli -h "$1" -p 7002 shutdown nosave) > /dev/null 2>&1 &`, [h.address]);
+  await h.check(`trap '' HUP; (sleep 1; redis-cli -h "$1" -p 7002 shutdown nosave) > /dev/null 2>&1 &`, [h.address]);
   const { applied } = await run(h, { host: h.address, port: 7002, state: 'stopped', timeout: 20 });
   assert.match(String(applied?.msg), new RegExp(`^${h.address.replace(/\./g, '\\.')}:7002 stopped after \\d+(\\.\\d)? s$`));
   assert.is((await h.check('redis-cli -h "$1" -p 7002 ping 2>&1 || true', [h.address])).stdout.includes('PONG'), false);
