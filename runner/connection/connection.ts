@@ -54,7 +54,7 @@ export interface Connection {
   sh(script: string, args?: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /**
    * Atomic write: temp file beside the target, chown/chmod, rename into place. Data larger than a
-   * chunk is appended to the temp file a chunk per command and its sha256 checked on the host
+   * chunk is streamed raw to a host process of its own and its size and sha256 checked on the host
    * before the rename.
    */
   writeFile(path: string, data: FileData, opts?: WriteFileOptions): Promise<void>;

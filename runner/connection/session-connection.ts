@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Connection, ExecOptions, ExecResult, FileData, WriteFileOptions } from './connection.js';
 import { shJoin } from './quote.js';
 import { ShellSession, type ShellStreams } from './shell-session.js';
-import { writeFileWith } from './write-file.js';
+import { writeFileWith, type HostProcess } from './write-file.js';
 
 /** Opens a long-lived `/bin/sh`, as the login user or (become) through `sudo -n` as becomeUser. */
 export type SessionOpener = (become: boolean, becomeUser: string) => Promise<ShellStreams>;
@@ -10,6 +10,8 @@ export type SessionOpener = (become: boolean, becomeUser: string) => Promise<She
 export interface TransportHooks {
   deathError(become: boolean, stderr: string): Error;
   forwardOut(host: string, port: number): Promise<Duplex>;
+  /** Starts argv on the host (through `sudo -n -u becomeUser` when become) for one streamed transfer. */
+  spawn(become: boolean, becomeUser: string, argv: readonly string[]): Promise<HostProcess>;
   end(): Promise<void>;
 }
 
@@ -78,7 +80,14 @@ export class SessionConnection implements Connection {
   }
 
   writeFile(path: string, data: FileData, opts: WriteFileOptions = {}): Promise<void> {
-    return writeFileWith(this.host, (script, args, o) => this.sh(script, args, o), path, data, opts);
+    return writeFileWith(
+      this.host,
+      (script, args, o) => this.sh(script, args, o),
+      (script, args, as) => this.hooks.spawn(as.become ?? false, as.becomeUser ?? 'root', ['/bin/sh', '-c', script, 'sh', ...args]),
+      path,
+      data,
+      opts,
+    );
   }
 
   forwardOut(host: string, port: number): Promise<Duplex> {
