@@ -122,10 +122,15 @@ async function stream(
   });
   proc.stdout.resume();
   proc.stdin.on('error', () => {}); // the exit code and stderr say what went wrong
+  // The host's cat sees EOF (a signal alone waits for it to finish), then the size check fails.
+  const cut = (): void => {
+    proc.stdin.destroy();
+    proc.kill();
+  };
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      proc.kill();
+      cut();
       reject(new CommandLimitError(host, `writing ${path} on ${host} timed out after ${Math.round(timeoutMs / 100) / 10} s (the task's timeout:, or rplay's default command timeout); the transfer was cut off and ${path} left as it was`));
     }, timeoutMs);
   });
@@ -143,7 +148,7 @@ async function stream(
     const rc = await Promise.race([proc.exit, limit]);
     if (rc !== 0) throw failed(rc);
   } catch (e) {
-    proc.kill();
+    cut();
     throw e;
   } finally {
     clearTimeout(timer);
