@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
+import pLimit from 'p-limit';
 import { CommandLimitError, type ControllerFile, type ExecOptions, type ExecResult, type FileData, type WriteFileOptions } from './connection.js';
 import { DEFAULT_TIMEOUT_MS } from './shell-session.js';
 
@@ -10,9 +11,15 @@ export const CHUNK_BYTES = 1024 * 1024;
 /**
  * Larger data is streamed raw to a process of its own on the host, this many bytes at a time: the
  * next piece is read only once the transport has taken the last one, so a transfer holds one piece
- * of memory (and one buffer for it) whatever the file size, and 100 hosts at once hold 100 pieces.
+ * of memory (and one buffer for it) whatever the file size.
  */
 export const PIECE_BYTES = 64 * 1024;
+
+// Streamed transfers under way at once, whatever the number of hosts: the transport takes a piece
+// once the channel's window allows, and the socket may then hold up to that window (2 MiB) in the
+// process until the host reads it; 100 hosts at once would hold 100 windows. The others wait their
+// turn (the time counts against their timeout).
+const transfers = pLimit(4);
 
 export type RunSh = (script: string, args: readonly string[], opts: ExecOptions) => Promise<ExecResult>;
 
@@ -80,15 +87,18 @@ export async function writeFileWith(host: string, sh: RunSh, start: StartProcess
     if (r.rc !== 0) throw new Error(`writing ${path} on ${host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
     return;
   }
+  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const size = isControllerFile(bytes) ? bytes.size : bytes.length;
   const digest = isControllerFile(bytes) ? bytes.sha256 : createHash('sha256').update(bytes).digest('hex');
-  const file = isControllerFile(bytes) ? await open(bytes.path, 'r') : undefined;
-  try {
-    const pieces = file ? filePieces(file, size, (bytes as ControllerFile).path) : bufferPieces(bytes as Buffer);
-    await stream(host, start, path, [path, owner, opts.mode ?? '', String(size), digest], as, pieces, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  } finally {
-    await file?.close();
-  }
+  await transfers(async () => {
+    const file = isControllerFile(bytes) ? await open(bytes.path, 'r') : undefined;
+    try {
+      const pieces = file ? filePieces(file, size, (bytes as ControllerFile).path) : bufferPieces(bytes as Buffer);
+      await stream(host, start, path, [path, owner, opts.mode ?? '', String(size), digest], as, pieces, deadline);
+    } finally {
+      await file?.close();
+    }
+  });
 }
 
 function* bufferPieces(b: Buffer): Generator<Buffer> {
@@ -113,8 +123,9 @@ async function stream(
   args: string[],
   as: { become?: boolean; becomeUser?: string },
   pieces: Iterable<Buffer> | AsyncIterable<Buffer>,
-  timeoutMs: number,
+  deadline: number,
 ): Promise<void> {
+  const timeoutMs = Math.max(1, deadline - Date.now());
   const proc = await start(STREAM_SCRIPT, args, as);
   let stderr = '';
   proc.stderr.on('data', (b: Buffer) => {
@@ -131,7 +142,7 @@ async function stream(
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       cut();
-      reject(new CommandLimitError(host, `writing ${path} on ${host} timed out after ${Math.round(timeoutMs / 100) / 10} s (the task's timeout:, or rplay's default command timeout); the transfer was cut off and ${path} left as it was`));
+      reject(new CommandLimitError(host, `writing ${path} on ${host} ran out of time (the task's timeout:, or rplay's default command timeout); the transfer was cut off and ${path} left as it was`));
     }, timeoutMs);
   });
   const failed = (rc: number): Error => new Error(`writing ${path} on ${host} failed: ${stderr.trim() || `rc=${rc}`}`);
