@@ -1,6 +1,9 @@
 // `npm run bench`: medians of 5 runs of real rplay processes against the lab, wall time including
 // Node's start-up, and rplay's peak RSS (VmHWM sampled from /proc while it runs).
+// `npm run bench -- m n` runs only the figures named (letters as printed). RPLAY_BENCH_CLI=path/to/cli.js
+// measures another build (e.g. the main branch's dist) with the same cases.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +21,7 @@ interface Sample {
   stdout: string;
 }
 
-const cli = join(repoDir, 'dist', 'runner', 'cli.js');
+const cli = process.env.RPLAY_BENCH_CLI ?? join(repoDir, 'dist', 'runner', 'cli.js');
 // Node 20 is supported by this SDK release; its notice about later releases is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -145,6 +148,18 @@ async function main(): Promise<void> {
       await emu.close();
     }
   }
+
+  // A fresh 50 MB random file on fresh hosts each run: every run transfers all of it to every host.
+  const big = (hosts: number, prefix: string, label: string, runs: number): Promise<void> =>
+    times(runs, () =>
+      withLab(hosts, prefix, (inv, dir) => {
+        const src = join(dir, 'big.bin');
+        writeFileSync(src, randomBytes(50 * 1024 * 1024));
+        return runRplay(['bench/playbooks/copy-50mb.yml', '-i', inv, '-e', `big_src=${src}`], state(dir));
+      }),
+    ).then((samples) => report(label, samples, 'peak RSS ≤ 150 MB'));
+  if (wanted('m')) await big(3, '127.0.20', '(m) copy 50 MB to 3 hosts', 3);
+  if (wanted('n')) await big(100, '127.0.21', '(n) copy 50 MB to 100 hosts (1 run)', 1);
 
   const ten = (inv: string): string[] => ['bench/playbooks/ten-tasks.yml', '-i', inv];
   if (wanted('c')) {

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
 import { attrArgs } from './files/file-attrs.js';
-import { applyDest, gatherDest, planDest, type DestOp, type DestState, type WantedFile } from './files/file-content.js';
+import { applyDest, controllerContent, gatherDest, planDest, type DestOp, type DestState, type WantedContent, type WantedFile } from './files/file-content.js';
 
 const schema = Type.Object(
   {
@@ -29,13 +28,13 @@ export const copy = defineModule<typeof schema, CopyState, DestOp>({
   name: 'copy',
   schema,
   async gather(ctx, args): Promise<CopyState> {
-    let content: Buffer;
+    let content: WantedContent;
     let from: string | undefined;
     let dest = args.dest;
     if (args.src !== undefined) {
       from = isAbsolute(args.src) ? args.src : join(ctx.projectDir, 'files', args.src);
       try {
-        content = await readFile(from);
+        content = await controllerContent(from);
       } catch (e) {
         throw new ModuleError(`copy: cannot read src ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }

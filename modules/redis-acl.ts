@@ -176,6 +176,8 @@ function plan(args: AclArgs, s: AclState): Plan<AclOp> {
   const file = planDest(s.want, s.dest).changes;
   if (file.length) {
     const { dest: path, content, mode, owner, group } = s.want;
+    // users.acl is rendered here, never a controller file.
+    if (!Buffer.isBuffer(content)) throw new ModuleError(`redis_acl: ${path}: rendered content expected`);
     const op: AclFileOp = { kind: 'acl-file', path, content, mode: mode as string, owner: owner as string, group: group as string, write: !s.dest.sameContent };
     const diff = file.find((c) => c.diff)?.diff;
     changes.push({ description: file.map((c) => c.description).join('; '), ...(diff ? { diff } : {}), op });

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { ControllerFile } from '../../runner/connection/connection.js';
 import { holdsSecret, registerSecret } from '../../runner/secret.js';
 import { ModuleError, type ApplyResult, type Change, type ModuleContext, type Plan } from '../../runner/types.js';
 import { hostSh, tail } from '../host/exec.js';
@@ -19,20 +22,16 @@ import {
   type WantedAttrs,
 } from './file-attrs.js';
 
+/** Bytes held in memory (small: a diff can show them), or a large controller file sent as it is read. */
+export type WantedContent = Buffer | ControllerFile;
+
 /** What copy and template want at `dest`: exact bytes plus attributes. */
 export interface WantedFile extends WantedAttrs {
   dest: string;
-  content: Buffer;
-  /** The controller file `content` was read from: the write operation names it instead of holding the bytes. */
+  content: WantedContent;
+  /** The controller file small `content` was read from: the write operation names it instead of holding the bytes. */
   from?: string;
   backup?: boolean;
-}
-
-/** A file on the controller as it was planned: apply sends it only if it still has this size and sha256. */
-export interface ControllerFile {
-  path: string;
-  size: number;
-  sha256: string;
 }
 
 /**
@@ -42,6 +41,7 @@ export interface ControllerFile {
 export interface WriteOp extends WantedAttrs {
   kind: 'write';
   path: string;
+  /** A controller file is sent as it is read, and the host checks its sha256 before the rename. */
   data: Buffer | ControllerFile;
   sha256: string;
   backup?: true;
@@ -92,12 +92,60 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+function digestOf(c: WantedContent): string {
+  return Buffer.isBuffer(c) ? sha256(c) : c.sha256;
+}
+
+// A controller file is read once per run however many hosts it goes to; a changed file (size,
+// mtime, inode) is read again.
+const controllerFiles = new Map<string, { version: string; content: Promise<WantedContent> }>();
+
+/**
+ * The content of a controller file: its bytes when small enough to diff, else its path, size and
+ * sha256 (hashed streaming, never held whole). Throws the fs error of a file that cannot be read.
+ */
+export async function controllerContent(path: string): Promise<WantedContent> {
+  const st = await stat(path);
+  const version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const known = controllerFiles.get(path);
+  if (known?.version === version) return known.content;
+  const content = st.size <= DIFF_LIMIT ? readFile(path) : hashLarge(path);
+  controllerFiles.set(path, { version, content });
+  content.catch(() => controllerFiles.delete(path));
+  return content;
+}
+
+// Secrets are looked for across chunk boundaries in this much of the previous chunk's text.
+const SECRET_OVERLAP = 4096;
+
+async function hashLarge(path: string): Promise<ControllerFile> {
+  const hash = createHash('sha256');
+  const text = new StringDecoder('utf8');
+  let size = 0;
+  let tail = '';
+  let secret = false;
+  // Small pieces: the text made of each for the secret scan stays short-lived young garbage
+  // (large strings live until a full collection and hold RSS up).
+  for await (const chunk of createReadStream(path, { highWaterMark: 32 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+    const t = tail + text.write(chunk);
+    secret ||= holdsSecret(t);
+    tail = t.slice(-SECRET_OVERLAP);
+  }
+  const file = { path, size, sha256: hash.digest('hex') };
+  // As for small files (applyDest): the digest of a file holding a secret is masked as the secret is.
+  if (secret) registerSecret(file.sha256);
+  return file;
+}
+
 export async function gatherDest(ctx: ModuleContext, want: WantedFile): Promise<DestState> {
   const need = needArgs(want, posix.dirname(want.dest));
-  const checksum = sha256(want.content);
+  const checksum = digestOf(want.content);
   // The digest of a file that holds a secret tests guesses of it offline (the rest of the file is
-  // known from its template): masked as the secret is, before any result can show it.
-  if (holdsSecret(want.content.toString('utf8'))) registerSecret(checksum);
+  // known from its template): masked as the secret is, before any result can show it (a large
+  // controller file's when it is hashed).
+  if (Buffer.isBuffer(want.content) && holdsSecret(want.content.toString('utf8'))) registerSecret(checksum);
   const r = await hostSh(ctx, GATHER, [want.dest, checksum, String(DIFF_LIMIT), ...need]);
   if (r.rc !== 0) throw new ModuleError(`cannot read ${want.dest}: ${tail(r.stderr)}`);
   const [needLine = '', ...lines] = r.stdout.split('\n');
@@ -125,15 +173,16 @@ export async function requirePrincipals(ctx: ModuleContext, path: string, wanted
 /** Pure: the changes that make `dest` hold the wanted bytes and attributes. */
 export function planDest(want: WantedFile, dest: DestState): Plan<DestOp> {
   const { state } = dest;
-  const after = asText(want.content);
+  const after = Buffer.isBuffer(want.content) ? asText(want.content) : undefined;
   const path = want.dest;
   if (state.type === 'directory' || state.type === 'other') {
     throw new ModuleError(`${path} is a ${state.type}; name the file to write`);
   }
-  const checksum = sha256(want.content);
+  const checksum = digestOf(want.content);
   const result = { dest: path, checksum };
   const attrs = definedAttrs(want);
-  const data = want.from === undefined ? want.content : { path: want.from, size: want.content.length, sha256: checksum };
+  const { content, from } = want;
+  const data = !Buffer.isBuffer(content) || from === undefined ? content : { path: from, size: content.length, sha256: checksum };
   // Attributes go with the bytes: set on the temp file before the rename, no reader sees them wrong.
   const write: WriteOp = { kind: 'write', path, data, sha256: checksum, ...attrs, ...(want.backup && state.type === 'file' && { backup: true }) };
   const diff = (before: string | undefined) =>
@@ -153,22 +202,11 @@ export function planDest(want: WantedFile, dest: DestState): Plan<DestOp> {
   return { changes, msg: changes.length ? undefined : `${path} as wanted`, result };
 }
 
-/** The bytes a write puts on the host; a controller file that changed since it was planned is refused. */
-async function bytesOf(op: WriteOp): Promise<Buffer> {
-  const bytes = Buffer.isBuffer(op.data) ? op.data : await readController(op.data);
+/** Planned bytes that are not what was planned (an operation edited after planning) are refused. */
+function checkPlanned(op: WriteOp): void {
   // No digest in the message: that of changed content is not masked, and it may hold a secret.
-  if (sha256(bytes) !== op.sha256) {
-    const what = Buffer.isBuffer(op.data) ? 'the planned bytes do' : `${op.data.path} (now ${bytes.length} bytes, planned ${op.data.size}) does`;
-    throw new ModuleError(`${op.path}: ${what} not match the plan's sha256 (changed since it was planned?): not written; plan again`);
-  }
-  return bytes;
-}
-
-async function readController(f: ControllerFile): Promise<Buffer> {
-  try {
-    return await readFile(f.path);
-  } catch (e) {
-    throw new ModuleError(`cannot read ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  if (Buffer.isBuffer(op.data) ? sha256(op.data) !== op.sha256 : op.data.sha256 !== op.sha256) {
+    throw new ModuleError(`${op.path}: the planned bytes do not match the plan's sha256: not written; plan again`);
   }
 }
 
@@ -181,14 +219,14 @@ export async function applyDest(ctx: ModuleContext, ops: readonly DestOp[]): Pro
       if (r.rc !== 0) throw new ModuleError(`setting attributes of ${op.path} failed: ${tail(r.stderr)}`);
       continue;
     }
-    const bytes = await bytesOf(op);
+    checkPlanned(op);
     if (op.backup) {
       const r = await hostSh(ctx, 'b="$1.$(date +%Y-%m-%d@%H:%M:%S)~" && cp -p -- "$1" "$b" && printf %s "$b"', [op.path]);
       if (r.rc !== 0) throw new ModuleError(`backup of ${op.path} failed: ${tail(r.stderr)}`);
       result.backup_file = r.stdout;
     }
     try {
-      await ctx.conn.writeFile(op.path, bytes, definedAttrs(op));
+      await ctx.conn.writeFile(op.path, op.data, definedAttrs(op));
     } catch (e) {
       throw new ModuleError((e as Error).message, { dest: op.path, ...result });
     }

@@ -19,6 +19,19 @@ export interface ExecResult {
   stderr: string;
 }
 
+/**
+ * A file on the controller, read in chunks as it is sent (never held whole); its size and sha256,
+ * taken beforehand, are what the host must end up with.
+ */
+export interface ControllerFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** What writeFile puts on the host: bytes in memory, or a controller file. */
+export type FileData = string | Buffer | ControllerFile;
+
 export interface WriteFileOptions {
   /** Octal mode string such as "0640". */
   mode?: string;
@@ -69,8 +82,12 @@ export interface Connection {
   run(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** A POSIX sh script (positional args available as $1…). */
   sh(script: string, args?: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
-  /** Atomic write: temp file beside the target, chown/chmod, rename into place. */
-  writeFile(path: string, data: string | Buffer, opts?: WriteFileOptions): Promise<void>;
+  /**
+   * Atomic write: temp file beside the target, chown/chmod, rename into place. Data larger than a
+   * chunk is streamed raw to a host process of its own and its size and sha256 checked on the host
+   * before the rename.
+   */
+  writeFile(path: string, data: FileData, opts?: WriteFileOptions): Promise<void>;
   /** The bytes of a regular file on the host; a missing one, one of another kind or a too big one is an error. */
   readFile(path: string, opts?: ReadFileOptions): Promise<Buffer>;
   /** A TCP stream opened from the host itself (ssh forwardOut), e.g. to reach Redis on the node. */

@@ -32,6 +32,18 @@ export function localConnection(host = 'localhost'): Connection {
           const s = connect({ host: h, port }, () => resolve(s));
           s.once('error', reject);
         }),
+      spawn: async (become, becomeUser, argv) => {
+        const all = become && becomeUser !== me ? ['sudo', '-n', '-H', '-u', becomeUser, ...argv] : [...argv];
+        const child = spawn(all[0], all.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+        child.once('error', () => {}); // a failed start also closes: exit says -1
+        return {
+          stdin: child.stdin,
+          stdout: child.stdout,
+          stderr: child.stderr,
+          exit: new Promise<number>((r) => child.once('close', (code) => r(code ?? -1))),
+          kill: () => void child.kill('SIGTERM'),
+        };
+      },
       end: async () => {},
     },
   );

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
-import { MAX_READ_BYTES, type Connection, type ExecOptions, type ExecResult, type ReadFileOptions, type WriteFileOptions } from './connection.js';
+import { MAX_READ_BYTES, type Connection, type ExecOptions, type ExecResult, type FileData, type ReadFileOptions, type WriteFileOptions } from './connection.js';
 import { shJoin } from './quote.js';
 import { ShellSession, type ShellStreams } from './shell-session.js';
+import { writeFileWith, type HostProcess } from './write-file.js';
 
 /** Opens a long-lived `/bin/sh`, as the login user or (become) through `sudo -n` as becomeUser. */
 export type SessionOpener = (become: boolean, becomeUser: string) => Promise<ShellStreams>;
@@ -9,21 +10,10 @@ export type SessionOpener = (become: boolean, becomeUser: string) => Promise<She
 export interface TransportHooks {
   deathError(become: boolean, stderr: string): Error;
   forwardOut(host: string, port: number): Promise<Duplex>;
+  /** Starts argv on the host (through `sudo -n -u becomeUser` when become) for one streamed transfer. */
+  spawn(become: boolean, becomeUser: string, argv: readonly string[]): Promise<HostProcess>;
   end(): Promise<void>;
 }
-
-// Temp file beside the target, attributes set before the rename: a reader never sees a half-written
-// file, and a crash leaves at most a .rplay.* temp file. Without an explicit mode/owner an existing
-// file keeps its own; a new one gets 0644.
-const WRITE_SCRIPT = `set -e
-t=$(mktemp "$(dirname -- "$1")/.rplay.XXXXXX")
-trap 'rm -f -- "$t"' EXIT
-cat > "$t"
-if [ -e "$1" ]; then chown --reference="$1" -- "$t" 2>/dev/null || true; chmod --reference="$1" -- "$t"; else chmod 0644 -- "$t"; fi
-if [ -n "$2" ]; then chown -- "$2" "$t"; fi
-if [ -n "$3" ]; then chmod -- "$3" "$t"; fi
-mv -f -- "$t" "$1"
-trap - EXIT`;
 
 // The size is checked before a byte is sent; base64 because a command's output arrives as text.
 const READ_SCRIPT = `if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo 'no such file' >&2; exit 3; fi
@@ -96,15 +86,15 @@ export class SessionConnection implements Connection {
     return this.sh(shJoin(argv), [], opts);
   }
 
-  async writeFile(path: string, data: string | Buffer, opts: WriteFileOptions = {}): Promise<void> {
-    const owner = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}` : '';
-    const r = await this.sh(WRITE_SCRIPT, [path, owner, opts.mode ?? ''], {
-      become: opts.become,
-      becomeUser: opts.becomeUser,
-      stdin: data,
-      timeoutMs: opts.timeoutMs,
-    });
-    if (r.rc !== 0) throw new Error(`writing ${path} on ${this.host} failed: ${r.stderr.trim() || `rc=${r.rc}`}`);
+  writeFile(path: string, data: FileData, opts: WriteFileOptions = {}): Promise<void> {
+    return writeFileWith(
+      this.host,
+      (script, args, o) => this.sh(script, args, o),
+      (script, args, as) => this.hooks.spawn(as.become ?? false, as.becomeUser ?? 'root', ['/bin/sh', '-c', script, 'sh', ...args]),
+      path,
+      data,
+      opts,
+    );
   }
 
   async readFile(path: string, opts: ReadFileOptions = {}): Promise<Buffer> {

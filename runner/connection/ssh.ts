@@ -7,6 +7,7 @@ import { addHostKey, checkHostKey, keyType, knownKeyTypes } from './known-hosts.
 import { shJoin } from './quote.js';
 import { SessionConnection, type SessionOpener } from './session-connection.js';
 import type { ShellStreams } from './shell-session.js';
+import type { HostProcess } from './write-file.js';
 
 
 // Ciphers and kex that Node does natively (ssh2's pure-JS chacha20 would cost CPU per byte).
@@ -110,6 +111,22 @@ export async function connectSsh(t: ConnectTarget): Promise<Connection> {
       const hint = /password/.test(why) ? ` (user ${t.user} needs passwordless sudo on ${t.host})` : '';
       return new BecomeError(t.host, `become failed on ${t.host}: ${why}${hint}`);
     },
+    spawn: (become, becomeUser, argv) =>
+      new Promise<HostProcess>((resolve, reject) => {
+        const cmd = shJoin(['exec', ...(become && t.user !== becomeUser ? ['sudo', '-n', '-H', '-u', becomeUser] : []), ...argv]);
+        client.exec(cmd, (err, ch: ClientChannel) => {
+          if (err) return reject(new ConnectionError(t.host, `ssh channel to ${where}: ${err.message}`));
+          let code = -1;
+          ch.once('exit', (c: unknown) => (code = typeof c === 'number' ? c : -1));
+          resolve({
+            stdin: ch,
+            stdout: ch,
+            stderr: ch.stderr,
+            exit: new Promise((r) => ch.once('close', () => r(code))),
+            kill: () => ch.close(),
+          });
+        });
+      }),
     forwardOut: (host, port) =>
       new Promise<Duplex>((resolve, reject) =>
         client.forwardOut('127.0.0.1', 0, host, port, (err, ch) =>

@@ -1,6 +1,7 @@
 // A connection for tests that need no sshd: commands are answered from a table or a function, every
 // call is recorded with the options it carried (become, user, stdin), files written are kept and can
 // be read back. A command nobody answered fails the test loudly rather than returning a made-up rc.
+import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import type { Connection, ConnectTarget, Connector, ExecOptions, ExecResult, ReadFileOptions, WriteFileOptions } from '../../runner/connection/connection.js';
 import { shJoin } from '../../runner/connection/quote.js';
@@ -50,7 +51,7 @@ export function fakeConnection(host: string, answers: Answers, files: Map<string
     run: async (argv, opts = {}) => reply({ kind: 'run', command: shJoin(argv), args: [], opts }),
     sh: async (script, args = [], opts = {}) => reply({ kind: 'sh', command: script, args, opts }),
     async writeFile(path, data, opts = {}) {
-      const bytes = Buffer.from(data);
+      const bytes = typeof data === 'string' || Buffer.isBuffer(data) ? Buffer.from(data) : await readFile(data.path);
       sent.push({ kind: 'writeFile', path, data: bytes, opts });
       files.set(path, bytes);
     },
