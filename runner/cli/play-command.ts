@@ -4,14 +4,13 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkRunInputs, VarsFiles } from '../execution/load-inputs.js';
-import { exitCodeOf, runPlaybooks } from '../execution/run-playbooks.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { loadPlaybook } from '../playbook/load-playbook.js';
+import { loadModules, modulesUsed } from '../playbook/module-registry.js';
 import { registry } from '../../modules/registry.js';
 import { loadVarsFile, setVaultDecrypter } from '../vars/vars-file.js';
 import type { Playbook, TaskNode } from '../playbook/types.js';
-import { createReporter } from '../reporters/reporter.js';
 import { redactingWriter } from '../reporters/writer.js';
 import { resolveVaultPassword } from '../vault/password.js';
 import { vaultDecrypter } from '../vault/vars.js';
@@ -87,7 +86,7 @@ export async function playCommand(argv: string[]): Promise<number> {
   };
   const books: Playbook[] = [];
   for (const p of playbooks) {
-    const book = await attempt(() => loadPlaybook(p));
+    const book = await attempt(() => loadPlaybook(p, registry));
     if (book) books.push(book);
   }
   const inventory = inventories.length > 0 ? await attempt(() => loadInventory(inventories)) : undefined;
@@ -95,13 +94,17 @@ export async function playCommand(argv: string[]): Promise<number> {
   const projectDir = projectDirOf(playbooks[0]!);
   // The run gets the vars files checked here: each read once, and what ran is what was checked.
   const varsFiles = new VarsFiles(loadVarsFile);
+  // A run imports every module it uses; --syntax-check only those that check their args at load.
+  const used = modulesUsed(books.flatMap((b) => b.plays));
+  const loadNow = v['syntax-check'] ? (await Promise.all(used.map(async (n) => ((await registry.signature(n)).checksAtLoad ? [n] : [])))).flat() : used;
+  const modules = await loadModules(registry, loadNow);
   const checked = await checkRunInputs({
     books,
     values: extraVars && (inventory || inventories.length === 0) ? { inventory, extraVars } : undefined,
     limit: v.limit,
     check: v.check ?? false,
     projectDir,
-    modules: registry,
+    modules,
     varsFiles,
   });
   problems.push(...checked.errors.flatMap(inputProblems));
@@ -128,6 +131,8 @@ export async function playCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // The engine and reporters load only for a run: --syntax-check and --list-* never pay for them.
+  const [{ exitCodeOf, runPlaybooks }, { createReporter }] = await Promise.all([import('../execution/run-playbooks.js'), import('../reporters/reporter.js')]);
   const reporter = createReporter({
     json: v.json ?? false,
     tty: !v.json && process.stdout.isTTY === true,
@@ -151,6 +156,7 @@ export async function playCommand(argv: string[]): Promise<number> {
     forks,
     startAtTask: v['start-at-task'],
     projectDir,
+    modules,
     pendingHandlersFile: join(stateDir, 'pending-handlers.json'),
     loadVarsFile: (path) => varsFiles.get(path),
   });
