@@ -1,14 +1,13 @@
-// The floor a playbook run is measured against, as its own process (so it pays Node's start-up too):
-// `node dist/bench/floor.js LAB_DIR K` opens one ssh2 connection per lab host (Nagle off, as rplay's),
-// runs K trivial commands one after another on each, all hosts in parallel, and exits.
-import { connect as netConnect } from 'node:net';
+// The floor a playbook run is measured against, as its own process (so it pays Node's start-up too,
+// and loads nothing but ssh2): `node dist/bench/floor.js KEY_FILE K ADDRESS...` opens one ssh2
+// connection per address (Nagle off, as rplay's), runs K trivial commands one after another on
+// each, all hosts in parallel, and exits.
 import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { Client } from 'ssh2';
-import { labStatus } from '../lab/lab.js';
-import { labLayout } from '../lab/lab-layout.js';
 
-const [dir, k] = [process.argv[2]!, Number(process.argv[3])];
-const privateKey = readFileSync(labLayout(dir).keyFile);
+const [keyFile, k, ...addresses] = process.argv.slice(2) as [string, string, ...string[]];
+const privateKey = readFileSync(keyFile);
 
 function exec(client: Client): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -28,8 +27,8 @@ async function host(address: string): Promise<void> {
     client.once('ready', resolve).once('error', reject);
     client.connect({ sock, username: 'ubuntu', privateKey });
   });
-  for (let i = 0; i < k; i++) await exec(client);
+  for (let i = 0; i < Number(k); i++) await exec(client);
   client.end();
 }
 
-await Promise.all(labStatus(dir).map((h) => host(h.address)));
+await Promise.all(addresses.map(host));
