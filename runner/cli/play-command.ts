@@ -94,10 +94,9 @@ export async function playCommand(argv: string[]): Promise<number> {
   const projectDir = projectDirOf(playbooks[0]!);
   // The run gets the vars files checked here: each read once, and what ran is what was checked.
   const varsFiles = new VarsFiles(loadVarsFile);
-  // A run imports every module it uses; --syntax-check only those that check their args at load.
-  const used = modulesUsed(books.flatMap((b) => b.plays));
-  const loadNow = v['syntax-check'] ? (await Promise.all(used.map(async (n) => ((await registry.signature(n)).checksAtLoad ? [n] : [])))).flat() : used;
-  const modules = await loadModules(registry, loadNow);
+  // A run imports every module it uses; --syntax-check and --list-* only those that check at load.
+  const runs = !v['syntax-check'] && !v['list-hosts'] && !v['list-tasks'];
+  const modules = await loadModules(registry, modulesUsed(books.flatMap((b) => b.plays)), { checkersOnly: !runs });
   const checked = await checkRunInputs({
     books,
     values: extraVars && (inventory || inventories.length === 0) ? { inventory, extraVars } : undefined,

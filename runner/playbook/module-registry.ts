@@ -109,7 +109,12 @@ export function modulesUsed(plays: readonly Play[]): string[] {
   return [...names];
 }
 
-/** The modules the plays use, imported: what the run (and Module.checkAtLoad) needs. */
-export async function loadModules(registry: ModuleRegistry, names: Iterable<string>): Promise<ReadonlyMap<string, Module>> {
-  return new Map(await Promise.all([...names].map(async (n) => [n, await registry.load(n)] as const)));
+/**
+ * The named modules, imported, for the run; `checkersOnly`: only those with a Module.checkAtLoad,
+ * all that checking before a run needs (the others' signatures were enough to load the playbook).
+ */
+export async function loadModules(registry: ModuleRegistry, names: Iterable<string>, o: { checkersOnly: boolean }): Promise<ReadonlyMap<string, Module>> {
+  let wanted = [...names];
+  if (o.checkersOnly) wanted = (await Promise.all(wanted.map(async (n) => ((await registry.signature(n)).checksAtLoad ? [n] : [])))).flat();
+  return new Map(await Promise.all(wanted.map(async (n) => [n, await registry.load(n)] as const)));
 }
