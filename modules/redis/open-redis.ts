@@ -84,8 +84,8 @@ export function tlsOverTunnel(conn: Connection, host: string, port: number, logi
         sock.once('error', fail);
         sock.once('secureConnect', () => {
           sock.off('error', fail);
-          // getPeerCertificate decodes the whole certificate: only when the CA did not vouch for it.
-          const served = sock.authorized ? undefined : sock.getPeerCertificate().fingerprint256;
+          // The served certificate is looked at only when the CA did not vouch for it.
+          const served = sock.authorized ? undefined : sock.getPeerX509Certificate()?.fingerprint256;
           if (!sock.authorized && served !== pin) {
             sock.destroy();
             fail(new Error(`the server certificate (SHA-256 ${served}) is neither verified by the CA (${String(sock.authorizationError)}) nor the one seen before`));
@@ -124,8 +124,9 @@ export function servedCertificate(conn: Connection, host: string, port: number, 
           reject(new Error(`TLS to ${host}:${port} via ${conn.host}: ${e.message}`));
         });
         sock.once('secureConnect', () => {
-          const fingerprint256 = sock.getPeerCertificate().fingerprint256;
-          resolve(sock.authorized ? { fingerprint256, verified: true } : { fingerprint256, verified: false, whyNot: String(sock.authorizationError) });
+          const fingerprint256 = sock.getPeerX509Certificate()?.fingerprint256;
+          if (fingerprint256 === undefined) reject(new Error(`TLS to ${host}:${port} via ${conn.host}: the server presented no certificate`));
+          else resolve(sock.authorized ? { fingerprint256, verified: true } : { fingerprint256, verified: false, whyNot: String(sock.authorizationError) });
           sock.destroy();
           tunnel.destroy();
         });
