@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
-import { aclDrift, aclListByUser, CANONICAL_SCRIPT, canonicalInput, describeDrift, parseCanonical, type Canonical } from './redis/acl-canonical.js';
+import { aclDrift, aclListByUser, canonicalAcl, commandTable, describeDrift, type Canonical, type CommandTable } from './redis/acl-canonical.js';
 import { AclError, renderAclFile } from './redis/acl-file.js';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
@@ -44,7 +44,7 @@ type AclArgs = Static<typeof schema>;
 const DEFAULT_PATH = '/etc/redis/users.acl';
 
 /** One instance as gathered: not running, or its live users in Redis's canonical form. */
-type LiveAcl = { port: number; running: false } | { port: number; running: true; users: Map<string, string> };
+type LiveAcl = { port: number; running: false } | { port: number; running: true; users: Map<string, string>; table: CommandTable };
 
 interface AclState {
   want: WantedFile;
@@ -112,8 +112,10 @@ async function withInstance<T>(conn: Connection, address: string, who: RedisLogi
   }
 }
 
-async function liveUsers(client: Redis): Promise<Map<string, string>> {
-  return aclListByUser((await client.call('ACL', 'LIST')) as string[]);
+/** The instance's users, read with its own command table (what its categories and commands cover). */
+async function liveAcl(client: Redis): Promise<{ users: Map<string, string>; table: CommandTable }> {
+  const [table, lines] = await Promise.all([commandTable((...argv) => client.call(argv[0]!, ...argv.slice(1))), client.call('ACL', 'LIST') as Promise<string[]>]);
+  return { users: aclListByUser(lines, table), table };
 }
 
 async function gatherLive(ctx: ModuleContext, args: AclArgs, path: string): Promise<LiveAcl[]> {
@@ -122,13 +124,13 @@ async function gatherLive(ctx: ModuleContext, args: AclArgs, path: string): Prom
   const who = await login(ctx, loginArgs(args));
   return Promise.all(
     ports.map(async (port): Promise<LiveAcl> => {
-      const users = await withInstance(ctx.conn, args.address ?? '', who, port, async (c) => {
+      const acl = await withInstance(ctx.conn, args.address ?? '', who, port, async (c) => {
         // ACL LOAD reads the instance's own aclfile; loading another path's content is a setup error.
         const [, aclfile] = (await c.call('CONFIG', 'GET', 'aclfile')) as [string, string];
         if (aclfile !== path) throw new Error(`the instance reads its users from '${aclfile}', not ${path}`);
-        return liveUsers(c);
+        return liveAcl(c);
       });
-      return users === undefined ? { port, running: false } : { port, running: true, users };
+      return acl === undefined ? { port, running: false } : { port, running: true, ...acl };
     }),
   );
 }
@@ -143,13 +145,9 @@ async function gather(ctx: ModuleContext, args: AclArgs): Promise<AclState> {
     throw e;
   }
   const want: WantedFile = { dest: path, content: Buffer.from(content, 'utf8'), mode: '0640', owner: args.owner ?? 'redis', group: args.group ?? 'redis' };
-  const [dest, canonicalRun, live] = await Promise.all([
-    gatherDest(ctx, want),
-    hostSh(ctx, CANONICAL_SCRIPT, [canonicalInput(content)]),
-    gatherLive(ctx, args, path),
-  ]);
-  if (canonicalRun.rc !== 0) throw new ModuleError(`redis_acl: checking the users with redis-server on ${ctx.host} failed: ${tail(canonicalRun.stderr)}`);
-  const canonical = parseCanonical(canonicalRun.stdout, path);
+  const [dest, live] = await Promise.all([gatherDest(ctx, want), gatherLive(ctx, args, path)]);
+  // The instances on a node run one redis-server: any running one's command table serves.
+  const canonical = canonicalAcl(content, path, live.find((l) => l.running)?.table);
   if (canonical.kind === 'rejected') throw new ModuleError(`redis_acl: Redis would reject ${path}: ${canonical.reason}`);
   return { want, dest, canonical, live };
 }
@@ -211,7 +209,7 @@ async function load(ctx: ModuleContext, op: AclLoadOp): Promise<void> {
   if (loaded === undefined) throw new ModuleError(`redis_acl: ${where(op.address, op.port)} stopped accepting connections since it was read`);
   if (op.expect === null) return;
   const wanted = new Map(op.expect);
-  const left = await withInstance(ctx.conn, op.address, who, op.port, async (c) => aclDrift(wanted, await liveUsers(c)));
+  const left = await withInstance(ctx.conn, op.address, who, op.port, async (c) => aclDrift(wanted, (await liveAcl(c)).users));
   if (left?.length) throw new ModuleError(`redis_acl: after ACL LOAD, ${left.map((d) => describeDrift(d, op.port)).join('; ')}`);
 }
 

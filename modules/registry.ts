@@ -1,82 +1,44 @@
-import type { Module } from '../runner/types.js';
-import { apt } from './apt.js';
-import { assert } from './assert.js';
-import { cert } from './cert.js';
-import { command } from './command.js';
-import { copy } from './copy.js';
-import { debug } from './debug.js';
-import { ebsEncrypt } from './ebs-encrypt.js';
-import { ec2EbsDefaultEncryption } from './ec2-ebs-default-encryption.js';
-import { ec2Instance } from './ec2-instance.js';
-import { ec2InternetGateway } from './ec2-internet-gateway.js';
-import { ec2KeyPair } from './ec2-key-pair.js';
-import { ec2RootVolume } from './ec2-root-volume.js';
-import { ec2RouteTable } from './ec2-route-table.js';
-import { ec2SecurityGroup } from './ec2-security-group.js';
-import { ec2Snapshot } from './ec2-snapshot.js';
-import { ec2Subnet } from './ec2-subnet.js';
-import { ec2Teardown } from './ec2-teardown.js';
-import { ec2VolInfo } from './ec2-vol-info.js';
-import { ec2Vpc } from './ec2-vpc.js';
-import { file } from './file.js';
-import { ping } from './ping.js';
-import { redisAcl } from './redis-acl.js';
-import { redisBackup } from './redis-backup.js';
-import { redisCluster } from './redis-cluster.js';
-import { redisCommand } from './redis-command.js';
-import { redisConfig } from './redis-config.js';
-import { redisFailover } from './redis-failover.js';
-import { redisProbe } from './redis-probe.js';
-import { redisReaddress } from './redis-readdress.js';
-import { redisRestore } from './redis-restore.js';
-import { redisTopology } from './redis-topology.js';
-import { service } from './service.js';
-import { setFact } from './set-fact.js';
-import { setup } from './setup.js';
-import { shell } from './shell.js';
-import { template } from './template.js';
-import { waitFor } from './wait-for.js';
+// Every module by the name a task uses for it, imported only when a playbook names it: loading a
+// playbook that uses five modules does not load the AWS SDK or the other thirty.
+// Adding a module: its file, its tests, and one line here.
+import { lazyRegistry } from '../runner/playbook/module-registry.js';
 
-// Adding a module: its file, its tests, and one line here (plus its import).
-const modules: readonly Module[] = [
-  apt,
-  assert,
-  cert,
-  command,
-  copy,
-  debug,
-  ebsEncrypt,
-  ec2EbsDefaultEncryption,
-  ec2Instance,
-  ec2InternetGateway,
-  ec2KeyPair,
-  ec2RootVolume,
-  ec2RouteTable,
-  ec2SecurityGroup,
-  ec2Snapshot,
-  ec2Subnet,
-  ec2Teardown,
-  ec2VolInfo,
-  ec2Vpc,
-  file,
-  ping,
-  redisAcl,
-  redisBackup,
-  redisCluster,
-  redisCommand,
-  redisConfig,
-  redisFailover,
-  redisProbe,
-  redisReaddress,
-  redisRestore,
-  redisTopology,
-  service,
-  setFact,
-  setup,
-  shell,
-  template,
-  waitFor,
-];
-
-/** Every module by the name a task uses for it. */
-export const registry: ReadonlyMap<string, Module> = new Map(modules.map((m) => [m.name, m]));
+export const registry = lazyRegistry({
+  apt: async () => (await import('./apt.js')).apt,
+  assert: async () => (await import('./assert.js')).assert,
+  cert: async () => (await import('./cert.js')).cert,
+  command: async () => (await import('./command.js')).command,
+  copy: async () => (await import('./copy.js')).copy,
+  debug: async () => (await import('./debug.js')).debug,
+  ebs_encrypt: async () => (await import('./ebs-encrypt.js')).ebsEncrypt,
+  ec2_ebs_default_encryption: async () => (await import('./ec2-ebs-default-encryption.js')).ec2EbsDefaultEncryption,
+  ec2_instance: async () => (await import('./ec2-instance.js')).ec2Instance,
+  ec2_internet_gateway: async () => (await import('./ec2-internet-gateway.js')).ec2InternetGateway,
+  ec2_key_pair: async () => (await import('./ec2-key-pair.js')).ec2KeyPair,
+  ec2_root_volume: async () => (await import('./ec2-root-volume.js')).ec2RootVolume,
+  ec2_route_table: async () => (await import('./ec2-route-table.js')).ec2RouteTable,
+  ec2_security_group: async () => (await import('./ec2-security-group.js')).ec2SecurityGroup,
+  ec2_snapshot: async () => (await import('./ec2-snapshot.js')).ec2Snapshot,
+  ec2_subnet: async () => (await import('./ec2-subnet.js')).ec2Subnet,
+  ec2_teardown: async () => (await import('./ec2-teardown.js')).ec2Teardown,
+  ec2_vol_info: async () => (await import('./ec2-vol-info.js')).ec2VolInfo,
+  ec2_vpc: async () => (await import('./ec2-vpc.js')).ec2Vpc,
+  file: async () => (await import('./file.js')).file,
+  ping: async () => (await import('./ping.js')).ping,
+  redis_acl: async () => (await import('./redis-acl.js')).redisAcl,
+  redis_backup: async () => (await import('./redis-backup.js')).redisBackup,
+  redis_cluster: async () => (await import('./redis-cluster.js')).redisCluster,
+  redis_command: async () => (await import('./redis-command.js')).redisCommand,
+  redis_config: async () => (await import('./redis-config.js')).redisConfig,
+  redis_failover: async () => (await import('./redis-failover.js')).redisFailover,
+  redis_probe: async () => (await import('./redis-probe.js')).redisProbe,
+  redis_readdress: async () => (await import('./redis-readdress.js')).redisReaddress,
+  redis_restore: async () => (await import('./redis-restore.js')).redisRestore,
+  redis_topology: async () => (await import('./redis-topology.js')).redisTopology,
+  service: async () => (await import('./service.js')).service,
+  set_fact: async () => (await import('./set-fact.js')).setFact,
+  setup: async () => (await import('./setup.js')).setup,
+  shell: async () => (await import('./shell.js')).shell,
+  template: async () => (await import('./template.js')).template,
+  wait_for: async () => (await import('./wait-for.js')).waitFor,
+});

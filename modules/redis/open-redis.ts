@@ -4,7 +4,7 @@
 // needs no network path into the VPC, only SSH.
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { createRequire } from 'node:module';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { Connection } from '../../runner/connection/connection.js';
@@ -51,6 +51,16 @@ function ioredis(): typeof import('ioredis') {
   return lib;
 }
 
+// Building a context parses the CA, certificate and key (~30 ms each time on the lab): one per
+// login for the whole run, shared by every connection with it.
+const contexts = new Map<string, SecureContext>();
+function secureContextOf(tls: RedisTls): SecureContext {
+  const key = JSON.stringify([tls.ca, tls.cert, tls.key]);
+  let c = contexts.get(key);
+  if (!c) contexts.set(key, (c = createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' })));
+  return c;
+}
+
 /** A TLS session over a stream the node opened, resolved once the handshake is done. */
 export function tlsOverTunnel(conn: Connection, host: string, port: number, login: RedisLogin): Promise<TLSSocket> {
   return conn.forwardOut(host, port).then(
@@ -64,10 +74,7 @@ export function tlsOverTunnel(conn: Connection, host: string, port: number, logi
           socket: tunnel,
           host,
           servername: name,
-          ca: login.tls.ca,
-          cert: login.tls.cert,
-          key: login.tls.key,
-          minVersion: 'TLSv1.2',
+          secureContext: secureContextOf(login.tls),
           rejectUnauthorized: pin === undefined,
         });
         const fail = (e: Error): void => {
@@ -77,7 +84,8 @@ export function tlsOverTunnel(conn: Connection, host: string, port: number, logi
         sock.once('error', fail);
         sock.once('secureConnect', () => {
           sock.off('error', fail);
-          const served = sock.getPeerCertificate().fingerprint256;
+          // The served certificate is looked at only when the CA did not vouch for it.
+          const served = sock.authorized ? undefined : sock.getPeerX509Certificate()?.fingerprint256;
           if (!sock.authorized && served !== pin) {
             sock.destroy();
             fail(new Error(`the server certificate (SHA-256 ${served}) is neither verified by the CA (${String(sock.authorizationError)}) nor the one seen before`));
@@ -110,14 +118,15 @@ export function servedCertificate(conn: Connection, host: string, port: number, 
     (tunnel: Duplex) =>
       new Promise<ServedCertificate>((resolve, reject) => {
         const name = login.servername ?? (isIP(host) ? undefined : host);
-        const sock = tlsConnect({ socket: tunnel, host, servername: name, ca: login.tls.ca, cert: login.tls.cert, key: login.tls.key, minVersion: 'TLSv1.2', rejectUnauthorized: false });
+        const sock = tlsConnect({ socket: tunnel, host, servername: name, secureContext: secureContextOf(login.tls), rejectUnauthorized: false });
         sock.once('error', (e: Error) => {
           tunnel.destroy();
           reject(new Error(`TLS to ${host}:${port} via ${conn.host}: ${e.message}`));
         });
         sock.once('secureConnect', () => {
-          const fingerprint256 = sock.getPeerCertificate().fingerprint256;
-          resolve(sock.authorized ? { fingerprint256, verified: true } : { fingerprint256, verified: false, whyNot: String(sock.authorizationError) });
+          const fingerprint256 = sock.getPeerX509Certificate()?.fingerprint256;
+          if (fingerprint256 === undefined) reject(new Error(`TLS to ${host}:${port} via ${conn.host}: the server presented no certificate`));
+          else resolve(sock.authorized ? { fingerprint256, verified: true } : { fingerprint256, verified: false, whyNot: String(sock.authorizationError) });
           sock.destroy();
           tunnel.destroy();
         });

@@ -5,15 +5,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectSsh } from '../connection/ssh.js';
 import { checkRunInputs, VarsFiles } from '../execution/load-inputs.js';
-import { exitCodeOf, runPlaybooks } from '../execution/run-playbooks.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { inventoryPlugins } from './inventory-plugins.js';
 import { matchHosts } from '../inventory/patterns.js';
 import { loadPlaybook } from '../playbook/load-playbook.js';
+import { loadModules, modulesUsed } from '../playbook/module-registry.js';
 import { registry } from '../../modules/registry.js';
 import { loadVarsFile, setVaultDecrypter } from '../vars/vars-file.js';
 import type { Playbook, TaskNode } from '../playbook/types.js';
-import { createReporter } from '../reporters/reporter.js';
 import { redactingWriter } from '../reporters/writer.js';
 import { resolveVaultPassword } from '../vault/password.js';
 import { vaultDecrypter } from '../vault/vars.js';
@@ -89,7 +88,7 @@ export async function playCommand(argv: string[]): Promise<number> {
   };
   const books: Playbook[] = [];
   for (const p of playbooks) {
-    const book = await attempt(() => loadPlaybook(p));
+    const book = await attempt(() => loadPlaybook(p, registry));
     if (book) books.push(book);
   }
   const readInventory = () => loadInventory(inventories, { plugins: inventoryPlugins });
@@ -98,13 +97,16 @@ export async function playCommand(argv: string[]): Promise<number> {
   const projectDir = projectDirOf(playbooks[0]!);
   // The run gets the vars files checked here: each read once, and what ran is what was checked.
   const varsFiles = new VarsFiles(loadVarsFile);
+  // A run imports every module it uses; --syntax-check and --list-* only those that check at load.
+  const runs = !v['syntax-check'] && !v['list-hosts'] && !v['list-tasks'];
+  const modules = await loadModules(registry, modulesUsed(books.flatMap((b) => b.plays)), { checkersOnly: !runs });
   const checked = await checkRunInputs({
     books,
     values: extraVars && (inventory || inventories.length === 0) ? { inventory, extraVars } : undefined,
     limit: v.limit,
     check: v.check ?? false,
     projectDir,
-    modules: registry,
+    modules,
     varsFiles,
   });
   problems.push(...checked.errors.flatMap(inputProblems));
@@ -131,6 +133,8 @@ export async function playCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // The engine and reporters load only for a run: --syntax-check and --list-* never pay for them.
+  const [{ exitCodeOf, runPlaybooks }, { createReporter }] = await Promise.all([import('../execution/run-playbooks.js'), import('../reporters/reporter.js')]);
   const reporter = createReporter({
     json: v.json ?? false,
     tty: !v.json && process.stdout.isTTY === true,
@@ -155,6 +159,7 @@ export async function playCommand(argv: string[]): Promise<number> {
     forks,
     startAtTask: v['start-at-task'],
     projectDir,
+    modules,
     pendingHandlersFile: join(stateDir, 'pending-handlers.json'),
     loadVarsFile: (path) => varsFiles.get(path),
   });

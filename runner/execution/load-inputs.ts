@@ -13,7 +13,7 @@ import { TemplateError } from '../vars/render-template.js';
 import { Scope } from '../vars/scope.js';
 import { formatPos, InputError, type SourcePos } from '../yaml/input-error.js';
 import { positionOf } from '../yaml/load.js';
-import { groupsOf, varsFilesDir } from './run-play.js';
+import { groupsOf, varsFilesDir } from './play-inputs.js';
 
 /** Vars files by absolute path, each read once per run: every play and host gets what was read. */
 export class VarsFiles {

@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { Inventory } from '../inventory/inventory.js';
 import type { Block, Play, Playbook, Task, TaskNode } from '../playbook/types.js';
@@ -11,6 +11,7 @@ import { formatPos } from '../yaml/input-error.js';
 import { positionOf } from '../yaml/load.js';
 import { isActive, type HostState } from './host-state.js';
 import type { PendingHandlers } from './pending-handlers.js';
+import { groupsOf, varsFilesDir } from './play-inputs.js';
 import { runTask, type HostOutcome, type TaskEnv } from './run-task.js';
 import { interpolate } from './task-scope.js';
 
@@ -380,18 +381,6 @@ function factsTask(play: Play): Task {
   };
 }
 
-const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
-export function groupsOf(inv: Inventory): Record<string, string[]> {
-  let g = groupsCache.get(inv);
-  if (!g) {
-    g = {};
-    for (const name of inv.groups.keys()) g[name] = [];
-    for (const h of inv.hosts.values()) for (const name of h.groups) (g[name] ??= []).push(h.name);
-    groupsCache.set(inv, g);
-  }
-  return g;
-}
-
 /** hostvars[h]: another host's inventory variables plus what it registered, resolved on use. */
 function hostvarsOf(env: PlayEnv): VarSource {
   return lazyMapping((name) =>
@@ -401,7 +390,3 @@ function hostvarsOf(env: PlayEnv): VarSource {
   );
 }
 
-/** vars_files are relative to the folder of the playbook that holds the play (an imported one's own), as in Ansible. */
-export function varsFilesDir(play: Play): string {
-  return dirname(resolve(play.pos.file));
-}

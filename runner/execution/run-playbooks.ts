@@ -4,7 +4,7 @@ import { hostVarsFromInventory, type Inventory } from '../inventory/inventory.js
 import { matchHosts } from '../inventory/patterns.js';
 import type { Playbook } from '../playbook/types.js';
 import type { Reporter } from '../reporters/reporter.js';
-import type { HostStats, Vars } from '../types.js';
+import type { HostStats, Module, Vars } from '../types.js';
 import { Scope } from '../vars/scope.js';
 import { ConnectionPool } from './connection-pool.js';
 import { newHostState, type HostState } from './host-state.js';
@@ -29,6 +29,8 @@ export interface RunOptions {
   forks: number;
   startAtTask?: string;
   projectDir: string;
+  /** Every module the books' tasks use, imported (see loadModules). */
+  modules: ReadonlyMap<string, Module>;
   /** Controller-side state (handlers owed from an earlier run). */
   pendingHandlersFile: string;
   /** Loads an (absolute) vars file, decrypting vault files. */
@@ -57,6 +59,7 @@ export async function runPlaybooks(o: RunOptions): Promise<RunResult> {
     check: o.check,
     diff: o.diff,
     projectDir: o.projectDir,
+    modules: o.modules,
     reporter: o.reporter,
     get inventory() {
       return inventory;

@@ -8,7 +8,6 @@ import { validateArgs } from '../playbook/validate-args.js';
 import { renderDiff } from '../reporters/render-diff.js';
 import { isSecret, maskTexts, retaint, revealAll, secretTexts } from '../secret.js';
 import { ModuleError, NotYetThere, type Module, type ModuleContext, type Plan, type Status, type Vars } from '../types.js';
-import { registry } from '../../modules/registry.js';
 import { ExpressionError, UndefinedVariableError } from '../vars/errors.js';
 import { evaluateExpression } from '../vars/expression/evaluate.js';
 import { LOOKUP, type VarSource } from '../vars/expression/values.js';
@@ -23,6 +22,8 @@ export interface TaskEnv {
   readonly check: boolean;
   readonly diff: boolean;
   readonly projectDir: string;
+  /** The modules the run's tasks use, imported (RunOptions.modules). */
+  readonly modules: ReadonlyMap<string, Module>;
   connect(host: string): Promise<Connection>;
   local(): Connection;
   /** Check mode: whether an earlier task would change `host` ('*': any host of the run). */
@@ -149,7 +150,7 @@ function failure(e: unknown, task: Task): HostOutcome {
 }
 
 async function runOnce(env: TaskEnv, task: Task, host: HostState, scope: TaskScope): Promise<HostOutcome> {
-  const mod = registry.get(task.module);
+  const mod = env.modules.get(task.module);
   if (!mod) throw new ModuleError(`module '${task.module}' unknown`);
   const retries = task.until ? (task.retries ?? 3) : 0;
   for (let attempt = 0; ; attempt++) {

@@ -5,7 +5,7 @@ import { checkTemplates } from '../vars/interpolate.js';
 import { expectVarsMapping } from '../vars/vars-file.js';
 import { didYouMean } from '../yaml/did-you-mean.js';
 import { InputError, copyPositions, positionAtPath, positionOf } from '../yaml/load.js';
-import { compile } from './ajv.js';
+import { keywordValidator } from './ajv.js';
 import { playKeywords, unsupported } from './keywords.js';
 import { normalizeTaskNodes, type TaskContext } from './normalize-task.js';
 import { describeSchemaErrors } from './schema-errors.js';
@@ -47,7 +47,7 @@ export function normalizePlay(raw: Record<string, unknown>, ctx: TaskContext): P
     const hint = Object.hasOwn(unsupported, key) ? unsupported[key] : undefined;
     if (hint) throw new InputError(`${subject}: '${key}' is not supported — ${hint}`, positionOf(raw, key) ?? ctx.file);
   }
-  playValidator ??= compile(playKeywords);
+  playValidator ??= keywordValidator('play', playKeywords);
   if (!playValidator(raw)) {
     const problem = describeSchemaErrors(playValidator.errors ?? [], subject);
     if (problem) {

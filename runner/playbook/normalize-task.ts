@@ -1,7 +1,6 @@
 // One raw task (or block) from YAML → a checked Task/Block: keywords typed, exactly one module, its
 // args checked against the module's schema, every expression parsed — all before any host is touched.
 import type { ValidateFunction } from 'ajv';
-import type { Module } from '../types.js';
 import { checkCondition } from '../vars/conditions.js';
 import { ExpressionError } from '../vars/errors.js';
 import { checkTemplates } from '../vars/interpolate.js';
@@ -9,15 +8,19 @@ import { expectVarsMapping } from '../vars/vars-file.js';
 import { closest, didYouMean } from '../yaml/did-you-mean.js';
 import { inputProblems, isInputProblem } from '../yaml/input-error.js';
 import { InputError, copyPositions, positionAtPath, positionOf, type SourcePos } from '../yaml/load.js';
-import { compile } from './ajv.js';
+import { keywordValidator } from './ajv.js';
 import { blockKeywords, taskKeywords, unsupported } from './keywords.js';
 import { describeSchemaErrors } from './schema-errors.js';
 import type { Block, Task, TaskNode } from './types.js';
+import type { ModuleSignature } from './module-registry.js';
 import { checkArgs, taskLabel } from './validate-args.js';
 
 export interface TaskContext {
   file: string;
-  modules: ReadonlyMap<string, Module>;
+  /** Every module name the registry has. */
+  modules: ReadonlySet<string>;
+  /** The signatures of the modules this file's tasks name (see signaturesFor). */
+  signatures: ReadonlyMap<string, ModuleSignature>;
 }
 
 type Raw = Record<string, unknown>;
@@ -28,11 +31,6 @@ const BLOCK_KEYS = Object.keys(blockKeywords.properties);
 
 let taskValidator: ValidateFunction | undefined;
 let blockValidator: ValidateFunction | undefined;
-
-/** The arg a module takes a free-form string as (`shell: echo hi` → { cmd: 'echo hi' }). */
-function freeFormKey(mod: Module): string | undefined {
-  return mod.freeForm;
-}
 
 function isMapping(v: unknown): v is Raw {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -126,7 +124,7 @@ function varsOf(raw: Raw, ctx: TaskContext): Record<string, unknown> | undefined
 function normalizeBlock(raw: Raw, ctx: TaskContext): Block {
   const subject = typeof raw.name === 'string' ? `block "${raw.name}"` : 'block';
   rejectUnsupported(raw, subject, ctx.file);
-  blockValidator ??= compile(blockKeywords);
+  blockValidator ??= keywordValidator('block', blockKeywords);
   if (!blockValidator(raw)) {
     const problem = describeSchemaErrors(blockValidator.errors ?? [], subject);
     const key = problem?.path[0];
@@ -159,7 +157,7 @@ function normalizeBlock(raw: Raw, ctx: TaskContext): Block {
 /** The one key that names the module; everything else must be a task keyword. */
 function moduleKey(raw: Raw, subject: string, ctx: TaskContext): string {
   const others = Object.keys(raw).filter((k) => !TASK_KEYS.includes(k));
-  const known = [...ctx.modules.keys(), 'meta'];
+  const known = [...ctx.modules, 'meta'];
   const isModule = (k: string): boolean => k === 'meta' || ctx.modules.has(k);
   const unknown = others.filter((k) => !isModule(k));
   const modules = others.filter(isModule);
@@ -175,7 +173,7 @@ function moduleKey(raw: Raw, subject: string, ctx: TaskContext): string {
     throw new InputError(`${subject}: one module per task, found ${modules.join(', ')}`, here(raw, modules[1], ctx.file));
   }
   const [mod] = modules;
-  if (!mod) throw new InputError(`${subject}: no module (one of ${[...ctx.modules.keys()].sort().join(', ')})`, here(raw, undefined, ctx.file));
+  if (!mod) throw new InputError(`${subject}: no module (one of ${[...ctx.modules].sort().join(', ')})`, here(raw, undefined, ctx.file));
   return mod;
 }
 
@@ -188,11 +186,11 @@ function metaArgs(value: unknown, raw: Raw, subject: string, file: string): Reco
 }
 
 /** Module args from `module: {…}`, `module: free form` or `module:` (none), plus any `args:`. */
-function moduleArgs(mod: Module, value: unknown, raw: Raw, subject: string, file: string): Record<string, unknown> {
+function moduleArgs(mod: ModuleSignature, value: unknown, raw: Raw, subject: string, file: string): Record<string, unknown> {
   let inline: Record<string, unknown>;
   if (value === null || value === undefined) inline = {};
   else if (isMapping(value)) inline = value;
-  else if (typeof value === 'string' && freeFormKey(mod)) inline = { [freeFormKey(mod)!]: value };
+  else if (typeof value === 'string' && mod.freeForm) inline = { [mod.freeForm]: value };
   else {
     throw new InputError(`${subject}: ${mod.name} takes a mapping of args (${mod.name}: {key: value, …}), not ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`, here(raw, mod.name, file));
   }
@@ -205,14 +203,15 @@ function normalizeTask(raw: Raw, ctx: TaskContext): Task {
   const subject = labelOf(raw);
   rejectUnsupported(raw, subject, ctx.file);
   const key = moduleKey(raw, subject, ctx);
-  taskValidator ??= compile(taskKeywords);
+  taskValidator ??= keywordValidator('task', taskKeywords);
   checkKeywords(taskValidator, raw, subject, ctx.file);
   const pos = positionOf(raw) ?? { file: ctx.file, line: 1, col: 1 };
 
   let args: Record<string, unknown>;
   if (key === 'meta') args = metaArgs(raw.meta, raw, subject, ctx.file);
   else {
-    const mod = ctx.modules.get(key)!;
+    const mod = ctx.signatures.get(key);
+    if (!mod) throw new Error(`bug: no signature for module '${key}' (signaturesFor missed it)`);
     args = moduleArgs(mod, raw[key], raw, subject, ctx.file);
     const problem = checkArgs(mod, args, true);
     if (problem) {

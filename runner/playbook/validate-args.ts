@@ -1,22 +1,11 @@
 // A task's module args against the module's own schema: statically at load time (values still holding
 // `{{ }}` cannot be judged yet and are left out) and again by the engine after interpolation.
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { Module } from '../types.js';
 import { InputError, type SourcePos } from '../yaml/input-error.js';
-import { compile } from './ajv.js';
+import { validatorOf, type ModuleSignature } from './module-registry.js';
 import type { Task } from './types.js';
 import { describeSchemaErrors, type SchemaProblem } from './schema-errors.js';
-
-const compiled = new WeakMap<Module, ValidateFunction>();
-
-function validatorOf(mod: Module): ValidateFunction {
-  let v = compiled.get(mod);
-  if (!v) {
-    v = compile(mod.schema);
-    compiled.set(mod, v);
-  }
-  return v;
-}
 
 /** Paths of every string holding `{{` in a value tree. */
 function templatedPaths(value: unknown, path: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
@@ -34,8 +23,8 @@ const isPrefix = (prefix: readonly (string | number)[], of: readonly (string | n
  * The first problem with `args`, or undefined. With `allowTemplates`, errors about a value that is (or
  * contains) a template are ignored; missing or unknown keys are still errors.
  */
-export function checkArgs(mod: Module, args: Record<string, unknown>, allowTemplates: boolean): SchemaProblem | undefined {
-  const validate = validatorOf(mod);
+export function checkArgs(mod: Module | ModuleSignature, args: Record<string, unknown>, allowTemplates: boolean): SchemaProblem | undefined {
+  const validate = 'validate' in mod ? mod.validate : validatorOf(mod);
   if (validate(args)) return undefined;
   const templated = allowTemplates ? templatedPaths(args) : [];
   const skip = (path: (string | number)[], err: ErrorObject): boolean =>

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { registry } from '../../../modules/registry.js';
+import { loadModules, modulesUsed } from '../../../runner/playbook/module-registry.js';
 import { ConnectionError } from '../../../runner/connection/connection.js';
 import { exitCodeOf, runPlaybooks } from '../../../runner/execution/run-playbooks.js';
 import { loadInventory } from '../../../runner/inventory/inventory.js';
@@ -60,8 +62,10 @@ async function run(connect: ReturnType<typeof fakeConnector>, playbook = 'site.y
   const err = new Writable({ write: (c, _e, done) => (warnings.push(Buffer.from(c)), done()) });
   const reporter = createReporter({ json: true, tty: false, verbosity: 0, diff: false, out, err });
   const inventory = await loadInventory([join(dir, hosts)]);
+  const books = [await loadPlaybook(join(dir, playbook), registry)];
   const result = await runPlaybooks({
-    books: [await loadPlaybook(join(dir, playbook))],
+    books,
+    modules: await loadModules(registry, modulesUsed(books.flatMap((b) => b.plays)), { checkersOnly: false }),
     inventory,
     reloadInventory: async () => inventory,
     reporter,

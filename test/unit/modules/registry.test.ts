@@ -2,23 +2,33 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Ajv } from 'ajv';
 import { registry } from '../../../modules/registry.js';
+import type { Module } from '../../../runner/types.js';
 
 // Ajv's default strictness: unknown keywords and ill-formed schemas throw.
 const ajv = new Ajv({ allErrors: true });
-const valid = (module: string, args: unknown): boolean => {
-  const m = registry.get(module);
-  if (!m) throw new Error(`no module ${module}`);
-  return ajv.validate(m.schema, args) as boolean;
-};
+const all = async (): Promise<Module[]> => Promise.all([...registry.names].map((n) => registry.load(n)));
+const schemas = new Map<string, object>();
+const valid = (module: string, args: unknown): boolean => ajv.validate(schemas.get(module)!, args) as boolean;
 
-test('every core module is registered under its task name', () => {
+test.before(async () => {
+  for (const m of await all()) schemas.set(m.name, m.schema);
+});
+
+test('every core module is registered under its task name', async () => {
   for (const name of ['command', 'shell', 'file', 'copy', 'template', 'apt', 'service', 'set_fact', 'debug', 'assert', 'wait_for', 'ping', 'setup']) {
-    assert.is(registry.get(name)?.name, name, name);
+    assert.is((await registry.load(name)).name, name, name);
+  }
+});
+
+test('a name the registry does not have is refused, not loaded as something else', async () => {
+  for (const attempt of [() => registry.load('toString'), () => registry.signature('constructor')]) {
+    const e = await attempt().then(() => undefined, (err: Error) => err);
+    assert.match(e?.message ?? 'resolved', /no module '(toString|constructor)'/);
   }
 });
 
 test('every schema compiles (unknown keywords would throw)', () => {
-  for (const m of registry.values()) ajv.compile(m.schema);
+  for (const s of schemas.values()) ajv.compile(s);
 });
 
 test('modes: four octal digits with the leading 0 (as the loader writes YAML 0640); nothing else', () => {

@@ -1,5 +1,6 @@
 // A small module registry for playbook tests, independent of the real modules' evolving schemas.
 import { Type, type TSchema } from '@sinclair/typebox';
+import { registryOf } from '../../../runner/playbook/module-registry.js';
 import { defineModule, type Module } from '../../../runner/types.js';
 
 function fake(name: string, schema: TSchema, extra: Record<string, unknown> = {}): Module {
@@ -33,3 +34,6 @@ export const modules: ReadonlyMap<string, Module> = new Map(
     fake('service', Type.Object({ name: Type.String(), state: Type.Optional(Type.String()) }, { additionalProperties: false })),
   ].map((m) => [m.name, m]),
 );
+
+/** The same modules as the registry loadPlaybook takes. */
+export const fakeRegistry = registryOf(modules.values());

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { loadPlaybook } from '../../../runner/playbook/load-playbook.js';
 import type { Block, Task } from '../../../runner/playbook/types.js';
 import { InputError, positionOf } from '../../../runner/yaml/load.js';
-import { modules } from './fake-modules.js';
+import { registry } from '../../../modules/registry.js';
+import { fakeRegistry } from './fake-modules.js';
 
 /** Writes files under a fresh folder; returns the folder. */
 async function project(files: Record<string, string>): Promise<string> {
@@ -21,7 +22,7 @@ async function project(files: Record<string, string>): Promise<string> {
 async function errorOf(files: Record<string, string>, main = 'playbooks/x.yml'): Promise<{ dir: string; message: string }> {
   const dir = await project(files);
   try {
-    await loadPlaybook(join(dir, main), modules);
+    await loadPlaybook(join(dir, main), fakeRegistry);
   } catch (e) {
     assert.instance(e, InputError);
     return { dir, message: (e as Error).message };
@@ -70,7 +71,7 @@ test('a play and its tasks, normalised', async () => {
 `,
   });
   const file = join(dir, 'site.yml');
-  const book = await loadPlaybook(file, modules);
+  const book = await loadPlaybook(file, fakeRegistry);
   assert.is(book.file, file);
   assert.is(book.plays.length, 1);
   const p = book.plays[0]!;
@@ -139,7 +140,7 @@ test('blocks with rescue and always; defaults of an empty play', async () => {
             - debug: { msg: nested }
 `,
   });
-  const p = (await loadPlaybook(join(dir, 'b.yml'), modules)).plays[0]!;
+  const p = (await loadPlaybook(join(dir, 'b.yml'), fakeRegistry)).plays[0]!;
   assert.is(p.name, 'all');
   assert.is(p.gatherFacts, true);
   assert.equal(p.vars, {});
@@ -209,7 +210,7 @@ test('module args are checked against the module schema', async () => {
 
 test('templated args are not judged before they are rendered', async () => {
   const dir = await project({ 'x.yml': play(`    - apt: { name: "{{ pkgs }}", state: "{{ wanted }}", update_cache: "{{ refresh }}" }\n`) });
-  const t = (await loadPlaybook(join(dir, 'x.yml'), modules)).plays[0]!.tasks[0] as Task;
+  const t = (await loadPlaybook(join(dir, 'x.yml'), fakeRegistry)).plays[0]!.tasks[0] as Task;
   assert.equal(t.args, { name: '{{ pkgs }}', state: '{{ wanted }}', update_cache: '{{ refresh }}' });
   // …but a missing key is still missing.
   const r = await errorOf({ 'playbooks/x.yml': play(`    - apt: { state: "{{ wanted }}" }\n`) });
@@ -255,7 +256,7 @@ test('import_playbook: relative to the importing file, plays flattened in order'
     'playbooks/phases/02-redis.yml': `- import_playbook: ../common/last.yml\n- hosts: redis\n  name: redis\n  tasks:\n    - debug: { msg: hi }\n`,
     'playbooks/common/last.yml': `- name: last\n  hosts: all\n`,
   });
-  const book = await loadPlaybook(join(dir, 'playbooks/deploy.yml'), modules);
+  const book = await loadPlaybook(join(dir, 'playbooks/deploy.yml'), fakeRegistry);
   assert.equal(book.plays.map((p) => p.name), ['base-a', 'base-b', 'middle', 'last', 'redis']);
   const t = book.plays[4]!.tasks[0] as Task;
   assert.is(t.file, join(dir, 'playbooks/phases/02-redis.yml'));
@@ -284,9 +285,9 @@ test('errors inside an imported file carry that file\'s position', async () => {
   assert.is(r.message, `${r.dir}/b.yml:4:7: task: module 'aptt' unknown (did you mean 'apt'?)`);
 });
 
-test('without a registry argument the real module registry is used', async () => {
+test('the real module registry loads a playbook', async () => {
   const dir = await project({ 'p.yml': `- hosts: all\n  tasks:\n    - ping:\n` });
-  const t = (await loadPlaybook(join(dir, 'p.yml'))).plays[0]!.tasks[0] as Task;
+  const t = (await loadPlaybook(join(dir, 'p.yml'), registry)).plays[0]!.tasks[0] as Task;
   assert.is(t.module, 'ping');
   assert.equal(t.args, {});
 });

@@ -6,7 +6,7 @@ import { redisAcl } from '../../../modules/redis-acl.js';
 import { redisBackup, type BackupActual } from '../../../modules/redis-backup.js';
 import { flaggedRead, knownRead, redisCommand, type RunCommand } from '../../../modules/redis-command.js';
 import { renderAclFile } from '../../../modules/redis/acl-file.js';
-import { aclListByUser } from '../../../modules/redis/acl-canonical.js';
+import { aclListByUser, type CommandTable } from '../../../modules/redis/acl-canonical.js';
 import { decodeOperations, encodeOperations } from '../../../runner/execution/operations.js';
 
 const TLS = { ca: 'pki/ca.crt', cert: 'pki/rplay-admin.crt', key: 'pki/rplay-admin.key' };
@@ -16,7 +16,8 @@ const roundTrip = <T>(ops: T[]): unknown => decodeOperations(encodeOperations(op
 // redis_acl
 const USERS = [{ name: 'app_user', password: 'app-Pass-0123456789', rules: '~session:* +get' }, { name: 'default', enabled: false }];
 const FILE = Buffer.from(renderAclFile(USERS));
-const CANONICAL = aclListByUser(['user app_user on #abc ~session:* resetchannels -@all +get', 'user default off resetchannels -@all']);
+const TABLE: CommandTable = { commands: new Set(['get', 'set']), categories: new Map([['read', new Set(['get'])]]) };
+const CANONICAL = aclListByUser(['user app_user on #abc ~session:* resetchannels -@all +get', 'user default off resetchannels -@all'], TABLE);
 const aclArgs = { users: USERS, address: '10.0.1.10', ports: [6379, 6380], ...LOGIN };
 const file = (over: { sameContent: boolean; mode?: string }) => ({
   state: { type: 'file' as const, mode: over.mode ?? '0640', owner: 'redis', group: 'redis', uid: 999, gid: 999 },
@@ -28,7 +29,7 @@ const aclState = (dest: ReturnType<typeof file>, live6379: Map<string, string> =
   dest,
   canonical: { kind: 'ok' as const, users: CANONICAL },
   live: [
-    { port: 6379, running: true as const, users: live6379 },
+    { port: 6379, running: true as const, users: live6379, table: TABLE },
     { port: 6380, running: false as const },
   ],
 });
