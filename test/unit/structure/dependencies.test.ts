@@ -5,19 +5,8 @@ import * as assert from 'uvu/assert';
 import { repoDir } from '../../support/rplay-cli.js';
 import { importsOf, sourceTree, violations } from './imports.js';
 
-// The ONLY allowed exception, until wt9-perf merges (it hands the module registry to the engine);
-// the lead removes it then.
-const UNTIL_WT9_PERF = [
-  { file: 'runner/execution/run-task.ts', target: 'modules/registry.ts' },
-  { file: 'runner/playbook/load-playbook.ts', target: 'modules/registry.ts' },
-];
-
-test('the tree keeps the direction; the one known exception is still needed', () => {
-  const found = violations(sourceTree(repoDir));
-  const allowed = (v: { file: string; target: string | undefined }): boolean => UNTIL_WT9_PERF.some((x) => x.file === v.file && x.target === v.target);
-  assert.equal(found.filter((v) => !allowed(v)).map((v) => v.message), []);
-  const stale = UNTIL_WT9_PERF.filter((x) => !found.some((v) => v.file === x.file && v.target === x.target));
-  assert.equal(stale, [], 'an exception no longer occurs: remove it from UNTIL_WT9_PERF');
+test('the tree keeps the direction', () => {
+  assert.equal(violations(sourceTree(repoDir)).map((v) => v.message), []);
 });
 
 test('the checker finds every form of import, with where it is written', () => {
