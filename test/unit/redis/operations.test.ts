@@ -17,7 +17,7 @@ const roundTrip = <T>(ops: T[]): unknown => decodeOperations(encodeOperations(op
 const USERS = [{ name: 'app_user', password: 'app-Pass-0123456789', rules: '~session:* +get' }, { name: 'default', enabled: false }];
 const FILE = Buffer.from(renderAclFile(USERS));
 const TABLE: CommandTable = { commands: new Set(['get', 'set']), categories: new Map([['read', new Set(['get'])]]) };
-const CANONICAL = aclListByUser(['user app_user on #abc ~session:* resetchannels -@all +get', 'user default off resetchannels -@all'], TABLE);
+const CANONICAL = aclListByUser([`user app_user on #${'a'.repeat(64)} ~session:* resetchannels -@all +get`, 'user default off resetchannels -@all'], TABLE);
 const aclArgs = { users: USERS, address: '10.0.1.10', ports: [6379, 6380], ...LOGIN };
 const file = (over: { sameContent: boolean; mode?: string }) => ({
   state: { type: 'file' as const, mode: over.mode ?? '0640', owner: 'redis', group: 'redis', uid: 999, gid: 999 },
