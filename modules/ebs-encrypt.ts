@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
-import { type Ec2Op, held, type HeldSettings, revealed, runEc2Operations } from './aws/ec2-operation.js';
+import { held, revealed, runEc2Operations, type Ec2Op, type HeldSettings } from './aws/ec2-operation.js';
 import { gatherMigration } from './aws/ebs-encrypt-facts.js';
 import { ENCRYPTS_TAG, planMigration, STATE_TAG, volumeToReplace, type MigrationFacts } from './aws/ebs-encrypt-plan.js';
 import { migrationOp } from './aws/ebs-encrypt-steps.js';
@@ -37,8 +36,6 @@ function timeoutMs(args: EncryptArgs): number {
 export interface EncryptActual {
   aws: HeldSettings;
   migration: MigrationFacts;
-  /** CreateVolume's idempotency token (drawn here: the plan stays pure). */
-  clientToken: string;
 }
 
 export function encryptPlan(args: EncryptArgs, actual: EncryptActual): Plan<Ec2Op> {
@@ -55,7 +52,7 @@ export function encryptPlan(args: EncryptArgs, actual: EncryptActual): Plan<Ec2O
   const steps = planMigration(f, { kmsKeyId: args.kms_key_id, sshWhere: ssh === null ? undefined : `port ${ssh.port} of its ${ssh.address} address` });
   if (steps.length === 0) return { changes: [], msg: `root ${f.root?.id} of ${i.id} is encrypted (${f.root?.kmsKeyId ?? 'key unknown'})`, result: resultOf(f) };
   const originalId = volumeToReplace(i, f.root) as string;
-  const settings = { ...op, ...(args.kms_key_id === undefined ? {} : { kmsKeyId: args.kms_key_id }), ssh, clientToken: actual.clientToken };
+  const settings = { ...op, ...(args.kms_key_id === undefined ? {} : { kmsKeyId: args.kms_key_id }), ssh };
   return { changes: steps.map((s) => ({ description: s.description, op: migrationOp(s, i, originalId, settings) })), replan: true, result: resultOf(f) };
 }
 
@@ -85,12 +82,16 @@ export const ebsEncrypt = defineModule({
   async gather(ctx, args): Promise<EncryptActual> {
     const aws = awsSettings(args, ctx.vars);
     const migration = await gatherMigration(await ec2Client(aws), { name: args.name, project: args.project });
-    return { aws: held(aws), migration, clientToken: randomUUID() };
+    return { aws: held(aws), migration };
   },
   plan: encryptPlan,
   async apply(ctx, ops) {
     const out = await runEc2Operations(ops, ctx.projectDir);
     const last = [...out.instances.values()].slice(-1)[0];
-    return { ...(out.msg === undefined ? {} : { msg: out.msg }), result: { ...out.result, ...(last === undefined ? {} : { state: last.State?.Name ?? 'unknown' }) } };
+    const root = typeof out.result.root_volume_id === 'string' ? out.volumes.get(out.result.root_volume_id) : undefined;
+    return {
+      ...(out.msg === undefined ? {} : { msg: out.msg }),
+      result: { ...out.result, ...(last === undefined ? {} : { state: last.State?.Name ?? 'unknown' }), ...(root === undefined ? {} : { kms_key_id: root.KmsKeyId ?? null }) },
+    };
   },
 });

@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { EC2 } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { CANONICAL_OWNER, findImage, UBUNTU_NOBLE_AMD64 } from './aws/ami.js';
 import { ec2Client } from './aws/client.js';
-import { call, type Ec2Op, type Ec2Step, held, type HeldSettings, type Id, made, revealed, runEc2Operations } from './aws/ec2-operation.js';
+import { held, made, makingCall, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
 import { findSecurityGroup, findSubnet } from './aws/lookup.js';
 import { awsArgs, awsSettings, resourceArgs, sshWaitArgs } from './aws/module-args.js';
-import { inPassing, instanceFacts, instancesNamed, sshWait, type InstanceFacts, type SshCheck } from './aws/resources.js';
+import { inPassing, instanceFacts, instancesNamed, sshWait, startCall, waitInstance, type InstanceFacts, type SshCheck } from './aws/resources.js';
 import { createTagsFor, identityText, tagSpecifications, tagText, wantedTags } from './aws/tags.js';
 import { defineModule, NotYetThere, type Change, type Plan, type Vars } from '../runner/types.js';
 
@@ -43,8 +42,6 @@ export interface LaunchTarget {
   groupId: string | null;
   keyExists: boolean;
   image: { id: string; name: string; rootDevice: string } | null;
-  /** RunInstances' idempotency token, drawn at gather: the SDK's retries resend it and EC2 answers with the same instance. */
-  clientToken: string;
 }
 
 export interface InstanceActual {
@@ -71,7 +68,7 @@ function readyChanges(args: InstanceArgs, op: (steps: Ec2Step[]) => Ec2Op, id: I
   // Waiting for an instance that was already on its way changes nothing of this task's.
   const waitOnly = pending === undefined ? {} : { waitOnly: true };
   return [
-    { description: pending ?? `wait until ${what} is running`, op: op([{ do: 'wait-instance', id, until: 'running' }]), ...waitOnly },
+    { description: pending ?? `wait until ${what} is running`, op: op([waitInstance(id, 'running')]), ...waitOnly },
     ...(ssh === null ? [] : [{ description: `wait until SSH answers on port ${ssh.port} of its ${ssh.address} address`, op: op([sshWait(id, ssh)]), ...waitOnly }]),
   ];
 }
@@ -84,7 +81,7 @@ function imageOf(args: InstanceArgs, launch: Pick<LaunchTarget, 'image'>): NonNu
 }
 
 /** The RunInstances line the user reads (also what check mode says before the network exists). */
-export function launchText(args: InstanceArgs, launch: Omit<LaunchTarget, 'clientToken'>): string {
+export function launchText(args: InstanceArgs, launch: LaunchTarget): string {
   const tags = wantedTags(args.name, args.project, args.tags);
   const { subnet, groupId } = launch;
   const image = imageOf(args, launch);
@@ -123,9 +120,8 @@ function launchChanges(args: InstanceArgs, launch: LaunchTarget, op: (steps: Ec2
       },
     ],
     TagSpecifications: tagSpecifications(['instance', 'volume'], wantedTags(args.name, args.project, args.tags)),
-    ClientToken: launch.clientToken,
   };
-  return [{ description, op: op([call('RunInstances', params, { instance: 'Instances.0.InstanceId' })]) }, ...readyChanges(args, op, made('instance'), 'it')];
+  return [{ description, op: op([makingCall('RunInstances', params, { instance: 'Instances.0.InstanceId' })]) }, ...readyChanges(args, op, made('instance'), 'it')];
 }
 
 export function instancePlan(args: InstanceArgs, actual: InstanceActual): Plan<Ec2Op> {
@@ -147,15 +143,15 @@ export function instancePlan(args: InstanceArgs, actual: InstanceActual): Plan<E
   const tagging = createTagsFor(one.id, wantedTags(args.name, args.project, args.tags), one.tags);
   if (tagging !== null) changes.push({ description: tagging.description, op: op([tagging.step]) });
   const passing = inPassing(one);
-  if (one.state === 'pending') {
-    changes.push(...readyChanges(args, op, one.id, one.id, passing?.description));
-  } else if (one.state === 'stopping' || one.state === 'stopped') {
-    if (passing !== null) changes.push({ description: passing.description, op: op([{ do: 'wait-instance', id: one.id, until: 'stopped' }]) });
-    changes.push({ description: `StartInstances ${one.id} (stopped)`, op: op([call('StartInstances', { InstanceIds: [one.id] })]) }, ...readyChanges(args, op, one.id, one.id));
+  if (passing?.until === 'running') {
+    changes.push(...readyChanges(args, op, one.id, one.id, passing.description));
+  } else if (passing !== null || one.state === 'stopped') {
+    if (passing !== null) changes.push({ description: passing.description, op: op([waitInstance(one.id, 'stopped')]) });
+    changes.push({ description: `StartInstances ${one.id} (stopped)`, op: op([startCall(one.id)]) }, ...readyChanges(args, op, one.id, one.id));
   } else if (one.state !== 'running') {
     throw new AwsError(`instance ${one.id} (${args.name}) is ${one.state}: run again once it has settled`);
   }
-  return { changes, ...(changes.some((c) => c.op?.steps.some((s) => s.do !== 'call')) ? { replan: true } : {}), msg: changes.length === 0 ? `instance ${one.id} is running` : undefined, result: resultOf(one) };
+  return { changes, replan: changes.length > 0, msg: changes.length === 0 ? `instance ${one.id} is running` : undefined, result: resultOf(one) };
 }
 
 function resultOf(f: InstanceFacts | undefined): Vars {
@@ -179,7 +175,6 @@ async function gatherLaunch(ec2: EC2, args: InstanceArgs): Promise<LaunchTarget>
     groupId: group?.GroupId ?? null,
     keyExists: (keys.KeyPairs ?? []).length > 0,
     image: image === null || image.ImageId === undefined ? null : { id: image.ImageId, name: image.Name ?? '?', rootDevice: image.RootDeviceName ?? '/dev/sda1' },
-    clientToken: randomUUID(),
   };
   // What a launch needs and earlier tasks make (ec2_subnet, ec2_security_group, ec2_key_pair).
   const absent = [

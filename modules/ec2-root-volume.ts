@@ -1,7 +1,7 @@
 import type { EC2 } from '@aws-sdk/client-ec2';
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
-import { call, type Ec2Op, type Ec2Step, held, type HeldSettings, type Id, made, revealed, runEc2Operations } from './aws/ec2-operation.js';
+import { call, held, made, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
 import { awsArgs, awsSettings } from './aws/module-args.js';
 import {

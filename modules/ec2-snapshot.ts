@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ec2Client } from './aws/client.js';
-import { call, type Ec2Op, type Ec2Step, held, type HeldSettings, type Id, revealed, runEc2Operations } from './aws/ec2-operation.js';
+import { call, held, revealed, runEc2Operations, type Ec2Op, type Ec2Step, type HeldSettings, type Id } from './aws/ec2-operation.js';
 import { AwsError } from './aws/errors.js';
 import { awsArgs, awsSettings } from './aws/module-args.js';
 import { instancesByName, type InstanceFacts } from './aws/resources.js';
@@ -178,6 +178,8 @@ export function snapshotPlan(args: SnapshotArgs, actual: SnapshotActual): Plan<E
     changes.push({
       description: made.length > 0 && pending.length === 0 ? 'wait until the snapshots are completed' : `wait until the snapshots are completed (${pending.map((s) => `${s.id} is ${s.state}`).join(', ')})`,
       op: { ...op({ do: 'wait-snapshots', ids: waitFor }), result: { snapshots: [...made, ...have] } },
+      // Only waiting for what an earlier run made changes nothing of this one's.
+      ...(made.length === 0 ? { waitOnly: true } : {}),
     });
   }
   // The snapshots this run makes count towards the retention (as pending: never pruned themselves).

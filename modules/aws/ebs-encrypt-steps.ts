@@ -3,7 +3,7 @@
 // makes (the new snapshot, its copy, the new volume) a later one names by { $made }.
 import { DONE, ENCRYPTS_TAG, REPLACED_BY_TAG, STATE_TAG, type MigrationStep } from './ebs-encrypt-plan.js';
 import type { AwsSettings } from './client.js';
-import { call, made, type Ec2Op, type Ec2Step, type Id } from './ec2-operation.js';
+import { call, made, makingCall, type Ec2Op, type Ec2Step, type Id } from './ec2-operation.js';
 import { attachCall, detachCall, sshWait, startCall, stopCall, waitInstance, waitVolume, type InstanceFacts, type SshCheck, type VolumeFacts } from './resources.js';
 import { sdkTags, tagSpecifications, type TagMap } from './tags.js';
 
@@ -13,8 +13,6 @@ export interface MigrationSettings {
   timeoutMs: number;
   /** Where to check SSH after the start; null: do not wait for SSH. */
   ssh: SshCheck | null;
-  /** CreateVolume's idempotency token, drawn at gather: the SDK's retries resend it and EC2 answers with the same volume. */
-  clientToken: string;
 }
 
 /** The original's own tags (Name, project…) for its replacement, without rplay's bookkeeping or AWS's reserved ones. */
@@ -73,9 +71,8 @@ function stepCalls(step: MigrationStep, i: InstanceFacts, originalId: string, s:
         Encrypted: true,
         ...kms,
         TagSpecifications: tagSpecifications(['volume'], carriedTags(like, i.name, like.id)),
-        ClientToken: s.clientToken,
       };
-      return [call('CreateVolume', params, { volume: 'VolumeId' }), waitVolume(made('volume'), 'available')];
+      return [makingCall('CreateVolume', params, { volume: 'VolumeId' }), waitVolume(made('volume'), 'available')];
     }
     case 'detach':
       return [...(step.inFlight ? [] : [detachCall(step.volumeId, i.id)]), waitVolume(step.volumeId, 'available')];

@@ -2,7 +2,8 @@
 // between them (an instance running, a volume available, snapshots completed, sshd answering), run in
 // order by runEc2Operations. A call may name what it makes (a new snapshot's id) and a later step of
 // the same apply use it ({ $made: 'snapshot' }): the plan lists the whole sequence before anything exists.
-import type { EC2, Instance } from '@aws-sdk/client-ec2';
+import { randomUUID } from 'node:crypto';
+import type { EC2, Instance, Volume } from '@aws-sdk/client-ec2';
 import { Secret } from '../../runner/secret.js';
 import type { Operation, Vars } from '../../runner/types.js';
 import type { AwsSettings } from './client.js';
@@ -78,12 +79,17 @@ const ACTIONS = [
 ] as const;
 export type Ec2Action = (typeof ACTIONS)[number];
 
-/** Calls that give an instance a new public address: a cached inventory is stale after them. */
-const READDRESSING: readonly string[] = ['RunInstances', 'StartInstances', 'StopInstances', 'TerminateInstances'];
+/** Calls after which a cached inventory is stale: instances made or gone, new public addresses, tags (they decide groups). */
+const INVENTORY_CHANGING: readonly string[] = ['RunInstances', 'StartInstances', 'StopInstances', 'TerminateInstances', 'CreateTags'];
 
 export type Ec2Step =
-  /** `save`: name → dotted path of the answer (Instances.0.InstanceId) whose value later steps use. */
-  | { do: 'call'; action: Ec2Action; params: Vars; save?: Record<string, string> }
+  /**
+   * `save`: name → dotted path of the answer (Instances.0.InstanceId) whose value later steps use.
+   * `token`: sent with a ClientToken drawn as it runs: the SDK's retries of the call resend it, and
+   * EC2 answers them with what the first one made (drawn in the plan, it would make gathered state
+   * and plans differ on every look).
+   */
+  | { do: 'call'; action: Ec2Action; params: Vars; save?: Record<string, string>; token?: true }
   | { do: 'wait-instance'; id: Id; until: 'running' | 'stopped' }
   | { do: 'wait-volume'; id: Id; until: 'available' | 'attached' }
   | { do: 'wait-snapshots'; ids: Id[] }
@@ -107,10 +113,14 @@ export const made = (name: string): Made => ({ $made: name });
 
 export const call = (action: Ec2Action, params: Vars, save?: Record<string, string>): Ec2Step => ({ do: 'call', action, params, ...(save === undefined ? {} : { save }) });
 
-/** What an apply's operations left: the ids they made, each instance as last described, their results merged. */
+/** A call that makes something, retried safely (see `token`). */
+export const makingCall = (action: Ec2Action, params: Vars, save: Record<string, string>): Ec2Step => ({ do: 'call', action, params, save, token: true });
+
+/** What an apply's operations left: the ids they made, each instance and volume as last described, their results merged. */
 export interface Ec2Outcome {
   made: Record<string, string>;
   instances: Map<string, Instance>;
+  volumes: Map<string, Volume>;
   result: Vars;
   msg?: string;
 }
@@ -152,7 +162,8 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
     case 'call': {
       if (!(ACTIONS as readonly string[]).includes(step.action)) throw new AwsError(`an operation calls ${String(step.action)}, which no ec2_* module plans`);
       const method = (ec2 as unknown as Record<string, (p: unknown) => Promise<unknown>>)[lowerFirst(step.action)];
-      const answer = await method.call(ec2, resolve(step.params, out));
+      const params = resolve(step.params, out) as Vars;
+      const answer = await method.call(ec2, step.token === true ? { ...params, ClientToken: randomUUID() } : params);
       for (const [name, path] of Object.entries(step.save ?? {})) {
         const v = at(answer, path);
         if (typeof v !== 'string') throw new AwsError(`${step.action} answered without ${path}`);
@@ -180,7 +191,7 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
     }
     case 'wait-volume': {
       const id = idOf(step.id, out);
-      await poll(
+      const v = await poll(
         `volume ${id} to be ${step.until}`,
         async (seen) => {
           const v = (await ec2.describeVolumes({ VolumeIds: [id] })).Volumes?.[0];
@@ -188,10 +199,11 @@ async function runStep(ec2: EC2, step: Ec2Step, op: Ec2Op, out: Ec2Outcome): Pro
           const a = v.Attachments?.[0];
           seen.last = a === undefined ? String(v.State) : `${v.State}, ${a.State} to ${a.InstanceId}`;
           if (v.State === 'error') throw new AwsError(`volume ${id} failed (state error)`);
-          return (step.until === 'attached' ? a?.State === 'attached' : v.State === 'available') ? true : null;
+          return (step.until === 'attached' ? a?.State === 'attached' : v.State === 'available') ? v : null;
         },
         { timeoutMs: op.timeoutMs, ...WAIT },
       );
+      out.volumes.set(id, v);
       return;
     }
     case 'wait-snapshots': {
@@ -246,20 +258,20 @@ async function stillThere(ec2: EC2, what: 'instances' | 'volumes', ids: string[]
 
 /** Runs the operations' steps in order; a stale inventory cache is emptied whatever happens. */
 export async function runEc2Operations(ops: readonly Ec2Op[], projectDir: string): Promise<Ec2Outcome> {
-  const out: Ec2Outcome = { made: {}, instances: new Map(), result: {} };
-  let readdressed = false;
+  const out: Ec2Outcome = { made: {}, instances: new Map(), volumes: new Map(), result: {} };
+  let stale = false;
   try {
     for (const op of ops) {
       const ec2 = await ec2Client(op.aws);
       for (const step of op.steps) {
-        if (step.do === 'call' && READDRESSING.includes(step.action)) readdressed = true;
+        if (step.do === 'call' && INVENTORY_CHANGING.includes(step.action)) stale = true;
         await runStep(ec2, step, op, out);
       }
       if (op.result !== undefined) Object.assign(out.result, resolve(op.result, out));
       if (op.msg !== undefined) out.msg = op.msg.map((part) => idOf(part, out)).join('');
     }
   } finally {
-    if (readdressed) await invalidateInventoryCache(projectCacheDir(projectDir));
+    if (stale) await invalidateInventoryCache(projectCacheDir(projectDir));
   }
   return out;
 }

@@ -3,7 +3,8 @@
 // deployed on them with the real CLI, keys written. playbooks/ebs-encrypt.yml then runs with a writer
 // going throughout, is killed (SIGKILL) mid-way with a node stopped and its root detached, and a re-run
 // finishes: every root encrypted, every key still there, originals kept and tagged, the re-run changed=0.
-// A fourth instance is taken through the migration one step per run (stop_after), its data intact.
+// A fourth instance is taken through the migration one operation per run (each run applies only the
+// first operation of its plan, encoded and decoded), its data intact.
 import type { EC2 as Ec2Client } from '@aws-sdk/client-ec2';
 import { EC2 } from '@aws-sdk/client-ec2';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { localConnection } from '../../../runner/connection/local.js';
+import type { Ec2Op } from '../../../modules/aws/ec2-operation.js';
+import { ebsEncrypt } from '../../../modules/ebs-encrypt.js';
+import type { ModuleContext } from '../../../runner/types.js';
+import { checkPlan, overTheWire } from '../../support/converge.js';
 import { startEc2Emulator, type Ec2Emulator } from '../../../lab/ec2/emulator.js';
 import { labHostProvider } from '../../../lab/ec2/host-provider.js';
 import { readLabVault } from '../../../lab/lab-vault.js';
@@ -277,27 +282,30 @@ test('a second run changes nothing', async () => {
   console.log(`    converged re-run: ${seconds(since)}`);
 });
 
-test('an instance taken through the migration one step per run (stop_after): each run resumes where the last stopped, the data survives', async () => {
+test('an instance taken through the migration one operation per run: each run resumes where the last stopped, the data survives', async () => {
   const since = performance.now();
   const spare = (await nodes()).find((n) => n.name === 'redis-spare')!;
   const host = lab.hosts.find((h) => h.address === spare.address)!.name;
   const mark = await onHost(lab, host, 'echo "written before the migration" > /home/ubuntu/marker');
   assert.is(mark.rc, 0, mark.stderr);
-  const stepBook = join(work, 'spare.yml');
-  writeFileSync(
-    stepBook,
-    `- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Spare's root
-      ebs_encrypt: { name: redis-spare, project: "{{ project }}", kms_key_id: "{{ kms_key_id }}", stop_after: "{{ step }}" }
-`,
-  );
+  // The module as a task on localhost runs it, with the lab inventory's AWS settings.
+  const ctx: ModuleContext = {
+    host: 'localhost',
+    conn: local,
+    become: false,
+    becomeUser: 'root',
+    vars: { aws_region: 'us-east-1', aws_endpoint_url: emu.url, aws_access_key: 'AKIDLAB', aws_secret_key: 'not-checked' },
+    projectDir: work,
+    evaluate: () => {
+      throw new Error('not used');
+    },
+  };
+  const args = { name: 'redis-spare', project: 'redis-lab', kms_key_id: 'alias/redis-lab-ebs' };
   const seen: string[] = [];
-  for (const step of ['mark', 'stop', 'snapshot', 'copy', 'volume', 'detach', 'attach', 'start', 'finish']) {
-    const r = await rplayJson([stepBook, '-i', inventory, '-e', `step=${step}`], { env: runEnv() });
-    assert.is(r.code, 0, `${step}: ${r.stdout.slice(-1500)}`);
-    assert.is(totalChanged(r.json), 1, step);
+  for (let run = 0; run < 20; run++) {
+    const plan = ebsEncrypt.plan(args, await ebsEncrypt.gather(ctx, args));
+    if (plan.changes.length === 0) break;
+    await ebsEncrypt.apply!(ctx, overTheWire([plan.changes[0]!.op!]) as Ec2Op[]);
     const now = (await nodes()).find((n) => n.name === 'redis-spare')!;
     seen.push(`${now.tags['rplay:ebs-encrypt']} ${now.state}`);
   }
@@ -306,9 +314,8 @@ test('an instance taken through the migration one step per run (stop_after): eac
   assert.is((await volume(after.root!)).encrypted, true);
   const data = await onHost(lab, host, 'cat /home/ubuntu/marker');
   assert.is(data.stdout, 'written before the migration\n', 'the host booted from the encrypted copy of its disk');
-  const again = await rplayJson([stepBook, '-i', inventory, '-e', 'step=finish'], { env: runEnv() });
-  assert.is(totalChanged(again.json), 0);
-  console.log(`    step-by-step migration of a fourth instance: ${seconds(since)}; whole file: ${seconds(t0)}`);
+  assert.equal((await checkPlan(ebsEncrypt, ctx, args)).changes, []);
+  console.log(`    one-operation-per-run migration of a fourth instance: ${seconds(since)}; whole file: ${seconds(t0)}`);
 });
 
 test.run();

@@ -122,7 +122,7 @@ test('stopped again after such a restart: pieces older than the last start are s
 });
 
 const aws = { region: 'us-east-1', endpointUrl: 'http://127.0.0.1:1', accessKey: 'AKIDTEST', secretKey: 'the-secret-key' };
-const encrypt = (f: MigrationFacts) => encryptPlan({ name: 'redis-node-1a', project: 'redis-lab', kms_key_id: 'alias/redis-lab-ebs' }, { aws: held(aws), migration: f, clientToken: 'token-1' });
+const encrypt = (f: MigrationFacts) => encryptPlan({ name: 'redis-node-1a', project: 'redis-lab', kms_key_id: 'alias/redis-lab-ebs' }, { aws: held(aws), migration: f });
 /** Each change's operation in short: its calls and waits, with what they use. */
 const shortly = (op: Ec2Op | undefined): string[] =>
   (op?.steps ?? []).map((s) => {
@@ -156,8 +156,9 @@ test('the plan\'s operations: each step\'s calls and waits in order, later ones 
   assert.equal(ops.map((o) => o.aws.secretKey), Array(9).fill('the-secret-key'), 'hosts (here EC2) get the real values');
   const progress = ops.map((o) => (o.steps.at(-1) as unknown as { params: { Tags: { Key: string; Value: string }[] } }).params.Tags.find((t) => t.Key === 'rplay:ebs-encrypt')?.Value);
   assert.equal(progress, ['mark', 'stop', 'snapshot', 'copy', 'volume', 'detach', 'attach', 'start', 'done']);
-  const volume = ops[4]!.steps[0] as unknown as { params: Record<string, unknown> };
-  assert.equal([volume.params.KmsKeyId, volume.params.ClientToken, volume.params.AvailabilityZone, volume.params.VolumeType, volume.params.Size], ['alias/redis-lab-ebs', 'token-1', 'us-east-1a', 'gp3', 8]);
+  const volume = ops[4]!.steps[0] as unknown as { params: Record<string, unknown>; token?: true };
+  assert.equal([volume.params.KmsKeyId, volume.token, volume.params.AvailabilityZone, volume.params.VolumeType, volume.params.Size], ['alias/redis-lab-ebs', true, 'us-east-1a', 'gp3', 8]);
+  assert.equal(encrypt(facts({ instance: instance('running') })), p, 'the same facts, the same plan');
 });
 
 test('resumed: the ids that exist are in the operations, only what is missing is made', () => {

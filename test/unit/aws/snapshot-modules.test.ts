@@ -49,6 +49,24 @@ plans('a snapshot per volume of each instance, then one wait', () => {
   assert.equal(descriptions(rootOnly).length, 2);
 });
 
+plans('the operations: each CreateSnapshot names the id it makes, the one wait waits for those, the task reports them; rplay:created is the gather\'s time', () => {
+  const p = ec2Snapshot.plan({ instances: ['node-b'], project: 'p', label: 'day-2' }, actual());
+  const ops = p.changes.map((c) => c.op!);
+  assert.is(p.replan, true);
+  const create = ops[0]!.steps[0] as unknown as { params: { TagSpecifications: { Tags: { Key: string; Value: string }[] }[] }; save: Record<string, string> };
+  assert.equal(create.save, { 'snapshot-0': 'SnapshotId' });
+  assert.is(create.params.TagSpecifications[0]!.Tags.find((t) => t.Key === 'rplay:created')?.Value, '2024-06-30T00:00:00Z');
+  assert.equal(ops[2]!.steps, [{ do: 'wait-snapshots', ids: [{ $made: 'snapshot-0' }, { $made: 'snapshot-1' }] }]);
+  assert.equal(ops[2]!.result, { snapshots: [{ instance: 'node-b', device: '/dev/sda1', snapshot_id: { $made: 'snapshot-0' } }, { instance: 'node-b', device: '/dev/sdf', snapshot_id: { $made: 'snapshot-1' } }] });
+});
+
+plans('one of ours still pending (a run stopped while waiting): the plan waits for it, changing nothing else; check mode says so at once', () => {
+  const existing = [snap('s1', { label: 'day-1', state: 'pending' })];
+  const p = ec2Snapshot.plan({ instances: ['node-a'], project: 'p', label: 'day-1' }, actual({ existing }));
+  assert.equal(p.changes.map((c) => [c.description, c.op!.steps, c.waitOnly]), [['wait until the snapshots are completed (s1 is pending)', [{ do: 'wait-snapshots', ids: ['s1'] }], true]]);
+  assert.is(p.replan, true);
+});
+
 plans('the label\'s snapshots existing: ok; the new ones count towards retention', () => {
   const existing = [snap('s1', { label: 'day-1' }), snap('s0', { label: 'day-0', startTime: '2024-05-31T00:00:00.000Z' })];
   assert.equal(descriptions(ec2Snapshot.plan({ instances: ['node-a'], project: 'p', label: 'day-1', retain_count: 2 }, actual({ existing }))), []);
