@@ -61,8 +61,8 @@ const isGatewayId = (g: string): boolean => /^igw-[0-9a-f]+$/.test(g);
  */
 type Absent = 'refuse' | 'preview';
 
-function present<T>(value: T | null, what: string, absent: Absent): T | null {
-  if (value === null && absent === 'refuse') throw new AwsError(`${what} does not exist: create it first`);
+function present<T>(value: T | null, what: string, maker: string, absent: Absent): T | null {
+  if (value === null && absent === 'refuse') throw new AwsError(`${what} does not exist: create it first (${maker})`);
   return value;
 }
 
@@ -74,7 +74,7 @@ function tableChanges(args: RouteTableArgs, actual: RouteTableActual, table: Tab
 
   // Routes: exactly the wanted ones (the local route is the VPC's own and never listed).
   const gatewayOf = (g: string): string | null =>
-    isGatewayId(g) ? g : present(actual.gateways[g] ?? null, `internet gateway ${identityText(g, args.project)} (ec2_internet_gateway)`, absent);
+    isGatewayId(g) ? g : present(actual.gateways[g] ?? null, `internet gateway ${identityText(g, args.project)}`, 'ec2_internet_gateway', absent);
   const wanted = new Map(args.routes.map((r) => [r.dest, r.gateway]));
   for (const [dest, gatewayId] of Object.entries(table.routes)) {
     const want = wanted.get(dest);
@@ -94,7 +94,7 @@ function tableChanges(args: RouteTableArgs, actual: RouteTableActual, table: Tab
   }
 
   // Associations: exactly the wanted subnets; a subnet that uses another table is moved here.
-  const subnetOf = (name: string) => present(actual.subnets[name] ?? null, `subnet ${identityText(name, args.project)} (ec2_subnet)`, absent);
+  const subnetOf = (name: string) => present(actual.subnets[name] ?? null, `subnet ${identityText(name, args.project)}`, 'ec2_subnet', absent);
   const wantedSubnetIds = new Set(args.subnets.map((n) => subnetOf(n)?.id).filter((id): id is string => id !== undefined));
   for (const [subnetId, associationId] of Object.entries(table.associations)) {
     if (wantedSubnetIds.has(subnetId)) continue;

@@ -100,7 +100,7 @@ test('route table: exact routes and subnets — a stray route deleted, a subnet 
     'AssociateRouteTable {"RouteTableId":"rtb-1","SubnetId":"subnet-b"}',
   ]);
   // A gateway that is not there is refused, never a route to '' (gather reports it as not there yet).
-  assert.throws(() => ec2RouteTable.plan(rtArgs, { ...actual, gateways: { 'redis-igw': null } }), /internet gateway redis-igw \(project redis-lab\) \(ec2_internet_gateway\) does not exist: create it first/);
+  assert.throws(() => ec2RouteTable.plan(rtArgs, { ...actual, gateways: { 'redis-igw': null } }), /internet gateway redis-igw \(project redis-lab\) does not exist: create it first \(ec2_internet_gateway\)/);
 });
 
 test('route table: none → CreateRouteTable; its routes and subnets in the next round', () => {
@@ -204,6 +204,22 @@ test('against EC2: apply runs the operations as decoded, not the args: an edited
       () => assert.unreachable(),
       (e: Error) => assert.match(e.message, /has CIDR 10\.7\.0\.0\/16, not 10\.0\.0\.0\/16/),
     );
+  } finally {
+    await acct.close();
+  }
+});
+
+test('against EC2: two VPCs with the one identity are an error naming both, and no third is made', async () => {
+  const acct = await testAccount();
+  try {
+    const TagSpecifications = [{ ResourceType: 'vpc' as const, Tags: [{ Key: 'Name', Value: 'redis-vpc' }, { Key: 'project', Value: 'redis-lab' }] }];
+    const ids: string[] = [];
+    for (const CidrBlock of ['10.0.0.0/16', '10.1.0.0/16']) ids.push((await acct.ec2.createVpc({ CidrBlock, TagSpecifications })).Vpc!.VpcId!);
+    await apply(ec2Vpc, acct.ctx(), vpcArgs).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.is(e.message, `2 VPCs are named redis-vpc (project redis-lab): ${ids.join(', ')}. Delete or rename the extra one(s), then run again`),
+    );
+    assert.is((await acct.ec2.describeVpcs({})).Vpcs?.length, 2);
   } finally {
     await acct.close();
   }
