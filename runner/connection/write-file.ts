@@ -67,7 +67,8 @@ ${PLACE}`;
 
 // Streamed data: everything happens in this one host process, so whatever ends the transfer early
 // (the channel closed, the connection lost, rplay killed) gives cat its EOF or the shell a signal,
-// and then the size ($4) or sha256 ($5) check fails and the trap removes the temp file; the target
+// and then the size ($4) or sha256 ($5) check fails (no digest is printed: that of changed content
+// may be a secret's, and it is not masked) and the trap removes the temp file; the target
 // is replaced only by bytes that are exactly the source's.
 export const STREAM_SCRIPT = `${MKTEMP}
 trap 'exit 1' HUP INT TERM PIPE
@@ -76,7 +77,7 @@ n=$(stat -c %s -- "$t")
 if [ "$n" != "$4" ]; then echo "only $n of $4 bytes arrived" >&2; exit 1; fi
 h=$(sha256sum < "$t")
 h=\${h%% *}
-if [ "$h" != "$5" ]; then echo "the bytes that arrived have sha256 $h, the source $5 (did it change while being sent?)" >&2; exit 1; fi
+if [ "$h" != "$5" ]; then echo "the bytes that arrived are not the planned ones (sha256 differs: did the source change since it was planned?)" >&2; exit 1; fi
 ${PLACE}`;
 
 const STDERR_CAP = 64 * 1024;
