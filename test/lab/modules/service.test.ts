@@ -75,8 +75,22 @@ t('started + enabled: enable then start, as the unit says (user, env); then ok',
 t('killed by hand: the next run starts it again', async ({ h }) => {
   await h.check('kill -9 "$(cat /run/rplay-svc/rtest.pid)"; sleep 0.2');
   assert.is(await daemon(h), 'down');
-  const { planned: first } = await changedThenNot(service, h.ctx(), { name: 'rtest', state: 'started' });
+  // What the module sends is systemctl and nothing of the lab's stand-in (no init emulator travels).
+  const sent: string[] = [];
+  const c = h.conn;
+  const recording: Connection = {
+    host: c.host,
+    run: (argv, o) => c.run(argv, o),
+    sh: (script, args, o) => (sent.push(script, ...(args ?? [])), c.sh(script, args, o)),
+    writeFile: (path, data, o) => c.writeFile(path, data, o),
+    forwardOut: (host, port) => c.forwardOut(host, port),
+    close: () => c.close(),
+  };
+  const { planned: first } = await changedThenNot(service, { ...h.ctx(), conn: recording }, { name: 'rtest', state: 'started' });
   assert.equal(descriptions(first), ['start rtest']);
+  assert.ok(sent.length >= 3);
+  for (const text of sent) assert.not.match(text, /start-stop-daemon|rplay-svc|pidfile/, `sent to the host: ${text}`);
+  assert.ok(sent.some((x) => x.includes('systemctl start -- "$1.service"')));
   assert.is(await daemon(h), 'ubuntu redis-server\nPONG');
 });
 
