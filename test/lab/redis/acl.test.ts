@@ -14,6 +14,7 @@ import { service } from '../../../modules/service.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { openRedis } from '../../../modules/redis/open-redis.js';
 import { startLab, type Lab, type LabHost } from '../../lab-fixture.js';
+import { changedThenNot } from '../../support/converge.js';
 import { converge, descriptions, failsWith, planOn } from '../modules/module-host.js';
 import { asRoot, connectHost, makePki, moduleContext, newPassword, prepareHost, renderUnit, shippedUsers, startRedis, type Pki } from './redis-lab.js';
 
@@ -80,7 +81,7 @@ test('Redis running with the file: the shipped roles load and equal the file liv
   // :6379 started by hand, :6380 through its systemd unit (templates/redis.service.mustache), as user redis.
   await startRedis(conn, [6379]);
   await conn.writeFile('/etc/systemd/system/redis-6380.service', renderUnit(host, 6380), { mode: '0644', become: true });
-  await converge(service, moduleContext(conn), { name: 'redis-6380', state: 'started' });
+  await changedThenNot(service, moduleContext(conn), { name: 'redis-6380', state: 'started' });
   assert.is(await asRoot(conn, 'ps -o user= -p "$(cat /run/redis/redis-6380.pid)"'), 'redis\n');
   const p = await planOn(redisAcl, moduleContext(conn), args());
   assert.equal(p.changes, []);
