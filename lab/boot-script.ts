@@ -17,7 +17,9 @@ mount --bind "$lab" ${LAB_MOUNT}
 root=${LAB_MOUNT}/hosts/$name/root
 ${mounts}
 hostname "$name"
+# The lab's systemctl and journalctl (lab/systemctl.ts), first in root's and sudo's PATH: lab hosts have no systemd.
+mount --bind ${LAB_MOUNT}/sbin /usr/local/sbin
 # Enabled units start as a machine's init would start them; a failing unit must not keep sshd down.
-/bin/sh ${LAB_MOUNT}/service.sh boot || echo "rplay lab: $name: starting enabled services failed" >&2
+/usr/local/sbin/systemctl default || echo "rplay lab: $name: starting enabled services failed" >&2
 exec /usr/sbin/sshd -D -e -f ${LAB_MOUNT}/hosts/"$name"/sshd_config
 `;

@@ -33,7 +33,7 @@ export const HOST_PATHS: readonly HostPath[] = [
   { kind: 'dir', path: '/etc/systemd/system', mode: 0o755 },
   { kind: 'dir', path: '/var/lib/redis', mode: 0o755 },
   { kind: 'dir', path: '/var/log/redis', mode: 0o755 },
-  // Where modules/service.ts's fallback init keeps each service's output.
+  // Where the lab's systemctl (lab/systemctl.ts) keeps each service's output.
   { kind: 'dir', path: '/var/log/rplay-svc', mode: 0o755 },
   { kind: 'dir', path: '/home/ubuntu', mode: 0o755, owner: 'ubuntu' },
   { kind: 'dir', path: '/srv', mode: 0o755 },

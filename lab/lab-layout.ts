@@ -15,7 +15,8 @@ export interface LabLayout {
   keyFile: string;
   knownHostsFile: string;
   authorizedKeysFile: string;
-  serviceScript: string;
+  /** The lab's systemctl and journalctl stand-ins; each host sees this folder as /usr/local/sbin. */
+  sbinDir: string;
   hostDir(name: string): string;
   hostRoot(name: string): string;
   hostKey(name: string): string;
@@ -32,7 +33,7 @@ export function labLayout(dir: string): LabLayout {
     keyFile: join(d, 'id_ed25519'),
     knownHostsFile: join(d, 'known_hosts'),
     authorizedKeysFile: join(d, 'authorized_keys'),
-    serviceScript: join(d, 'service.sh'),
+    sbinDir: join(d, 'sbin'),
     hostDir,
     hostRoot: (name) => join(hostDir(name), 'root'),
     hostKey: (name) => join(hostDir(name), 'ssh_host_ed25519_key'),

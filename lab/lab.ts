@@ -1,8 +1,7 @@
 // The lab's operations: up, down, stop, start, status. The CLI and the test fixture both call these.
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { sep } from 'node:path';
+import { join, sep } from 'node:path';
 import pLimit from 'p-limit';
-import { serviceFallbackScript } from '../modules/service.js';
 import { bootHost, isHostInit, powerOff } from './host-process.js';
 import { ensureHostFolders, ensureMountTargets, freshRunDir } from './host-folders.js';
 import { ensureClientKey, ensureHostKey, writeKnownHosts } from './lab-keys.js';
@@ -11,6 +10,7 @@ import { labLayout, type LabLayout } from './lab-layout.js';
 import { hostAddress, hostName, readLabState, writeLabState, type LabHostState, type LabState } from './lab-state.js';
 import { ensureLabUser } from './lab-user.js';
 import { sshdConfig } from './sshd-config.js';
+import { SYSTEMCTL_SCRIPT } from './systemctl.js';
 
 export const DEFAULT_PREFIX = '127.0.1';
 export const DEFAULT_HOSTS = 3;
@@ -74,7 +74,8 @@ export async function labUp(dir: string, opts: { hosts?: number; prefix?: string
   ensureMountTargets();
   mkdirSync(layout.dir, { recursive: true });
   chmodSync(layout.dir, 0o755);
-  writeFileSync(layout.serviceScript, serviceFallbackScript, { mode: 0o755 });
+  mkdirSync(layout.sbinDir, { recursive: true, mode: 0o755 });
+  for (const tool of ['systemctl', 'journalctl']) writeFileSync(join(layout.sbinDir, tool), SYSTEMCTL_SCRIPT, { mode: 0o755 });
   await ensureClientKey(layout);
   ensureLabVault(layout.dir);
 

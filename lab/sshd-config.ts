@@ -19,6 +19,8 @@ export function sshdConfig(layout: LabLayout, host: { name: string; address: str
     'KbdInteractiveAuthentication no',
     'PermitRootLogin no',
     'UseDNS no',
+    // The lab's systemctl (in /usr/local/sbin) for the login user too, as sudo's secure_path has it.
+    'SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     'PrintMotd no',
     'PrintLastLog no',
     'X11Forwarding no',

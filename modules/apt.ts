@@ -73,41 +73,49 @@ export function parseAptGather(out: string): AptState {
   return s;
 }
 
-type Op = 'install' | 'remove';
+/**
+ * What apply runs. `update` refreshes the cache; install and remove name the exact packages, and
+ * `updateFirst` refreshes the cache just before them. Every op carries the lock timeout.
+ */
+export type AptOp =
+  | { kind: 'update'; lockTimeout: number }
+  | { kind: 'install' | 'remove'; packages: string[]; updateFirst: boolean; lockTimeout: number };
+
+type AptArgs = { name?: string | string[]; state?: string; update_cache?: boolean; cache_valid_time?: number; lock_timeout?: number };
 
 /** Pure: which packages to install or remove, and whether the cache needs a refresh first. */
-function decide(args: { name?: string | string[]; state?: string; update_cache?: boolean; cache_valid_time?: number }, s: AptState) {
+function decide(args: AptArgs, s: AptState): Change<AptOp>[] {
   const want = names(args.name);
   const state = args.state ?? 'present';
-  const changes: Change[] = [];
-  let op: Op = 'install';
-  let pkgs: string[] = [];
+  const lockTimeout = args.lock_timeout ?? 300;
+  const changes: Change<AptOp>[] = [];
+  let pkgs: string[];
   if (state === 'absent') {
-    op = 'remove';
     pkgs = want.filter((n) => s.installed[n] !== undefined);
-    if (pkgs.length) changes.push({ description: `remove ${pkgs.join(', ')}` });
+    if (pkgs.length) changes.push({ description: `remove ${pkgs.join(', ')}`, op: { kind: 'remove', packages: pkgs, updateFirst: false, lockTimeout } });
   } else {
     const missing = want.filter((n) => s.installed[n] === undefined);
     const old =
       state === 'latest' ? want.filter((n) => s.installed[n] !== undefined && s.candidate[n] !== undefined && s.candidate[n] !== s.installed[n]) : [];
-    if (missing.length) changes.push({ description: `install ${missing.join(', ')}` });
-    for (const n of old) changes.push({ description: `upgrade ${n} ${s.installed[n]} → ${s.candidate[n]}` });
+    if (missing.length) changes.push({ description: `install ${missing.join(', ')}`, op: { kind: 'install', packages: missing, updateFirst: false, lockTimeout } });
+    for (const n of old) changes.push({ description: `upgrade ${n} ${s.installed[n]} → ${s.candidate[n]}`, op: { kind: 'install', packages: [n], updateFirst: false, lockTimeout } });
     pkgs = [...missing, ...old];
   }
   // Without cache_valid_time the cache is refreshed only before packages change (or when the task
   // is nothing but a refresh), so a converged run stays ok without a network round trip.
-  let refresh = false;
   if (args.update_cache) {
     const age = s.now - s.cacheTime;
+    const update = (description: string): void => void changes.unshift({ description, op: { kind: 'update', lockTimeout } });
     if (args.cache_valid_time !== undefined) {
-      refresh = s.cacheTime === 0 || age > args.cache_valid_time;
-      if (refresh) changes.unshift({ description: s.cacheTime ? `update apt cache (last refreshed ${age} s ago)` : 'update apt cache (never refreshed)' });
-    } else if (pkgs.length || want.length === 0) {
-      refresh = true;
-      if (!pkgs.length) changes.unshift({ description: 'update apt cache' });
+      if (s.cacheTime === 0 || age > args.cache_valid_time) update(s.cacheTime ? `update apt cache (last refreshed ${age} s ago)` : 'update apt cache (never refreshed)');
+    } else if (!pkgs.length) {
+      if (want.length === 0) update('update apt cache');
+    } else {
+      const op = changes[0].op;
+      if (op?.kind !== 'update' && op) op.updateFirst = true;
     }
   }
-  return { changes, op, pkgs, refresh };
+  return changes;
 }
 
 /**
@@ -157,7 +165,7 @@ export const apt = defineModule({
     return s;
   },
   plan(args, s) {
-    const { changes } = decide(args, s);
+    const changes = decide(args, s);
     const want = names(args.name);
     const state = args.state ?? 'present';
     return {
@@ -165,18 +173,29 @@ export const apt = defineModule({
       msg: changes.length ? undefined : want.length ? `${want.join(', ')} ${state === 'absent' ? 'not installed' : state === 'latest' ? 'at the newest version' : 'installed'}` : 'apt cache is fresh',
     };
   },
-  async legacyApply(ctx, args, _plan, s) {
-    const { op, pkgs, refresh } = decide(args, s);
-    const timeout = args.lock_timeout ?? 300;
+  async apply(ctx, ops) {
+    // One round trip, the ops in order; adjacent installs are one apt-get run (one dpkg transaction).
+    const timeout = Math.max(...ops.map((o) => o.lockTimeout));
     const aptGet = `apt-get -q -y -o DPkg::Lock::Timeout=${timeout}`;
     const lines = ['set -e', 'export DEBIAN_FRONTEND=noninteractive', UPDATE_FN];
-    if (refresh) lines.push(`update_cache ${timeout}`, `mkdir -p ${STAMP.replace(/\/[^/]+$/, '')} && touch ${STAMP}`);
-    if (pkgs.length) lines.push(`${aptGet} ${op} "$@"`);
+    const refresh = `update_cache ${timeout}\nmkdir -p ${STAMP.replace(/\/[^/]+$/, '')} && touch ${STAMP}`;
+    const pkgs: string[] = [];
+    let verb = '';
+    for (const [i, op] of ops.entries()) {
+      if (op.kind === 'update' || op.updateFirst) lines.push(refresh);
+      if (op.kind === 'update') continue;
+      const merged = ops[i - 1]?.kind === op.kind && !op.updateFirst;
+      const words = op.packages.map((n) => `"\${${pkgs.push(n)}}"`);
+      if (merged) lines[lines.length - 1] += ` ${words.join(' ')}`;
+      else lines.push(`${aptGet} ${op.kind} ${words.join(' ')}`);
+      verb = op.kind;
+    }
     const r = await hostSh(ctx, lines.join('\n'), pkgs);
-    const result = { packages: pkgs, cache_updated: refresh, stdout: r.stdout, stderr: r.stderr, rc: r.rc };
+    const updated = ops.some((o) => o.kind === 'update' || o.updateFirst);
+    const result = { packages: pkgs, cache_updated: updated, stdout: r.stdout, stderr: r.stderr, rc: r.rc };
     if (r.rc !== 0) {
       const why = lockError(`${r.stdout}\n${r.stderr}`, timeout) ?? tail(r.stderr);
-      throw new ModuleError(`apt ${refresh && !pkgs.length ? 'update' : `${op} ${pkgs.join(' ')}`} failed: ${why}`, result);
+      throw new ModuleError(`apt ${pkgs.length ? `${verb} ${pkgs.join(' ')}` : 'update'} failed: ${why}`, result);
     }
     return { result };
   },

@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
-import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { certResult, checkSans, CERT_MODE, decideCert, KEY_MODE, planCert, type CertFacts, type NodeFile, type WantedCert } from './tls/cert-plan.js';
+import { defineModule, ModuleError, type ModuleContext, type Vars } from '../runner/types.js';
+import { certFields, checkSans, planCert, type CertFacts, type CertOp, type NodeFile, type WantedCert } from './tls/cert-plan.js';
 import { hostSh, tail } from './host/exec.js';
-import { attrArgs, attrCommands, parseStat, STAT_FN } from './files/file-attrs.js';
-import { CA_KEY_FILE, ensureCa, issueCertificate, readCa } from './tls/pki.js';
+import { attrArgs, attrCommands, describeAttrs, parseStat, STAT_FN } from './files/file-attrs.js';
+import { ensureCa, issueCertificate, loadCa, readCa, type CaMaterial } from './tls/pki.js';
 import { requirePrincipals } from './files/file-content.js';
 
 const schema = Type.Object(
@@ -147,22 +147,39 @@ async function gather(ctx: ModuleContext, args: CertArgs): Promise<CertFacts> {
  * path (same filesystem, so the final rename is atomic), given its mode and owner there, then
  * renamed into place. Only its public half comes back.
  */
-async function newNodeKey(ctx: ModuleContext, w: WantedCert): Promise<string> {
-  const stage = join(dirname(w.keyPath), `.rplay-key.${randomBytes(6).toString('hex')}`);
+async function newNodeKey(ctx: ModuleContext, op: Extract<CertOp, { kind: 'newKey' }>): Promise<string> {
+  const stage = join(dirname(op.path), `.rplay-key.${randomBytes(6).toString('hex')}`);
   const script = [
     'set -e',
     'umask 077',
     // mkdir refuses an existing path (a planted folder or link), so the folder is ours alone.
     'mkdir -m 0700 -- "$1"',
     'trap \'rm -rf -- "$1"\' EXIT',
-    `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${w.keyBits} -out "$1/key"`,
-    ...attrCommands(join(stage, 'key'), { mode: KEY_MODE, owner: w.owner, group: w.group }),
+    `openssl genpkey -algorithm ${op.algorithm} -pkeyopt rsa_keygen_bits:${op.bits} -out "$1/key"`,
+    ...attrCommands(join(stage, 'key'), { mode: op.mode, owner: op.owner, group: op.group }),
     'openssl pkey -in "$1/key" -pubout',
     'mv -f -- "$1/key" "$2"',
   ].join('\n');
-  const r = await hostSh(ctx, script, [stage, w.keyPath]);
+  const r = await hostSh(ctx, script, [stage, op.path]);
   if (r.rc !== 0) throw new ModuleError(`cert: making a private key with openssl on ${ctx.host} failed: ${tail(r.stderr)}`);
   return r.stdout;
+}
+
+/** The CA an operation names: made by this apply, or the one planned with (refused if replaced since). */
+async function caFor(op: { caDir: string; caCertSha256?: string }, made: ReadonlyMap<string, CaMaterial>): Promise<CaMaterial> {
+  const fresh = made.get(op.caDir);
+  if (fresh) return fresh;
+  if (op.caCertSha256 === undefined) throw new ModuleError(`cert: no CA in ${op.caDir}: the plan made it first; plan again`);
+  let ca;
+  try {
+    ca = await loadCa(op.caDir);
+  } catch (e) {
+    throw new ModuleError(`cert: CA in ${op.caDir}: ${(e as Error).message}`);
+  }
+  if (createHash('sha256').update(ca.certPem).digest('hex') !== op.caCertSha256) {
+    throw new ModuleError(`cert: the CA in ${op.caDir} was replaced after this plan was made; plan again`);
+  }
+  return ca;
 }
 
 /**
@@ -176,44 +193,65 @@ export const cert = defineModule({
   schema,
   gather,
   plan: (args, facts) => planCert(wanted(args), facts),
-  async legacyApply(ctx, args, _plan, facts) {
-    const w = wanted(args);
-    const d = decideCert(w, facts);
-    const caDir = resolve(ctx.projectDir, w.caDir);
-    let ca;
-    try {
-      ca = await ensureCa(caDir);
-      if (d.caKeyMode) await chmod(join(caDir, CA_KEY_FILE), 0o600);
-    } catch (e) {
-      throw new ModuleError(`cert: CA in ${w.caDir}: ${(e as Error).message}`);
-    }
+  async apply(ctx, ops) {
     const run = async (script: string, what: string): Promise<void> => {
       const r = await hostSh(ctx, script);
       if (r.rc !== 0) throw new ModuleError(`cert: ${what} on ${ctx.host} failed: ${tail(r.stderr)}`);
     };
-    const write = async (path: string, data: string, mode: string): Promise<void> => {
+    const write = async (path: string, data: string, o: { mode: string; owner?: string; group?: string }): Promise<void> => {
       try {
-        await ctx.conn.writeFile(path, data, { mode, owner: w.owner, group: w.group });
+        await ctx.conn.writeFile(path, data, { mode: o.mode, owner: o.owner, group: o.group });
       } catch (e) {
         throw new ModuleError(`cert: ${(e as Error).message}`);
       }
     };
-    if (d.missingDirs.length) await run(`mkdir -p -m 0755 -- ${d.missingDirs.map(shQuote).join(' ')}`, 'creating directories');
-
-    let publicKey = facts.key.publicKey;
-    if (d.newKey.length || publicKey === undefined) publicKey = await newNodeKey(ctx, w);
-    let certPem = facts.cert.content;
-    if (d.issue.length || !certPem) {
-      try {
-        certPem = issueCertificate(ca, publicKey, { kind: w.kind, commonName: w.commonName, sans: w.sans, days: w.days });
-      } catch (e) {
-        throw new ModuleError(`cert: the public key of ${w.keyPath} on ${ctx.host}: ${(e as Error).message}`);
+    const madeCa = new Map<string, CaMaterial>();
+    const madeKeys = new Map<string, string>();
+    let result: Vars | undefined;
+    for (const op of ops) {
+      switch (op.kind) {
+        case 'createCa':
+          try {
+            madeCa.set(op.caDir, await ensureCa(op.caDir));
+          } catch (e) {
+            throw new ModuleError(`cert: CA in ${op.caDir}: ${(e as Error).message}`);
+          }
+          break;
+        case 'caKeyMode':
+          try {
+            await chmod(op.path, parseInt(op.mode, 8));
+          } catch (e) {
+            throw new ModuleError(`cert: CA key: ${(e as Error).message}`);
+          }
+          break;
+        case 'mkdir':
+          await run(`mkdir -p -m ${op.mode} -- ${shQuote(op.path)}`, `creating ${op.path}`);
+          break;
+        case 'newKey':
+          madeKeys.set(op.path, await newNodeKey(ctx, op));
+          break;
+        case 'issue': {
+          const ca = await caFor(op, madeCa);
+          const publicKey = madeKeys.get(op.keyPath) ?? op.publicKey;
+          if (publicKey === undefined) throw new ModuleError(`cert: no public key of ${op.keyPath} to sign (the plan has no key for it)`);
+          let certPem;
+          try {
+            certPem = issueCertificate(ca, publicKey, { kind: op.certKind, commonName: op.commonName, sans: op.sans, days: op.days });
+          } catch (e) {
+            throw new ModuleError(`cert: the public key of ${op.keyPath} on ${ctx.host}: ${(e as Error).message}`);
+          }
+          await write(op.certPath, certPem, op);
+          result = certFields(certPem);
+          break;
+        }
+        case 'writeCaFile':
+          await write(op.path, (await caFor(op, madeCa)).certPem, op);
+          break;
+        case 'attrs':
+          await run(['set -e', ...attrCommands(op.path, op)].join('\n'), `setting ${describeAttrs(op).trim()} on ${op.path}`);
+          break;
       }
-      await write(w.certPath, certPem, CERT_MODE);
     }
-    if (d.writeCaFile.length && w.caPath) await write(w.caPath, ca.certPem, CERT_MODE);
-    const fixes = d.attrFixes.flatMap((f) => attrCommands(f.path, f.wanted));
-    if (fixes.length) await run(['set -e', ...fixes].join('\n'), 'setting modes and owners');
-    return { result: certResult(w, certPem) };
+    return result && { result };
   },
 });

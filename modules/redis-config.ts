@@ -11,7 +11,6 @@ import { openRedis, servedCertificate, type RedisLogin, type ServedCertificate }
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ApplyResult, type ModuleContext } from '../runner/types.js';
 import { hostSh, tail } from './host/exec.js';
 import { renderProjectTemplate } from './files/project-template.js';
-import { serviceFallbackScript } from './host/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
@@ -312,14 +311,14 @@ interface HostFacts {
 }
 
 // The init system and unit state on two lines, then the certificate file base64 on one line (or a reason).
-const GATHER = `fb=$1 unit=$2 cert=$3
+const GATHER = `unit=$1 cert=$2
 ${UNIT_STATE_SH}
 st=$(unit_state "$unit")
 echo "\${st:-unknown}"
 if [ -z "$cert" ]; then echo; elif [ ! -e "$cert" ]; then echo "!is missing"; elif [ ! -r "$cert" ]; then echo "!cannot be read"; else base64 -w0 < "$cert"; echo; fi`;
 
 async function hostFacts(ctx: ModuleContext, args: ConfigArgs, certPath: string | undefined): Promise<HostFacts> {
-  const r = await hostSh(ctx, GATHER, [serviceFallbackScript, args.service, certPath ?? '']);
+  const r = await hostSh(ctx, GATHER, [args.service, certPath ?? '']);
   if (r.rc !== 0) throw new ModuleError(`redis_config: reading ${args.service} on ${ctx.host} failed: ${tail(r.stderr)}`);
   const [init, unit, cert] = r.stdout.split('\n');
   const facts: HostFacts = { init: initSystem(init), unit: unit ?? 'unknown' };

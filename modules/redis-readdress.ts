@@ -3,7 +3,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import { addressesIn, addressMoves, readdressNodesConf } from './redis/nodes-conf.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
 import { hostSh, tail } from './host/exec.js';
-import { serviceFallbackScript } from './host/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
@@ -58,8 +57,7 @@ export interface ReaddressOp {
 const MARKER = 'rplay-readdressed';
 
 // Per instance: "@@ <port> <state> <present|absent> [<marker>]", then nodes.conf base64 on one line.
-const GATHER = `fb=$1; shift
-${UNIT_STATE_SH}
+const GATHER = `${UNIT_STATE_SH}
 while [ $# -gt 0 ]; do
   port=$1 unit=$2 conf=$3; shift 3
   st=$(unit_state "$unit")
@@ -112,7 +110,7 @@ export const redisReaddress = defineModule<typeof schema, ReaddressActual, Readd
     const prefix = args.service_prefix ?? 'redis-';
     const root = args.data_root ?? '/var/lib/redis';
     const triples = args.instances.flatMap((i) => [String(i.port), `${prefix}${i.port}`, `${root}/${i.port}/nodes.conf`]);
-    const r = await hostSh(ctx, GATHER, [serviceFallbackScript, ...triples]);
+    const r = await hostSh(ctx, GATHER, triples);
     if (r.rc !== 0) throw new ModuleError(`redis_readdress: reading nodes.conf on ${ctx.host} failed: ${tail(r.stderr)}`);
     const [init, ...rest] = r.stdout.split('\n');
     const confs: ConfFacts[] = [];

@@ -8,7 +8,6 @@ import { loadLogin } from './redis/login.js';
 import { openRedis } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, type ModuleContext, type Vars } from '../runner/types.js';
 import { hostSh, tail } from './host/exec.js';
-import { serviceFallbackScript } from './host/service-fallback.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
@@ -69,8 +68,7 @@ const prefixOf = (args: RestoreArgs): string => args.service_prefix ?? 'redis-';
 export const markerLine = (label: string, b: Pick<VerifiedBackup, 'id'>): string => `${label} ${b.id}`;
 
 /** One round trip: init system, then per instance "<port> <ActiveState> <marker line>". */
-const GATHER = `fb=$1; shift
-${UNIT_STATE_SH}
+const GATHER = `${UNIT_STATE_SH}
 while [ $# -gt 0 ]; do
   port=$1 unit=$2 dir=$3; shift 3
   st=$(unit_state "$unit")
@@ -240,7 +238,7 @@ export const redisRestore = defineModule<typeof schema, RestoreActual, RestoreOp
       }
     }
     const triples = args.instances.flatMap((i, k) => [String(i.port), `${prefixOf(args)}${i.port}`, (backups[k] as VerifiedBackup).meta.dir]);
-    const r = await hostSh(ctx, GATHER, [serviceFallbackScript, ...triples]);
+    const r = await hostSh(ctx, GATHER, triples);
     if (r.rc !== 0) throw new ModuleError(`redis_restore: reading the instances' state on ${ctx.host} failed: ${tail(r.stderr)}`);
     const { init, states } = parseGather(r.stdout);
     const instances: InstanceFacts[] = [];

@@ -1,11 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
 import { hostSh, tail } from './host/exec.js';
-import { serviceFallbackScript } from './host/service-fallback.js';
-import { initSystem, unitActions, type InitSystem, type UnitAction } from './host/unit-control.js';
-
-// The lab's hosts import the fallback from here (contract: `sh -c "$script" svc ACTION [NAME]`).
-export { serviceFallbackScript };
+import { NO_SYSTEMD, unitActions, type UnitAction } from './host/unit-control.js';
 
 const schema = Type.Object(
   {
@@ -19,8 +15,6 @@ const schema = Type.Object(
 );
 
 export interface ServiceState {
-  /** systemd when it is PID 1, else the pidfile fallback. */
-  init: InitSystem;
   /** A unit file for the service exists. */
   exists: boolean;
   running: boolean;
@@ -30,17 +24,16 @@ export interface ServiceState {
   needsReload: boolean;
 }
 
-// One round trip: which init, then the service's state from it. $1 the fallback script, $2 the name.
-const GATHER = `if [ -d /run/systemd/system ]; then
-  echo systemd
-  systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -- "$2.service"
-else
-  echo fallback
-  # The fallback script runs in this shell (no new process): it reads the state with builtins only.
-  script=$1
-  set -- state "$2"
-  eval "$script"
-fi`;
+// One round trip: the unit's state from systemd, $1 its name; a host without systemctl is refused.
+const GATHER = `command -v systemctl > /dev/null || { echo '${NO_SYSTEMD}'; exit 0; }
+systemctl show -p LoadState -p ActiveState -p UnitFileState -p NeedDaemonReload -- "$1.service"`;
+
+/** What apply runs: one systemctl action on one unit, after a daemon-reload when systemd has an older copy of its file. */
+export interface ServiceOp {
+  kind: UnitAction;
+  unit: string;
+  daemonReload: boolean;
+}
 
 const ENABLED = new Set(['enabled', 'enabled-runtime']);
 // Unit file states that `systemctl enable/disable` cannot change.
@@ -48,17 +41,14 @@ const STATIC = new Set(['static', 'indirect', 'generated', 'alias', 'transient']
 
 /** Parse the GATHER output (exported for tests). */
 export function parseServiceGather(out: string): ServiceState {
-  const lines = out.split('\n');
   const p: Record<string, string> = {};
-  for (const l of lines.slice(1)) {
+  for (const l of out.split('\n')) {
     const eq = l.indexOf('=');
     if (eq > 0) p[l.slice(0, eq)] = l.slice(eq + 1);
   }
-  const init = initSystem(lines[0]);
   const unitFile = p.UnitFileState ?? '';
   return {
-    init,
-    exists: init === 'systemd' ? p.LoadState !== 'not-found' : p.ActiveState !== 'not-found',
+    exists: p.LoadState !== 'not-found',
     running: ['active', 'reloading', 'activating'].includes(p.ActiveState ?? ''),
     boot: ENABLED.has(unitFile) ? 'enabled' : STATIC.has(unitFile) ? 'static' : 'disabled',
     needsReload: p.NeedDaemonReload === 'yes',
@@ -81,13 +71,14 @@ function unitName(name: string): string {
   return name.replace(/\.service$/, '');
 }
 
-/** A daemon started/stopped/restarted/reloaded and enabled at boot, via systemd or the pidfile fallback. */
+/** A systemd unit started/stopped/restarted/reloaded and enabled at boot. */
 export const service = defineModule({
   name: 'service',
   schema,
   async gather(ctx, args): Promise<ServiceState> {
-    const r = await hostSh(ctx, GATHER, [serviceFallbackScript, unitName(args.name)]);
-    if (!/^(systemd|fallback)\n/.test(r.stdout)) throw new ModuleError(`service: reading the state of ${args.name} failed: ${tail(r.stderr)}`);
+    const r = await hostSh(ctx, GATHER, [unitName(args.name)]);
+    if (r.stdout.startsWith(NO_SYSTEMD)) throw new ModuleError(`no systemd (systemctl) on ${ctx.host}: the service module manages systemd units`);
+    if (r.rc !== 0 || !/^LoadState=/.test(r.stdout)) throw new ModuleError(`service: reading the state of ${args.name} failed: ${tail(r.stderr)}`);
     return parseServiceGather(r.stdout);
   },
   plan(args, s) {
@@ -95,20 +86,23 @@ export const service = defineModule({
     // A unit not installed yet (its package or template is an earlier task's) says nothing about
     // what its state will be, whatever is asked: the engine decides whether that is "would change".
     if (!s.exists) throw new NotYetThere(`service ${name}: unit ${name}.service is not installed`, `unit ${name}.service`);
-    const changes: Change[] = actions(args, s).map((a) => ({ description: `${a} ${name}` }));
+    const changes: Change<ServiceOp>[] = actions(args, s).map((a, i) => ({
+      description: `${a} ${name}`,
+      op: { kind: a, unit: name, daemonReload: i === 0 && s.needsReload },
+    }));
     const state = s.running ? 'running' : 'stopped';
     return { changes, msg: changes.length ? undefined : `${name} ${state}, ${s.boot}`, result: { name, state, enabled: s.boot !== 'disabled' } };
   },
-  async legacyApply(ctx, args, _plan, s) {
-    const name = unitName(args.name);
-    const todo = actions(args, s);
-    const r = await unitActions(ctx, s.init, name, todo, s.needsReload);
+  async apply(ctx, ops) {
+    // The actions are on one unit (the task's): one round trip, the first failure ends it.
+    const name = ops[0].unit;
+    if (ops.some((o) => o.unit !== name)) throw new ModuleError(`service: operations on more than one unit (${[...new Set(ops.map((o) => o.unit))].join(', ')})`);
+    const todo = ops.map((o) => o.kind);
+    const r = await unitActions(ctx, 'systemd', name, todo, ops.some((o) => o.daemonReload));
     if (r.rc !== 0) {
       let why = tail(r.stderr);
-      if (s.init === 'systemd') {
-        const log = await hostSh(ctx, 'journalctl -u "$1.service" -n 10 --no-pager 2>/dev/null', [name]);
-        if (log.stdout.trim()) why += `\n${tail(log.stdout)}`;
-      }
+      const log = await hostSh(ctx, 'journalctl -u "$1.service" -n 10 --no-pager 2>/dev/null', [name]);
+      if (log.stdout.trim()) why += `\n${tail(log.stdout)}`;
       throw new ModuleError(`service ${name}: ${todo.join(', ')} failed: ${why}`, { rc: r.rc, stderr: r.stderr });
     }
     return { result: { name, actions: todo } };

@@ -1,12 +1,12 @@
 // The cert module's pure half: from what is on the node and on the controller, decide what to do
-// (make the CA, a new key, a new certificate, the CA file, modes and owners) and say it in words
-// that name exactly what is wrong. apply() executes the same decision, so plan and apply never
-// disagree.
+// (make the CA, a new key, a new certificate, the CA file, modes and owners), say it in words that
+// name exactly what is wrong, and put it in operations: apply runs those and decides nothing.
 import { createHash, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { ModuleError, type Change, type FileDiff, type Plan, type Vars } from '../../runner/types.js';
 import { attrChanges, type PathState, type WantedAttrs } from '../files/file-attrs.js';
-import { canonicalSan, readCertificate, readPublicKey, samePem, spkiDer, type CaState, type CertInfo, type CertKind } from './pki.js';
+import { CA_KEY_FILE, canonicalSan, readCertificate, readPublicKey, samePem, spkiDer, type CaState, type CertInfo, type CertKind } from './pki.js';
 
 export const KEY_MODE = '0600';
 export const CERT_MODE = '0644';
@@ -55,6 +55,36 @@ export interface CertFacts {
   /** Parent folders of the three files that do not exist yet. */
   missingDirs: string[];
 }
+
+/**
+ * What apply does, one per change. `caDir` is the controller folder, absolute. A CA that existed
+ * when planned is named by its certificate's sha256 (apply refuses a CA replaced since); without it
+ * the CA is the one a `createCa` before it made. The CA key never appears in an operation.
+ */
+export type CertOp =
+  | { kind: 'createCa'; caDir: string }
+  | { kind: 'caKeyMode'; path: string; mode: string }
+  | { kind: 'mkdir'; path: string; mode: string }
+  /** A private key made by openssl on the node; only its public half comes back. */
+  | { kind: 'newKey'; path: string; algorithm: 'RSA'; bits: number; mode: string; owner?: string; group?: string }
+  /** Sign the public half of `keyPath` (the key a `newKey` before it made, else `publicKey` as gathered). */
+  | {
+      kind: 'issue';
+      caDir: string;
+      caCertSha256?: string;
+      keyPath: string;
+      publicKey?: string;
+      certPath: string;
+      certKind: CertKind;
+      commonName: string;
+      sans: string[];
+      days: number;
+      mode: string;
+      owner?: string;
+      group?: string;
+    }
+  | { kind: 'writeCaFile'; caDir: string; caCertSha256?: string; path: string; mode: string; owner?: string; group?: string }
+  | { kind: 'attrs'; path: string; mode?: string; owner?: string; group?: string };
 
 export interface AttrFix {
   path: string;
@@ -149,9 +179,13 @@ export function decideCert(w: WantedCert, f: CertFacts): CertDecision {
   const writeCaFile = caFileProblems(w, f);
   const attrs = { owner: w.owner, group: w.group };
   const attrFixes: AttrFix[] = [];
+  // One fix per attribute: each is its own change and operation.
   const fix = (path: string, wanted: WantedAttrs, state: PathState, what: string): void => {
-    const changes = attrChanges(path, wanted, state).map((c) => ({ description: `${what} ${c.description}` }));
-    if (changes.length) attrFixes.push({ path, wanted, changes });
+    for (const one of [{ mode: wanted.mode }, { owner: wanted.owner }, { group: wanted.group }]) {
+      if (Object.values(one)[0] === undefined) continue;
+      const changes = attrChanges(path, one, state).map((c) => ({ description: `${what} ${c.description}` }));
+      if (changes.length) attrFixes.push({ path, wanted: one, changes });
+    }
   };
   if (newKey.length === 0) fix(w.keyPath, { mode: KEY_MODE, ...attrs }, f.key.state, 'key');
   if (issue.length === 0) fix(w.certPath, { mode: CERT_MODE, ...attrs }, f.cert.state, 'certificate');
@@ -199,44 +233,68 @@ function publicKeyLine(key: NodeKey): string {
   return `${HIDDEN}\npublic key: sha256:${createHash('sha256').update(spkiDer(k)).digest('hex').slice(0, 32)}\n`;
 }
 
-/** Pure: the decision as one change per fact that is wrong. */
-export function planCert(w: WantedCert, f: CertFacts): Plan {
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Pure: the decision as one change per operation, its description every reason for it. */
+export function planCert(w: WantedCert, f: CertFacts): Plan<CertOp> {
   const d = decideCert(w, f);
-  const changes: Change[] = [];
-  if (d.createCa) changes.push({ description: `create CA in ${w.caDir} (4096-bit RSA key, mode 0600, kept on the controller)` });
-  if (d.caKeyMode) changes.push({ description: `CA key mode ${d.caKeyMode} → ${KEY_MODE} in ${w.caDir}` });
-  for (const dir of d.missingDirs) changes.push({ description: `create directory ${dir}` });
+  const caDir = f.ca.dir;
+  const caCertSha256 = f.ca.state === 'present' ? sha256(f.ca.certPem) : undefined;
+  const attrs = { owner: w.owner, group: w.group };
+  const changes: Change<CertOp>[] = [];
+  if (d.createCa) changes.push({ description: `create CA in ${w.caDir} (4096-bit RSA key, mode 0600, kept on the controller)`, op: { kind: 'createCa', caDir } });
+  if (d.caKeyMode) changes.push({ description: `CA key mode ${d.caKeyMode} → ${KEY_MODE} in ${w.caDir}`, op: { kind: 'caKeyMode', path: join(caDir, CA_KEY_FILE), mode: KEY_MODE } });
+  for (const dir of d.missingDirs) changes.push({ description: `create directory ${dir}`, op: { kind: 'mkdir', path: dir, mode: '0755' } });
   if (d.newKey.length) {
     const diff: FileDiff = { path: w.keyPath, before: publicKeyLine(f.key), after: `${HIDDEN}\npublic key: new ${w.keyBits}-bit RSA key\n` };
-    changes.push({ description: d.newKey[0], diff }, ...d.newKey.slice(1).map((description) => ({ description })));
+    const op: CertOp = { kind: 'newKey', path: w.keyPath, algorithm: 'RSA', bits: w.keyBits, mode: KEY_MODE, ...attrs };
+    changes.push({ description: d.newKey.join('; '), diff, op });
   }
   if (d.issue.length) {
     const before = f.cert.state.type === 'file' ? describeCert(readCertificate(f.cert.content ?? '')) : '';
     const diff: FileDiff = { path: w.certPath, before, after: describeWanted(w, f) };
-    changes.push({ description: d.issue[0], diff }, ...d.issue.slice(1).map((description) => ({ description })));
+    const op: CertOp = {
+      kind: 'issue',
+      caDir,
+      caCertSha256,
+      keyPath: w.keyPath,
+      publicKey: d.newKey.length ? undefined : f.key.publicKey,
+      certPath: w.certPath,
+      certKind: w.kind,
+      commonName: w.commonName,
+      sans: w.sans,
+      days: w.days,
+      mode: CERT_MODE,
+      ...attrs,
+    };
+    changes.push({ description: d.issue.join('; '), diff, op });
   }
   if (d.writeCaFile.length && w.caPath) {
     const before = f.caFile?.state.type === 'file' ? describeCert(readCertificate(f.caFile.content ?? '')) : '';
     const after = f.ca.state === 'present' ? describeCert(readCertificate(f.ca.certPem)) : `(new CA in ${w.caDir})\n`;
-    changes.push({ description: d.writeCaFile[0], diff: { path: w.caPath, before, after } });
+    const op: CertOp = { kind: 'writeCaFile', caDir, caCertSha256, path: w.caPath, mode: CERT_MODE, ...attrs };
+    changes.push({ description: d.writeCaFile.join('; '), diff: { path: w.caPath, before, after }, op });
   }
-  for (const fx of d.attrFixes) changes.push(...fx.changes);
-  if (changes.length) return { changes };
-  const result = certResult(w, f.cert.content ?? '');
+  for (const fx of d.attrFixes) changes.push(...fx.changes.map((c) => ({ ...c, op: { kind: 'attrs' as const, path: fx.path, ...fx.wanted } })));
+  // The certificate that stays in place is already what the result says; a new one, apply reports.
+  const result = d.issue.length ? certPaths(w) : certResult(w, f.cert.content ?? '');
+  if (changes.length) return { changes, result };
   return { changes, msg: `${w.commonName}: valid until ${String(result.not_after).slice(0, 10)}, signed by the CA in ${w.caDir}`, result };
 }
 
-/** The registered result: where the files are and what the certificate says. */
-export function certResult(w: WantedCert, certPem: string): Vars {
+function certPaths(w: WantedCert): Vars {
+  return { cert_path: w.certPath, key_path: w.keyPath, ca_path: w.caPath };
+}
+
+/** What the registered result says of a certificate. */
+export function certFields(certPem: string): Vars {
   const c = readCertificate(certPem);
-  return {
-    cert_path: w.certPath,
-    key_path: w.keyPath,
-    ca_path: w.caPath,
-    not_after: c ? new Date(c.notAfter).toISOString() : '',
-    sans: c?.sans ?? [],
-    fingerprint_sha256: c?.fingerprint256 ?? '',
-  };
+  return { not_after: c ? new Date(c.notAfter).toISOString() : '', sans: c?.sans ?? [], fingerprint_sha256: c?.fingerprint256 ?? '' };
+}
+
+/** The registered result: where the files are and what the certificate says. */
+function certResult(w: WantedCert, certPem: string): Vars {
+  return { ...certPaths(w), ...certFields(certPem) };
 }
 
 /** Wanted SANs must be DNS names or IP addresses. */

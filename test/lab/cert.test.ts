@@ -3,7 +3,7 @@
 // (a loosened key mode, a deleted certificate, a new SAN) is reported exactly and put back. Every
 // byte the host sends the controller is recorded: no private key made on the node ever arrives.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -17,6 +17,9 @@ import { withBecome } from '../../runner/connection/become.js';
 import { inventoryOf } from '../support/inventory-view.js';
 import type { ModuleContext, Plan } from '../../runner/types.js';
 import { startLab, type Lab } from '../lab-fixture.js';
+import { apply, changedThenNot, checkPlan, overTheWire } from '../support/converge.js';
+import type { CertOp } from '../../modules/tls/cert-plan.js';
+import { ensureCa } from '../../modules/tls/pki.js';
 
 const test = suite('cert on a lab host');
 let lab: Lab;
@@ -47,16 +50,13 @@ function context(c: Connection, become: boolean): ModuleContext {
 }
 
 /** What --check shows: gather and plan only. */
-async function check(args: Args, ctx = context(conn, true)): Promise<Plan> {
-  return cert.plan(args, await cert.gather(ctx, args));
+function check(args: Args, ctx = context(conn, true)): Promise<Plan> {
+  return checkPlan(cert, ctx, args);
 }
 
-/** A run: gather, plan, apply when there is something to do; the plan is returned. */
+/** A run as the engine does it (the operations encoded and decoded on the way); the plan is returned. */
 async function converge(args: Args, ctx = context(conn, true)): Promise<Plan> {
-  const facts = await cert.gather(ctx, args);
-  const plan = cert.plan(args, facts);
-  if (plan.changes.length) await cert.legacyApply!(ctx, args, plan, facts);
-  return plan;
+  return (await apply(cert, ctx, args)).planned;
 }
 
 function recording(c: Connection): Connection {
@@ -113,9 +113,10 @@ test('check mode on a fresh host and controller: everything to do, nothing writt
 
 test('a run makes the CA and issues; the next run has nothing to do', async () => {
   const t0 = Date.now();
-  const first = await converge(serverArgs());
+  // Planned, the operations serialised and deserialised, exactly those applied; a fresh plan is empty.
+  const first = (await changedThenNot(cert, context(conn, true), serverArgs())).planned;
   const firstMs = Date.now() - t0;
-  assert.ok(first.changes.length > 0);
+  assert.equal(first.changes.map((c) => c.op?.kind), ['createCa', 'mkdir', 'newKey', 'issue', 'writeCaFile']);
   const t1 = Date.now();
   const second = await check(serverArgs());
   const secondMs = Date.now() - t1;
@@ -267,6 +268,30 @@ test('drift: a deleted certificate is re-issued for the same key', async () => {
   assert.is(await keyHash(), before);
   assert.is(await onHost(`openssl verify -CAfile ${TLS}/ca.crt ${TLS}/redis.crt`), `${TLS}/redis.crt: OK\n`);
   assert.equal((await check(serverArgs())).changes, []);
+});
+
+test('a CA replaced on the controller between plan and apply: refused, nothing written to the node', async () => {
+  const before = await onHost(`sha256sum ${TLS}/redis.crt`);
+  await onHost(`rm ${TLS}/redis.crt`);
+  const planned = await check(serverArgs());
+  const pki = join(projectDir, '.rplay/pki');
+  const keep = { key: readFileSync(join(pki, 'ca.key')), crt: readFileSync(join(pki, 'ca.crt')) };
+  const other = await ensureCa(join(projectDir, 'other-ca'));
+  writeFileSync(join(pki, 'ca.crt'), other.certPem);
+  writeFileSync(join(pki, 'ca.key'), other.keyPem.reveal(), { mode: 0o600 });
+  try {
+    await cert.apply!(context(conn, true), overTheWire(planned.changes.map((c) => c.op!)) as CertOp[]);
+    assert.unreachable('apply with a replaced CA');
+  } catch (e) {
+    assert.is((e as Error).message, `cert: the CA in ${pki} was replaced after this plan was made; plan again`);
+  } finally {
+    writeFileSync(join(pki, 'ca.crt'), keep.crt);
+    writeFileSync(join(pki, 'ca.key'), keep.key, { mode: 0o600 });
+  }
+  assert.is(await onHost(`[ -e ${TLS}/redis.crt ] && echo exists || echo absent`), 'absent\n');
+  await converge(serverArgs());
+  assert.is(await onHost(`openssl verify -CAfile ${TLS}/ca.crt ${TLS}/redis.crt`), `${TLS}/redis.crt: OK\n`);
+  assert.not.equal(await onHost(`sha256sum ${TLS}/redis.crt`), before, 're-issued');
 });
 
 test('a new SAN re-issues; renew_before beyond the lifetime asks for renewal', async () => {

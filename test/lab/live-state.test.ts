@@ -14,7 +14,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Redis } from 'ioredis';
 import { RESTART_ONLY, parseConfig } from '../../modules/redis-config.js';
-import { serviceFallbackScript } from '../../modules/host/service-fallback.js';
 import type { Connection } from '../../runner/connection/connection.js';
 import { openRedis, type RedisLogin } from '../../modules/redis/open-redis.js';
 import { startLab, type Lab, type LabHost } from '../lab-fixture.js';
@@ -62,7 +61,7 @@ async function asRoot(name: string, script: string, args: string[] = []): Promis
 }
 
 const pidOf = async (name: string, port: number): Promise<string> => (await asRoot(name, `cat /run/rplay-svc/redis-${port}.pid`)).trim();
-const unit = (name: string, action: string, port: number): Promise<string> => asRoot(name, 'sh -c "$1" svc "$2" "$3"', [serviceFallbackScript, action, `redis-${port}`]);
+const unit = (name: string, action: string, port: number): Promise<string> => asRoot(name, 'systemctl "$1" -- "$2.service"', [action, `redis-${port}`]);
 
 /** The SHA-256 fingerprint `openssl s_client` sees at address:port, presenting rplay's client certificate. */
 async function servedFingerprint(address: string, port: number): Promise<string> {

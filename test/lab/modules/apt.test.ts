@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { apt } from '../../../modules/apt.js';
-import { converge, descriptions, failsWith, moduleHost, planOn, type ModuleHost } from './module-host.js';
+import { apply, changedThenNot, checkPlan } from '../../support/converge.js';
+import { descriptions, failsWith, moduleHost, type ModuleHost } from './module-host.js';
 
 // Lab hosts share the machine's dpkg database and lock: `hello` installed here is installed on the
 // machine, and another test's apt run is a real lock holder. The tiny Debian package `hello` is used.
@@ -34,16 +35,18 @@ t.after(async (c) => {
 });
 
 t('present with a cache refresh: installs, then ok', async ({ h }) => {
-  const { first, second } = await converge(apt, h.ctx(), { name: 'hello', state: 'present', update_cache: true, cache_valid_time: 86400 });
+  const args = { name: 'hello', state: 'present' as const, update_cache: true, cache_valid_time: 86400 };
+  const { planned: first, result } = await changedThenNot(apt, h.ctx(), args);
   assert.ok(descriptions(first).includes('install hello'), descriptions(first).join('; '));
-  assert.is(second.msg, 'hello installed');
+  assert.equal(result?.result?.packages, ['hello']);
+  assert.is((await checkPlan(apt, h.ctx(), args)).msg, 'hello installed');
   assert.is(await hello(h), 'Hello, world!\n');
 });
 
 t('absent while another process holds the dpkg lock: waits for it, then removes', async ({ h }) => {
   await holdLock(h, 4);
   const t0 = Date.now();
-  const { first } = await converge(apt, h.ctx(), { name: ['hello'], state: 'absent', lock_timeout: 60 });
+  const { planned: first } = await changedThenNot(apt, h.ctx(), { name: ['hello'], state: 'absent', lock_timeout: 60 });
   const waited = (Date.now() - t0) / 1000;
   assert.equal(descriptions(first), ['remove hello']);
   assert.ok(waited >= 2.5, `apt finished after ${waited} s, before the lock was released`);
@@ -52,21 +55,19 @@ t('absent while another process holds the dpkg lock: waits for it, then removes'
 
 t('a lock held beyond lock_timeout: a clear error, nothing installed', async ({ h }) => {
   await holdLock(h, 3);
-  const args = { name: 'hello', lock_timeout: 1 };
-  const actual = await apt.gather(h.ctx(), args);
   await failsWith(
-    Promise.resolve(apt.legacyApply?.(h.ctx(), args, apt.plan(args, actual), actual)),
+    apply(apt, h.ctx(), { name: 'hello', lock_timeout: 1 }),
     /^apt install hello failed: \/var\/lib\/dpkg\/lock-frontend is held by \S+ \(pid \d+\) and was not released within lock_timeout 1 s/,
   );
   assert.is(await hello(h), 'not installed\n');
 });
 
 t('latest: installs the candidate version, then ok', async ({ h }) => {
-  const { second } = await converge(apt, h.ctx(), { name: 'hello', state: 'latest', lock_timeout: 60 });
-  assert.is(second.msg, 'hello at the newest version');
+  await changedThenNot(apt, h.ctx(), { name: 'hello', state: 'latest', lock_timeout: 60 });
+  assert.is((await checkPlan(apt, h.ctx(), { name: 'hello', state: 'latest' })).msg, 'hello at the newest version');
   const v = (await h.check("dpkg-query -W -f='${Version}' hello; echo; LC_ALL=C apt-cache policy hello | sed -n 's/^ *Candidate: //p'")).stdout.split('\n');
   assert.is(v[0], v[1]);
-  assert.equal((await planOn(apt, h.ctx(), { name: 'hello' })).changes, []);
+  assert.equal((await checkPlan(apt, h.ctx(), { name: 'hello' })).changes, []);
 });
 
 t.run();

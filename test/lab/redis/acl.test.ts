@@ -88,7 +88,7 @@ test('Redis running with the file: the shipped roles load and equal the file liv
   // :6379 started by hand, :6380 through its systemd unit (templates/redis.service.mustache), as user redis.
   await startRedis(conn, [6379]);
   await conn.writeFile('/etc/systemd/system/redis-6380.service', renderUnit(host, 6380), { mode: '0644', become: true });
-  await apply(service, moduleContext(conn), { name: 'redis-6380', state: 'started' });
+  await changedThenNot(service, moduleContext(conn), { name: 'redis-6380', state: 'started' });
   assert.is(await asRoot(conn, 'ps -o user= -p "$(cat /run/redis/redis-6380.pid)"'), 'redis\n');
   const p = await checkPlan(redisAcl, moduleContext(conn), args());
   assert.equal(p.changes, []);

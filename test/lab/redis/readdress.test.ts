@@ -6,7 +6,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { movesKey, redisReaddress, type ReaddressOp } from '../../../modules/redis-readdress.js';
-import { serviceFallbackScript } from '../../../modules/host/service-fallback.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { startLab, type Lab } from '../../lab-fixture.js';
 import { changedThenNot, checkPlan } from '../../support/converge.js';
@@ -37,7 +36,8 @@ const me = '1'.repeat(40);
 const peer = '2'.repeat(40);
 const nodesConf = (port: number, a: string, b: string): string =>
   [`${me} ${a}:${port}@${port + 10000} myself,master - 0 0 1 connected 0-8191`, `${peer} ${b}:${port}@${port + 10000} master - 0 1700000000000 2 connected 8192-16383`, 'vars currentEpoch 2 lastVoteEpoch 0', ''].join('\n');
-const svc = (action: string, unit: string): Promise<string> => asRoot(conn, 'sh -c "$1" svc "$2" "$3"', [serviceFallbackScript, action, unit]);
+const start = (unit: string): Promise<string> => asRoot(conn, 'systemctl start -- "$1"', [unit]);
+const activeState = (unit: string): Promise<string> => asRoot(conn, 'systemctl show -p ActiveState -- "$1"', [unit]);
 const cat = (path: string): Promise<string> => asRoot(conn, 'cat -- "$1"', [path]);
 
 test.before(async () => {
@@ -50,7 +50,7 @@ test.before(async () => {
   // 6379 runs, as a restored node whose service started before its addresses were moved; 6380 does not.
   const unit = `[Service]\nType=simple\nUser=redis\nGroup=redis\nExecStart=/usr/bin/redis-server --port 6379 --bind ${NEW} --protected-mode no --save "" --cluster-enabled yes --cluster-config-file /var/lib/redis/6379/nodes.conf --dir /var/lib/redis/6379\n`;
   await conn.writeFile('/etc/systemd/system/redis-6379.service', unit, { mode: '0644', become: true });
-  await svc('start', 'redis-6379');
+  await start('redis-6379');
 });
 test.after(async () => {
   await conn?.close().catch(() => undefined);
@@ -65,12 +65,12 @@ test('--check lists each move and changes nothing; a run applies exactly the enc
     `stop redis-6379, move /var/lib/redis/6379/nodes.conf from ${OLD}, ${PEER_OLD} to ${NEW}, ${PEER_NEW}`,
     `move /var/lib/redis/6380/nodes.conf from ${OLD}, ${PEER_OLD} to ${NEW}, ${PEER_NEW}`,
   ]);
-  assert.match(await svc('state', 'redis-6379'), /ActiveState=active/, 'check mode stopped nothing');
+  assert.match(await activeState('redis-6379'), /ActiveState=active/, 'check mode stopped nothing');
   assert.is(await cat('/var/lib/redis/6380/nodes.conf'), before);
 
   // The second plan being empty is the marker at work: moved again, OLD (now node-2's) would move to NEW.
   const run = await changedThenNot(redisReaddress, ctx, args);
-  assert.match(await svc('state', 'redis-6379'), /ActiveState=inactive/, 'stopped, and left stopped');
+  assert.match(await activeState('redis-6379'), /ActiveState=inactive/, 'stopped, and left stopped');
   for (const port of [6379, 6380]) {
     const dir = `/var/lib/redis/${port}`;
     const now = await cat(`${dir}/nodes.conf`);

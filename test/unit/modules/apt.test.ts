@@ -62,6 +62,22 @@ test('update_cache without cache_valid_time: refreshed before installing, not on
   assert.equal(descs({ update_cache: true }, state()), ['update apt cache']);
 });
 
+test('the operations are the exact package sets, the refresh before them, and the lock timeout', () => {
+  const ops = (args: Parameters<typeof apt.plan>[0], s: AptState) => apt.plan(args, s).changes.map((c) => c.op);
+  const s = state({ installed: { a: '1', b: '2' }, candidate: { a: '1.1', b: '2', c: '3' } });
+  assert.equal(ops({ name: ['a', 'b', 'c'], state: 'latest', update_cache: true, lock_timeout: 9 }, s), [
+    { kind: 'install', packages: ['c'], updateFirst: true, lockTimeout: 9 },
+    { kind: 'install', packages: ['a'], updateFirst: false, lockTimeout: 9 },
+  ]);
+  // An old cache is its own change; the install after it does not refresh again.
+  assert.equal(ops({ name: ['d'], update_cache: true, cache_valid_time: 60 }, s), [
+    { kind: 'update', lockTimeout: 300 },
+    { kind: 'install', packages: ['d'], updateFirst: false, lockTimeout: 300 },
+  ]);
+  assert.equal(ops({ name: ['a', 'b', 'x'], state: 'absent' }, s), [{ kind: 'remove', packages: ['a', 'b'], updateFirst: false, lockTimeout: 300 }]);
+  assert.equal(ops({ update_cache: true }, s), [{ kind: 'update', lockTimeout: 300 }]);
+});
+
 test('lockError: names the lock, its holder and the timeout; other failures are not lock errors', () => {
   const stderr = `Waiting for cache lock: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 12298 (python3)...
 E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?`;

@@ -1,5 +1,6 @@
 // The cert module's plan, from given facts: real certificates and keys (made by the controller-side
 // PKI with 2048-bit keys for speed), fake node stats.
+import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cert } from '../../../modules/cert.js';
@@ -134,7 +135,36 @@ test('signed by another CA, for another key, for another name, for client use on
   const forOtherKey = issueCertificate(ca, publicKeyPem(otherKey), { kind: 'server', commonName: 'node1', sans: SANS, days: 365 });
   assert.equal(descriptions(facts({ cert: { state: file('0644'), content: forOtherKey } })), [`certificate does not match the private key ${KEY}`]);
   const renamed = issueCertificate(ca, pub, { kind: 'client', commonName: 'node9', sans: SANS, days: 365 });
-  assert.equal(descriptions(facts({ cert: { state: file('0644'), content: renamed } })), ['common name differs: node9 → node1', 'usage differs: client → server+client']);
+  assert.equal(descriptions(facts({ cert: { state: file('0644'), content: renamed } })), ['common name differs: node9 → node1; usage differs: client → server+client']);
+});
+
+test('the operations say what to make on the node and what the CA signs; no key material in them', () => {
+  const fresh = facts({ ca: { state: 'absent', dir: '/proj/.rplay/pki' }, cert: { state: absent }, key: { state: absent }, caFile: { state: absent }, missingDirs: ['/etc/redis/tls'] });
+  const ops = cert.plan({ ...args, key_bits: 3072, days: 90 }, fresh).changes.map((c) => c.op);
+  assert.equal(ops, [
+    { kind: 'createCa', caDir: '/proj/.rplay/pki' },
+    { kind: 'mkdir', path: '/etc/redis/tls', mode: '0755' },
+    { kind: 'newKey', path: KEY, algorithm: 'RSA', bits: 3072, mode: '0600', owner: 'redis', group: 'redis' },
+    {
+      kind: 'issue', caDir: '/proj/.rplay/pki', caCertSha256: undefined, keyPath: KEY, publicKey: undefined, certPath: CERT,
+      certKind: 'server', commonName: 'node1', sans: SANS, days: 90, mode: '0644', owner: 'redis', group: 'redis',
+    },
+    { kind: 'writeCaFile', caDir: '/proj/.rplay/pki', caCertSha256: undefined, path: CAF, mode: '0644', owner: 'redis', group: 'redis' },
+  ]);
+  // A CA that exists is named by its certificate's hash; a kept key's gathered public half is what gets signed.
+  const renamed = issueCertificate(ca, pub, { kind: 'server', commonName: 'node9', sans: SANS, days: 365 });
+  const p = cert.plan(args, facts({ cert: { state: file('0644'), content: renamed }, key: { state: file('0640', 'root'), publicKey: pub } }));
+  assert.equal(p.changes.map((c) => [c.description, c.op?.kind]), [
+    ['common name differs: node9 → node1', 'issue'],
+    [`key mode 0640 → 0600 on ${KEY}`, 'attrs'],
+    [`key owner root → redis on ${KEY}`, 'attrs'],
+  ]);
+  const issue = p.changes[0].op as { caCertSha256: string; publicKey: string };
+  assert.is(issue.caCertSha256, createHash('sha256').update(ca.certPem).digest('hex'));
+  assert.is(issue.publicKey, pub);
+  assert.equal(p.changes.slice(1).map((c) => c.op), [{ kind: 'attrs', path: KEY, mode: '0600' }, { kind: 'attrs', path: KEY, owner: 'redis' }]);
+  assert.not.ok(JSON.stringify(p).includes(key.reveal().split('\n')[1]));
+  assert.not.ok(JSON.stringify(p).includes(ca.keyPem.reveal().split('\n')[1]));
 });
 
 test('a key replaced on the node: its public half no longer matches the certificate, which is re-issued for it', () => {

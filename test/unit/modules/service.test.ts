@@ -4,20 +4,27 @@ import { parseServiceGather, service, type ServiceState } from '../../../modules
 import { NotYetThere } from '../../../runner/types.js';
 import { thrown } from '../../support/thrown.js';
 
-const s = (over: Partial<ServiceState> = {}): ServiceState => ({ init: 'fallback', exists: true, running: false, boot: 'disabled', needsReload: false, ...over });
+const s = (over: Partial<ServiceState> = {}): ServiceState => ({ exists: true, running: false, boot: 'disabled', needsReload: false, ...over });
 const descs = (args: Parameters<typeof service.plan>[0], st: ServiceState) => service.plan(args, st).changes.map((c) => c.description);
 
-test('parseServiceGather: systemd properties and the fallback answers', () => {
-  assert.equal(parseServiceGather('systemd\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=yes\n'), {
-    init: 'systemd', exists: true, running: true, boot: 'enabled', needsReload: true,
+test('parseServiceGather: systemd properties', () => {
+  assert.equal(parseServiceGather('LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=yes\n'), {
+    exists: true, running: true, boot: 'enabled', needsReload: true,
   });
-  assert.equal(parseServiceGather('systemd\nLoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n'), {
-    init: 'systemd', exists: false, running: false, boot: 'disabled', needsReload: false,
+  assert.equal(parseServiceGather('LoadState=not-found\nActiveState=inactive\nUnitFileState=\nNeedDaemonReload=no\n'), {
+    exists: false, running: false, boot: 'disabled', needsReload: false,
   });
-  assert.equal(parseServiceGather('fallback\nActiveState=inactive\nUnitFileState=enabled\n'), {
-    init: 'fallback', exists: true, running: false, boot: 'enabled', needsReload: false,
-  });
-  assert.equal(parseServiceGather('fallback\nActiveState=not-found\nUnitFileState=disabled\n').exists, false);
+});
+
+test('the operations: one systemctl action each, on the unit, daemon-reload before the first when systemd has an old copy', () => {
+  const ops = (args: Parameters<typeof service.plan>[0], st: ServiceState) => service.plan(args, st).changes.map((c) => c.op);
+  assert.equal(ops({ name: 'redis.service', state: 'started', enabled: true }, s({ needsReload: true })), [
+    { kind: 'enable', unit: 'redis', daemonReload: true },
+    { kind: 'start', unit: 'redis', daemonReload: false },
+  ]);
+  assert.equal(ops({ name: 'redis', state: 'reloaded' }, s({ running: true })), [{ kind: 'reload', unit: 'redis', daemonReload: false }]);
+  // A stale unit file alone is nothing to do: daemon-reload rides on an action.
+  assert.equal(ops({ name: 'redis', state: 'started' }, s({ running: true, needsReload: true })), []);
 });
 
 test('started/stopped change only when needed; enable comes before start', () => {

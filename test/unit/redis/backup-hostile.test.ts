@@ -238,7 +238,7 @@ function restoreHost(stage: string, sums: (paths: readonly string[]) => string, 
     host: 'node-1',
     async sh(script: string, args: readonly string[] = []) {
       calls.push([script.split('\n')[0] ?? '', ...args]);
-      if (script.includes('unit_state')) return ok('fallback\n6379 inactive \n');
+      if (script.includes('unit_state')) return ok('systemd\n6379 inactive \n');
       if (script.includes('mktemp -d /tmp/rplay-restore.')) return ok(`${stage}\n`);
       if (script.startsWith('sha256sum')) return ok(sums(args));
       return ok('');

@@ -19,7 +19,7 @@ const args = { instances: [{ port: 6379 }, { port: 6380 }] };
 
 function actual(over: Partial<ReaddressActual['confs'][number]>[]): ReaddressActual {
   return {
-    init: 'fallback',
+    init: 'systemd',
     moves,
     confs: over.map((o, k) => ({ port: 6379 + k, unit: `redis-${6379 + k}`, path: `/var/lib/redis/${6379 + k}/nodes.conf`, running: false, text: conf('10.0.0.1', '10.0.0.2'), applied: '', ...o })),
   };
@@ -32,7 +32,7 @@ test('each moved nodes.conf is one operation holding its new text and the marker
     'move /var/lib/redis/6380/nodes.conf from 10.0.0.1, 10.0.0.2 to 10.0.0.9, 10.0.0.1',
   ]);
   const ops = plan.changes.map((c) => c.op!);
-  assert.equal(ops[0], { kind: 'readdress', path: '/var/lib/redis/6379/nodes.conf', text: conf('10.0.0.9', '10.0.0.1'), marker: movesKey(new Map(moves)), stop: { unit: 'redis-6379', init: 'fallback' } });
+  assert.equal(ops[0], { kind: 'readdress', path: '/var/lib/redis/6379/nodes.conf', text: conf('10.0.0.9', '10.0.0.1'), marker: movesKey(new Map(moves)), stop: { unit: 'redis-6379', init: 'systemd' } });
   assert.is(ops[1]?.stop, undefined);
   assert.equal(decodeOperations(encodeOperations(ops)), ops);
 });

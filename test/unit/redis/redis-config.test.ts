@@ -38,7 +38,7 @@ function state(over: { values?: Record<string, string>; served?: RunningInstance
   return {
     where: '10.0.2.10:6380',
     service: 'redis-6380',
-    init: 'fallback',
+    init: 'systemd',
     source: 'templates/redis-cluster.conf.mustache',
     wanted: wanted(),
     ...disk,

@@ -1,15 +1,17 @@
 /**
- * rplay's stand-in for systemctl where systemd is not PID 1 (the lab, containers). It reads the same
- * unit files and the same enable symlinks `systemctl enable` makes, and tracks each daemon by a
- * pidfile. Run as `sh -c "$serviceFallbackScript" svc ACTION [NAME]`, ACTION one of start stop
- * restart reload status state enable disable is-enabled boot. The lab's init runs `boot` at host start.
+ * The lab's stand-in for systemd's systemctl and journalctl (lab hosts have no systemd): installed
+ * in each host's /usr/local/sbin, first in root's and sudo's PATH. It implements what rplay's modules
+ * run (show -p …, start, stop, restart, reload, enable, disable, is-active, is-enabled,
+ * daemon-reload) on the same unit files and enable symlinks systemd uses, tracking each daemon by a
+ * pidfile; `systemctl default`, run by the host's init at boot, starts the enabled units.
+ * `journalctl -u UNIT -n N` prints the last lines of the unit's output.
  */
-export const serviceFallbackScript = `
+export const SYSTEMCTL_SCRIPT = `#!/bin/sh
 piddir=/run/rplay-svc
 logdir=/var/log/rplay-svc
 wants=/etc/systemd/system/multi-user.target.wants
 
-err() { echo "svc: $*" >&2; return 1; }
+err() { echo "systemctl: $*" >&2; return 1; }
 
 unit_file() {
   for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
@@ -89,8 +91,7 @@ do_start() {
     cp -- "$forked_pidfile" "$piddir/$svc.pid" 2> /dev/null
   fi
   running_pid "$svc" > /dev/null && return 0
-  err "$svc exited right after starting; last lines of $log:"
-  tail -n 10 "$log" >&2 2> /dev/null
+  err "$svc exited right after starting; see journalctl -u $svc.service"
   return 1
 }
 
@@ -124,42 +125,81 @@ do_reload() {
   )
 }
 
-action=\${1:-}
-name=\${2:-}
-name=\${name%.service}
-case $action in
-  start | stop | restart | reload | status | state | enable | disable | is-enabled)
-    [ -n "$name" ] || { err "$action needs a service name"; exit 2; } ;;
+is_enabled() { [ -L "$wants/$1.service" ] || [ -e "$wants/$1.service" ]; }
+
+# One property of a unit, as systemctl show prints it.
+prop() {
+  case $2 in
+    LoadState) if unit_file "$1" > /dev/null; then echo loaded; else echo not-found; fi ;;
+    ActiveState) if running_pid "$1" > /dev/null; then echo active; else echo inactive; fi ;;
+    UnitFileState)
+      if ! unit_file "$1" > /dev/null; then echo; elif is_enabled "$1"; then echo enabled; else echo disabled; fi ;;
+    # Unit files are read at each start: there is never an older copy loaded.
+    NeedDaemonReload) echo no ;;
+    *) err "show: property $2 is not supported by the lab's systemctl"; return 1 ;;
+  esac
+}
+
+# journalctl -u UNIT [-n N] [--no-pager]: the unit's output, as the journal would have it.
+if [ "\${0##*/}" = journalctl ]; then
+  unit='' lines=10
+  while [ $# -gt 0 ]; do
+    case $1 in -u) unit=\${2%.service}; shift 2 ;; -n) lines=$2; shift 2 ;; *) shift ;; esac
+  done
+  [ -z "$unit" ] || [ ! -f "$logdir/$unit.log" ] || tail -n "$lines" "$logdir/$unit.log"
+  exit 0
+fi
+
+props='' value=0 cmd=''
+while [ $# -gt 0 ]; do
+  case $1 in
+    -p | --property) props="$props \${2:?}"; shift 2 ;;
+    --property=*) props="$props \${1#*=}"; shift ;;
+    --value) value=1; shift ;;
+    -q | --quiet | --no-pager | --no-block | --system) shift ;;
+    --) shift; break ;;
+    -*) err "option $1 is not supported by the lab's systemctl"; exit 2 ;;
+    *) if [ -z "$cmd" ]; then cmd=$1; shift; else break; fi ;;
+  esac
+done
+[ -n "$cmd" ] || { [ $# -gt 0 ] && { cmd=$1; shift; }; }
+
+case $cmd in
+  start | stop | restart | reload | enable | disable | is-active | is-enabled | show)
+    [ $# -gt 0 ] || { err "$cmd needs a unit name"; exit 2; } ;;
 esac
-case $action in
-  start) do_start "$name" ;;
-  stop) do_stop "$name" ;;
-  restart) do_stop "$name" && do_start "$name" ;;
-  reload) do_reload "$name" ;;
-  status)
-    if running_pid "$name" > /dev/null; then echo active
-    elif unit_file "$name" > /dev/null; then echo inactive; exit 3
-    else echo not-found; exit 4; fi ;;
-  enable)
-    u=$(unit_file "$name") || { err "unit $name.service not found"; exit 1; }
-    mkdir -p "$wants" && ln -sfn "$u" "$wants/$name.service" ;;
-  disable) rm -f "$wants/$name.service" ;;
-  state)
-    # status and is-enabled in one go, as systemctl show prints them (what the service module reads).
-    if running_pid "$name" > /dev/null; then echo ActiveState=active
-    elif unit_file "$name" > /dev/null; then echo ActiveState=inactive
-    else echo ActiveState=not-found; fi
-    if [ -L "$wants/$name.service" ] || [ -e "$wants/$name.service" ]; then echo UnitFileState=enabled; else echo UnitFileState=disabled; fi ;;
-  is-enabled)
-    if [ -L "$wants/$name.service" ] || [ -e "$wants/$name.service" ]; then echo enabled; else echo disabled; exit 1; fi ;;
-  boot)
-    failed=0
+
+rc=0
+case $cmd in
+  daemon-reload) ;;
+  default)
     for l in "$wants"/*.service; do
       [ -L "$l" ] || [ -e "$l" ] || continue
       n=\${l##*/}
-      do_start "\${n%.service}" || failed=1
-    done
-    exit $failed ;;
-  *) err "usage: svc start|stop|restart|reload|status|state|enable|disable|is-enabled NAME | svc boot"; exit 2 ;;
+      do_start "\${n%.service}" || rc=1
+    done ;;
+  *)
+    for u in "$@"; do
+      n=\${u%.service}
+      case $cmd in
+        start) do_start "$n" || rc=1 ;;
+        stop) do_stop "$n" || rc=1 ;;
+        restart) { do_stop "$n" && do_start "$n"; } || rc=1 ;;
+        reload) do_reload "$n" || rc=1 ;;
+        enable)
+          f=$(unit_file "$n") || { err "unit $n.service not found in /etc/systemd/system, /lib/systemd/system or /usr/lib/systemd/system"; exit 1; }
+          mkdir -p "$wants" && ln -sfn "$f" "$wants/$n.service" || rc=1 ;;
+        disable) rm -f "$wants/$n.service" ;;
+        is-active) if running_pid "$n" > /dev/null; then echo active; else echo inactive; rc=3; fi ;;
+        is-enabled) if is_enabled "$n"; then echo enabled; else echo disabled; rc=1; fi ;;
+        show)
+          for p in \${props:-LoadState ActiveState UnitFileState NeedDaemonReload}; do
+            v=$(prop "$n" "$p") || exit 1
+            if [ $value = 1 ]; then echo "$v"; else echo "$p=$v"; fi
+          done ;;
+        *) err "$cmd is not supported by the lab's systemctl (it runs start stop restart reload enable disable is-active is-enabled show daemon-reload default)"; exit 2 ;;
+      esac
+    done ;;
 esac
+exit $rc
 `;
