@@ -152,8 +152,6 @@ export interface Module<S extends TSchema = TSchema, Actual = unknown, O extends
   plan(args: Static<S>, actual: Actual): Plan<O>;
   /** Runs the plan's operations, exactly those, in order; never called in check mode. */
   apply?(ctx: ModuleContext, ops: readonly O[]): Promise<ApplyResult | void>;
-  /** MIGRATION ONLY (issue 9): the old apply that re-derives its work from the args; removed once every module runs its operations. */
-  legacyApply?(ctx: ModuleContext, args: Static<S>, plan: Plan<O>, actual: Actual): Promise<ApplyResult | void>;
   /**
    * The change is running something whose effect only running it shows (command, shell). In check
    * mode such a task is reported "changed" (it would run), or "skipped" when the task's own

@@ -38,9 +38,7 @@ export async function converge(mod: Module, ctx: ModuleContext, args: Vars, o: C
   let settled: Plan | undefined;
   for (let round = 1; ; round++) {
     const ops = plan.changes.flatMap((c) => (c.op ? [c.op] : []));
-    const r = mod.apply
-      ? await mod.apply(ctx, o.transport ? o.transport(ops) : ops)
-      : await mod.legacyApply?.(ctx, args, plan, actual);
+    const r = await mod.apply?.(ctx, o.transport ? o.transport(ops) : ops);
     result = merge(result, r ?? {});
     applied.push(...plan.changes);
     if (!plan.replan) break;

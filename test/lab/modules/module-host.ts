@@ -1,12 +1,11 @@
-// Lab tests of modules: a real host, a ModuleContext built by hand (as the engine would build it), and
-// Ansible's "changed, then not changed" pair: gather → plan (non-empty) → apply → gather → plan empty.
+// Lab tests of modules: a real host and a ModuleContext built by hand (as the engine would build it);
+// the modules run through test/support/converge.ts.
 import * as assert from 'uvu/assert';
-import type { Static, TSchema } from '@sinclair/typebox';
 import type { Connection, ExecResult } from '../../../runner/connection/connection.js';
 import { connectSsh } from '../../../runner/connection/ssh.js';
 import { withBecome } from '../../../runner/connection/become.js';
 import { inventoryOf } from '../../support/inventory-view.js';
-import type { ApplyResult, Module, ModuleContext, Plan, Vars } from '../../../runner/types.js';
+import type { ModuleContext, Plan, Vars } from '../../../runner/types.js';
 import { evaluateExpression, Scope } from '../../../runner/vars/index.js';
 import { startLab, type Lab } from '../../lab-fixture.js';
 
@@ -67,28 +66,6 @@ export async function moduleHost(): Promise<ModuleHost> {
       await lab.down();
     },
   };
-}
-
-export interface Converged {
-  first: Plan;
-  applied: ApplyResult | void;
-  second: Plan;
-}
-
-/** The pair: the first plan has changes, apply makes them, and a fresh gather then plans nothing. */
-export async function converge<S extends TSchema, A>(mod: Module<S, A>, ctx: ModuleContext, args: Static<S>): Promise<Converged> {
-  const actual = await mod.gather(ctx, args);
-  const first = mod.plan(args, actual);
-  assert.ok(first.changes.length > 0, `${mod.name}: expected changes on the first run, got: ${first.msg}`);
-  const applied = await mod.legacyApply?.(ctx, args, first, actual);
-  const second = mod.plan(args, await mod.gather(ctx, args));
-  assert.equal(second.changes, [], `${mod.name}: expected no changes on the second run`);
-  return { first, applied, second };
-}
-
-/** gather → plan only, as check mode does. */
-export async function planOn<S extends TSchema, A>(mod: Module<S, A>, ctx: ModuleContext, args: Static<S>): Promise<Plan> {
-  return mod.plan(args, await mod.gather(ctx, args));
 }
 
 export function descriptions(p: Plan): string[] {

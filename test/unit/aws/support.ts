@@ -4,8 +4,7 @@ import { EC2 } from '@aws-sdk/client-ec2';
 import { startEc2Emulator, type Ec2Emulator, type Ec2EmulatorOptions } from '../../../lab/ec2/emulator.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { inventoryOf } from '../../support/inventory-view.js';
-import type { Module, ModuleContext, Plan, Vars } from '../../../runner/types.js';
-import type { TSchema, Static } from '@sinclair/typebox';
+import type { ModuleContext, Plan, Vars } from '../../../runner/types.js';
 
 // Node 20 is supported by this SDK release; its notice about future releases is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -47,19 +46,6 @@ export async function testAccount(opts: Ec2EmulatorOptions = {}, region = 'us-ea
       await emu.close();
     },
   };
-}
-
-/** What a task does with a module outside check mode: gather, plan, apply when there are changes; the plan. */
-export async function converge<S extends TSchema, A>(m: Module<S, A>, ctx: ModuleContext, args: Static<S>): Promise<Plan> {
-  const actual = await m.gather(ctx, args);
-  const plan = m.plan(args, actual);
-  if (plan.changes.length > 0) await m.legacyApply?.(ctx, args, plan, actual);
-  return plan;
-}
-
-/** What a check run does: gather and plan, nothing else. */
-export async function check<S extends TSchema, A>(m: Module<S, A>, ctx: ModuleContext, args: Static<S>): Promise<Plan> {
-  return m.plan(args, await m.gather(ctx, args));
 }
 
 export const descriptions = (p: Plan): string[] => p.changes.map((c) => c.description);
