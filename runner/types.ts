@@ -30,7 +30,7 @@ export interface Change<O extends Operation = Operation> {
   /** Only waits for the host to settle (a restarted node catching up): a plan of nothing else is ok, not changed. */
   waitOnly?: boolean;
   /** What apply runs for this change; a module's apply receives exactly these, in order. */
-  op?: O;
+  op: O;
 }
 
 /** A module's pure verdict from wanted args and actual state: [] changes means ok. */

@@ -89,7 +89,8 @@ export type CertOp =
 export interface AttrFix {
   path: string;
   wanted: WantedAttrs;
-  changes: Change[];
+  /** What each fix says; the plan gives them their operation. */
+  changes: Pick<Change, 'description'>[];
 }
 
 export interface CertDecision {

@@ -37,7 +37,7 @@ export async function converge(mod: Module, ctx: ModuleContext, args: Vars, o: C
   let state = first;
   let settled: Plan | undefined;
   for (let round = 1; ; round++) {
-    const ops = plan.changes.flatMap((c) => (c.op ? [c.op] : []));
+    const ops = plan.changes.map((c) => c.op);
     const r = await mod.apply?.(ctx, o.transport ? o.transport(ops) : ops);
     result = merge(result, r ?? {});
     applied.push(...plan.changes);
