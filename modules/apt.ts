@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 
 const PkgName = Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$', description: 'a Debian package name' });
 
@@ -148,7 +148,7 @@ export const apt = defineModule({
   name: 'apt',
   schema,
   async gather(ctx, args): Promise<AptState> {
-    const r = await hostSh(ctx, GATHER, [args.state === 'latest' ? '1' : '0', ...names(args.name)]);
+    const r = await ctx.conn.sh(GATHER, [args.state === 'latest' ? '1' : '0', ...names(args.name)]);
     if (r.rc !== 0) throw new ModuleError(`apt: reading package state failed: ${tail(r.stderr)}`);
     const s = parseAptGather(r.stdout);
     // A package to install that apt does not know (its source is an earlier task's): a real install
@@ -156,7 +156,7 @@ export const apt = defineModule({
     if (args.state === 'absent' || args.update_cache) return s;
     const missing = names(args.name).filter((n) => s.installed[n] === undefined);
     if (missing.length === 0) return s;
-    const p = args.state === 'latest' ? r : await hostSh(ctx, 'LC_ALL=C apt-cache policy "$@"', missing);
+    const p = args.state === 'latest' ? r : await ctx.conn.sh('LC_ALL=C apt-cache policy "$@"', missing);
     const known = args.state === 'latest' ? s.candidate : parseAptGather(`--policy--\n${p.stdout}`).candidate;
     const unknown = missing.filter((n) => known[n] === undefined);
     if (unknown.length) {
@@ -190,7 +190,7 @@ export const apt = defineModule({
       else lines.push(`${aptGet} ${op.kind} ${words.join(' ')}`);
       verb = op.kind;
     }
-    const r = await hostSh(ctx, lines.join('\n'), pkgs);
+    const r = await ctx.conn.sh(lines.join('\n'), pkgs);
     const updated = ops.some((o) => o.kind === 'update' || o.updateFirst);
     const result = { packages: pkgs, cache_updated: updated, stdout: r.stdout, stderr: r.stderr, rc: r.rc };
     if (r.rc !== 0) {

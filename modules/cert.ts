@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
 import { defineModule, ModuleError, type ModuleContext, type Vars } from '../runner/types.js';
 import { certFields, checkSans, planCert, type CertFacts, type CertOp, type NodeFile, type WantedCert } from './tls/cert-plan.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 import { attrArgs, attrCommands, describeAttrs, parseStat, STAT_FN } from './files/file-attrs.js';
 import { ensureCa, issueCertificate, loadCa, readCa, type CaMaterial } from './tls/pki.js';
 import { requirePrincipals } from './files/file-content.js';
@@ -120,7 +120,7 @@ async function gather(ctx: ModuleContext, args: CertArgs): Promise<CertFacts> {
   const dirs = parentDirs(w);
   const paths = [w.certPath, w.keyPath, w.caPath ?? ''];
   await requirePrincipals(ctx, w.keyPath, { owner: w.owner, group: w.group });
-  const r = await hostSh(ctx, GATHER, [...paths, ...dirs]);
+  const r = await ctx.conn.sh(GATHER, [...paths, ...dirs]);
   if (r.rc !== 0) throw new ModuleError(`cert: reading ${paths.filter(Boolean).join(', ')} on ${ctx.host} failed: ${tail(r.stderr)}`);
   const { files, dirs: dirLines } = parseGather(r.stdout, paths, ctx);
   const denied = dirLines.find((l) => l.startsWith('denied '));
@@ -160,7 +160,7 @@ async function newNodeKey(ctx: ModuleContext, op: Extract<CertOp, { kind: 'newKe
     'openssl pkey -in "$1/key" -pubout',
     'mv -f -- "$1/key" "$2"',
   ].join('\n');
-  const r = await hostSh(ctx, script, [stage, op.path]);
+  const r = await ctx.conn.sh(script, [stage, op.path]);
   if (r.rc !== 0) throw new ModuleError(`cert: making a private key with openssl on ${ctx.host} failed: ${tail(r.stderr)}`);
   return r.stdout;
 }
@@ -195,7 +195,7 @@ export const cert = defineModule({
   plan: (args, facts) => planCert(wanted(args), facts),
   async apply(ctx, ops) {
     const run = async (script: string, what: string): Promise<void> => {
-      const r = await hostSh(ctx, script);
+      const r = await ctx.conn.sh(script);
       if (r.rc !== 0) throw new ModuleError(`cert: ${what} on ${ctx.host} failed: ${tail(r.stderr)}`);
     };
     const write = async (path: string, data: string, o: { mode: string; owner?: string; group?: string }): Promise<void> => {

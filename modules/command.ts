@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { shJoin } from '../runner/connection/quote.js';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { hostSh } from './host/exec.js';
 import { gatherGuards, planRun, runArgs, runIn, runResult, type Guards, type RunIn } from './host/run-command.js';
 import { splitArgv } from './host/split-argv.js';
 
@@ -46,7 +45,7 @@ export const command = defineModule<typeof schema, Guards, CommandOp>({
     let last;
     for (const { argv, chdir, stdin } of ops) {
       const r = chdir
-        ? await hostSh(ctx, 'cd -- "$1" || exit; shift; exec "$@"', [chdir, ...argv], { stdin })
+        ? await ctx.conn.sh('cd -- "$1" || exit; shift; exec "$@"', [chdir, ...argv], { stdin })
         : await ctx.conn.run(argv, { stdin });
       last = runResult(shJoin(argv), r);
     }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
 import { posix } from 'node:path';
 import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 import {
   attrArgs,
   attrChanges,
@@ -78,7 +78,7 @@ export const file = defineModule<typeof schema, PathState, FileOp>({
     // the owner and group unless the path is to go.
     const folder = state === 'touch' || state === 'link' ? posix.dirname(args.path) : undefined;
     const need = state === 'absent' ? needArgs({}, undefined) : needArgs(args, folder);
-    const r = await hostSh(ctx, `${STAT_FN}\n${NEED_FN}\nneed "$2" "$3" "$4"\nst "$1"`, [args.path, ...need]);
+    const r = await ctx.conn.sh(`${STAT_FN}\n${NEED_FN}\nneed "$2" "$3" "$4"\nst "$1"`, [args.path, ...need]);
     if (r.rc !== 0) throw new ModuleError(`cannot stat ${args.path}: ${tail(r.stderr)}`);
     const [needLine = '', ...lines] = r.stdout.split('\n');
     const missing = missingFor(needLine, args.path, need);
@@ -128,7 +128,7 @@ export const file = defineModule<typeof schema, PathState, FileOp>({
     // One round trip per operation, so a failure names the step that failed.
     for (const op of ops) {
       const { lines, doing } = script(op);
-      const r = await hostSh(ctx, ['set -e', ...lines].join('\n'));
+      const r = await ctx.conn.sh(['set -e', ...lines].join('\n'));
       if (r.rc !== 0) throw new ModuleError(`file ${op.path}: ${doing} failed: ${tail(r.stderr)}`, { rc: r.rc, stderr: r.stderr });
     }
   },

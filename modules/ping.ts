@@ -1,13 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { hostSh } from './host/exec.js';
 
 /** Proves the host answers a command (login, shell and become all work): one round trip. */
 export const ping = defineModule({
   name: 'ping',
   schema: Type.Object({}, { additionalProperties: false }),
   async gather(ctx) {
-    const r = await hostSh(ctx, 'echo pong');
+    const r = await ctx.conn.sh('echo pong');
     if (r.rc !== 0 || r.stdout.trim() !== 'pong') {
       throw new ModuleError(`ping: host answered rc ${r.rc}: ${r.stderr.trim() || r.stdout.trim()}`);
     }

@@ -6,7 +6,7 @@ import { AclError, renderAclFile } from './redis/acl-file.js';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, ModuleError, prefixedError, type Change, type ModuleContext, type Plan } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 import { attrCommands } from './files/file-attrs.js';
 import { gatherDest, planDest, type DestState, type WantedFile } from './files/file-content.js';
 
@@ -198,7 +198,7 @@ async function writeFile(ctx: ModuleContext, op: AclFileOp): Promise<void> {
     await ctx.conn.writeFile(op.path, op.content, attrs);
     return;
   }
-  const r = await hostSh(ctx, ['set -e', ...attrCommands(op.path, attrs)].join('\n'));
+  const r = await ctx.conn.sh(['set -e', ...attrCommands(op.path, attrs)].join('\n'));
   if (r.rc !== 0) throw new ModuleError(`redis_acl: setting attributes of ${op.path} failed: ${tail(r.stderr)}`);
 }
 

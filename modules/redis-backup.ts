@@ -31,7 +31,7 @@ import { fetchFile } from './redis/file-transfer.js';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ModuleContext, type Vars } from '../runner/types.js';
-import { tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 
 const schema = Type.Object(
   {

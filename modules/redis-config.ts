@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
 import { openRedis, servedCertificate, type RedisLogin, type ServedCertificate } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, prefixedError, type ApplyResult, type ModuleContext } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 import { renderProjectTemplate } from './files/project-template.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
@@ -318,7 +318,7 @@ echo "\${st:-unknown}"
 if [ -z "$cert" ]; then echo; elif [ ! -e "$cert" ]; then echo "!is missing"; elif [ ! -r "$cert" ]; then echo "!cannot be read"; else base64 -w0 < "$cert"; echo; fi`;
 
 async function hostFacts(ctx: ModuleContext, args: ConfigArgs, certPath: string | undefined): Promise<HostFacts> {
-  const r = await hostSh(ctx, GATHER, [args.service, certPath ?? '']);
+  const r = await ctx.conn.sh(GATHER, [args.service, certPath ?? '']);
   if (r.rc !== 0) throw new ModuleError(`redis_config: reading ${args.service} on ${ctx.host} failed: ${tail(r.stderr)}`);
   const [init, unit, cert] = r.stdout.split('\n');
   const facts: HostFacts = { init: initSystem(init), unit: unit ?? 'unknown' };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { addressesIn, addressMoves, readdressNodesConf } from './redis/nodes-conf.js';
 import { defineModule, ModuleError, type ModuleContext } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
@@ -110,7 +110,7 @@ export const redisReaddress = defineModule<typeof schema, ReaddressActual, Readd
     const prefix = args.service_prefix ?? 'redis-';
     const root = args.data_root ?? '/var/lib/redis';
     const triples = args.instances.flatMap((i) => [String(i.port), `${prefix}${i.port}`, `${root}/${i.port}/nodes.conf`]);
-    const r = await hostSh(ctx, GATHER, triples);
+    const r = await ctx.conn.sh(GATHER, triples);
     if (r.rc !== 0) throw new ModuleError(`redis_readdress: reading nodes.conf on ${ctx.host} failed: ${tail(r.stderr)}`);
     const [init, ...rest] = r.stdout.split('\n');
     const confs: ConfFacts[] = [];

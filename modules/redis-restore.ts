@@ -7,7 +7,7 @@ import { putFile, remoteSums } from './redis/file-transfer.js';
 import { loadLogin } from './redis/login.js';
 import { openRedis } from './redis/open-redis.js';
 import { defineModule, ModuleError, NotYetThere, type ModuleContext, type Vars } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 import { initSystem, unitActions, UNIT_STATE_SH, type InitSystem } from './host/unit-control.js';
 
 const schema = Type.Object(
@@ -238,7 +238,7 @@ export const redisRestore = defineModule<typeof schema, RestoreActual, RestoreOp
       }
     }
     const triples = args.instances.flatMap((i, k) => [String(i.port), `${prefixOf(args)}${i.port}`, (backups[k] as VerifiedBackup).meta.dir]);
-    const r = await hostSh(ctx, GATHER, triples);
+    const r = await ctx.conn.sh(GATHER, triples);
     if (r.rc !== 0) throw new ModuleError(`redis_restore: reading the instances' state on ${ctx.host} failed: ${tail(r.stderr)}`);
     const { init, states } = parseGather(r.stdout);
     const instances: InstanceFacts[] = [];

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, NotYetThere, type Change } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 import { NO_SYSTEMD, unitActions, type UnitAction } from './host/unit-control.js';
 
 const schema = Type.Object(
@@ -76,7 +76,7 @@ export const service = defineModule({
   name: 'service',
   schema,
   async gather(ctx, args): Promise<ServiceState> {
-    const r = await hostSh(ctx, GATHER, [unitName(args.name)]);
+    const r = await ctx.conn.sh(GATHER, [unitName(args.name)]);
     if (r.stdout.startsWith(NO_SYSTEMD)) throw new ModuleError(`no systemd (systemctl) on ${ctx.host}: the service module manages systemd units`);
     if (r.rc !== 0 || !/^LoadState=/.test(r.stdout)) throw new ModuleError(`service: reading the state of ${args.name} failed: ${tail(r.stderr)}`);
     return parseServiceGather(r.stdout);
@@ -101,7 +101,7 @@ export const service = defineModule({
     const r = await unitActions(ctx, 'systemd', name, todo, ops.some((o) => o.daemonReload));
     if (r.rc !== 0) {
       let why = tail(r.stderr);
-      const log = await hostSh(ctx, 'journalctl -u "$1.service" -n 10 --no-pager 2>/dev/null', [name]);
+      const log = await ctx.conn.sh('journalctl -u "$1.service" -n 10 --no-pager 2>/dev/null', [name]);
       if (log.stdout.trim()) why += `\n${tail(log.stdout)}`;
       throw new ModuleError(`service ${name}: ${todo.join(', ')} failed: ${why}`, { rc: r.rc, stderr: r.stderr });
     }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError, type Vars } from '../runner/types.js';
-import { hostSh, tail } from './host/exec.js';
+import { tail } from './host/tail.js';
 
 // One round trip, five lines: hostname, os-release ID, VERSION_ID, VERSION_CODENAME, IPv4
 // addresses (loopback excluded, as Ansible does), and whether systemd is PID 1.
@@ -30,7 +30,7 @@ export const setup = defineModule({
   name: 'setup',
   schema: Type.Object({}, { additionalProperties: false }),
   async gather(ctx): Promise<Vars> {
-    const r = await hostSh(ctx, GATHER);
+    const r = await ctx.conn.sh(GATHER);
     if (r.rc !== 0) throw new ModuleError(`gathering facts failed: ${tail(r.stderr)}`);
     return parseFacts(r.stdout);
   },

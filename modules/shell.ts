@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { shQuote } from '../runner/connection/quote.js';
 import { defineModule } from '../runner/types.js';
-import { hostSh } from './host/exec.js';
 import { gatherGuards, planRun, runArgs, runIn, runResult, type Guards, type RunIn } from './host/run-command.js';
 
 const schema = Type.Object(
@@ -29,7 +28,7 @@ export const shell = defineModule<typeof schema, Guards, ShellOp>({
     for (const { script, chdir, stdin } of ops) {
       // The connection already runs scripts with /bin/sh; chdir is one more line in front.
       const text = chdir ? `cd -- ${shQuote(chdir)} || exit\n${script}` : script;
-      last = runResult(script, await hostSh(ctx, text, [], { stdin }));
+      last = runResult(script, await ctx.conn.sh(text, [], { stdin }));
     }
     return last;
   },

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, ModuleError } from '../runner/types.js';
-import { hostSh } from './host/exec.js';
 
 const schema = Type.Object(
   {
@@ -63,7 +62,7 @@ export const waitFor = defineModule<typeof schema, PortState, WaitOp>({
   name: 'wait_for',
   schema,
   async gather(ctx, args): Promise<PortState> {
-    const r = await hostSh(ctx, PROBE_ONCE, [args.host ?? DEFAULT_HOST, String(args.port)]);
+    const r = await ctx.conn.sh(PROBE_ONCE, [args.host ?? DEFAULT_HOST, String(args.port)]);
     return { state: r.stdout.trim() === 'started' ? 'started' : 'stopped' };
   },
   plan(args, actual) {
@@ -78,7 +77,7 @@ export const waitFor = defineModule<typeof schema, PortState, WaitOp>({
     let last;
     for (const op of ops) {
       const t0 = Date.now();
-      const r = await hostSh(ctx, POLL, [op.host, String(op.port), op.state, String(op.timeoutMs), String(op.delaySeconds)]);
+      const r = await ctx.conn.sh(POLL, [op.host, String(op.port), op.state, String(op.timeoutMs), String(op.delaySeconds)]);
       const elapsed = Math.round((Date.now() - t0) / 100) / 10;
       if (r.rc !== 0) throw new ModuleError(`timeout: ${where(op)} still not ${op.state} after ${elapsed} s`, { elapsed });
       last = { msg: `${where(op)} ${op.state} after ${elapsed} s`, result: { elapsed } };

@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ControllerFile } from '../../runner/connection/connection.js';
 import { holdsSecret, registerSecret } from '../../runner/secret.js';
 import { ModuleError, type ApplyResult, type Change, type ModuleContext, type Plan } from '../../runner/types.js';
-import { hostSh, tail } from '../host/exec.js';
+import { tail } from '../host/tail.js';
 import {
   attrChanges,
   attrCommands,
@@ -146,7 +146,7 @@ export async function gatherDest(ctx: ModuleContext, want: WantedFile): Promise<
   // known from its template): masked as the secret is, before any result can show it (a large
   // controller file's when it is hashed).
   if (Buffer.isBuffer(want.content) && holdsSecret(want.content.toString('utf8'))) registerSecret(checksum);
-  const r = await hostSh(ctx, GATHER, [want.dest, checksum, String(DIFF_LIMIT), ...need]);
+  const r = await ctx.conn.sh(GATHER, [want.dest, checksum, String(DIFF_LIMIT), ...need]);
   if (r.rc !== 0) throw new ModuleError(`cannot read ${want.dest}: ${tail(r.stderr)}`);
   const [needLine = '', ...lines] = r.stdout.split('\n');
   const missing = missingFor(needLine, want.dest, need);
@@ -164,7 +164,7 @@ export async function gatherDest(ctx: ModuleContext, want: WantedFile): Promise<
 export async function requirePrincipals(ctx: ModuleContext, path: string, wanted: WantedAttrs): Promise<void> {
   const need = needArgs(wanted, undefined);
   if (!need[1] && !need[2]) return;
-  const r = await hostSh(ctx, `${NEED_FN}\nneed "$@"`, need);
+  const r = await ctx.conn.sh(`${NEED_FN}\nneed "$@"`, need);
   if (r.rc !== 0) throw new ModuleError(`looking up ${need.filter(Boolean).join(', ')} failed: ${tail(r.stderr)}`);
   const missing = missingFor(r.stdout.split('\n')[0], path, need);
   if (missing) throw missing;
@@ -215,13 +215,13 @@ export async function applyDest(ctx: ModuleContext, ops: readonly DestOp[]): Pro
   const result: Record<string, unknown> = {};
   for (const op of ops) {
     if (op.kind === 'attrs') {
-      const r = await hostSh(ctx, ['set -e', ...attrCommands(op.path, op, op.link === true)].join('\n'));
+      const r = await ctx.conn.sh(['set -e', ...attrCommands(op.path, op, op.link === true)].join('\n'));
       if (r.rc !== 0) throw new ModuleError(`setting attributes of ${op.path} failed: ${tail(r.stderr)}`);
       continue;
     }
     checkPlanned(op);
     if (op.backup) {
-      const r = await hostSh(ctx, 'b="$1.$(date +%Y-%m-%d@%H:%M:%S)~" && cp -p -- "$1" "$b" && printf %s "$b"', [op.path]);
+      const r = await ctx.conn.sh('b="$1.$(date +%Y-%m-%d@%H:%M:%S)~" && cp -p -- "$1" "$b" && printf %s "$b"', [op.path]);
       if (r.rc !== 0) throw new ModuleError(`backup of ${op.path} failed: ${tail(r.stderr)}`);
       result.backup_file = r.stdout;
     }

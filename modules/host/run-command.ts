@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { ExecResult } from '../../runner/connection/connection.js';
 import { ModuleError, type ApplyResult, type ModuleContext, type Operation, type Plan } from '../../runner/types.js';
-import { hostSh, tail } from './exec.js';
+import { tail } from './tail.js';
 
 /** Options command and shell share. */
 export const runArgs = {
@@ -31,7 +31,7 @@ export interface Guards {
 /** One round trip, and none at all when neither creates nor removes is given. */
 export async function gatherGuards(ctx: ModuleContext, args: RunArgs): Promise<Guards> {
   if (args.creates === undefined && args.removes === undefined) return {};
-  const r = await hostSh(ctx, 'for p in "$@"; do if [ -e "$p" ] || [ -L "$p" ]; then echo y; else echo n; fi; done', [
+  const r = await ctx.conn.sh('for p in "$@"; do if [ -e "$p" ] || [ -L "$p" ]; then echo y; else echo n; fi; done', [
     ...(args.creates !== undefined ? [args.creates] : []),
     ...(args.removes !== undefined ? [args.removes] : []),
   ]);

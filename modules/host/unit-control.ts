@@ -1,7 +1,6 @@
 // Acting on services through systemctl: rplay manages systemd units, one place for every module.
 import type { ExecResult } from '../../runner/connection/connection.js';
 import { ModuleError, type ModuleContext } from '../../runner/types.js';
-import { hostSh } from './exec.js';
 
 /** The only init system rplay manages; gathers say so on their first line (see UNIT_STATE_SH). */
 export type InitSystem = 'systemd';
@@ -25,5 +24,5 @@ export function initSystem(line: string | undefined): InitSystem {
 
 /** The actions on one unit, in order, in one round trip; the first failure ends it. */
 export function unitActions(ctx: ModuleContext, _init: InitSystem, unit: string, actions: readonly UnitAction[], daemonReload = false): Promise<ExecResult> {
-  return hostSh(ctx, ['set -e', ...(daemonReload ? ['systemctl daemon-reload'] : []), ...actions.map((a) => `systemctl ${a} -- "$1.service"`)].join('\n'), [unit]);
+  return ctx.conn.sh(['set -e', ...(daemonReload ? ['systemctl daemon-reload'] : []), ...actions.map((a) => `systemctl ${a} -- "$1.service"`)].join('\n'), [unit]);
 }
