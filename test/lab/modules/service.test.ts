@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { service, type ServiceOp } from '../../../modules/service.js';
+import { withBecome } from '../../../runner/connection/become.js';
 import type { Connection } from '../../../runner/connection/connection.js';
 import { apply, changedThenNot, checkPlan, overTheWire } from '../../support/converge.js';
 import { descriptions, failsWith, moduleHost, type ModuleHost } from './module-host.js';
@@ -88,7 +89,7 @@ t('killed by hand: the next run starts it again', async ({ h }) => {
     forwardOut: (host, port) => c.forwardOut(host, port),
     close: () => c.close(),
   };
-  const { planned: first } = await changedThenNot(service, { ...h.ctx(), conn: recording }, { name: 'rtest', state: 'started' });
+  const { planned: first } = await changedThenNot(service, { ...h.ctx(), conn: withBecome(recording, { become: true, becomeUser: 'root' }) }, { name: 'rtest', state: 'started' });
   assert.equal(descriptions(first), ['start rtest']);
   assert.ok(sent.length >= 3);
   for (const text of sent) assert.not.match(text, /start-stop-daemon|rplay-svc|pidfile/, `sent to the host: ${text}`);

@@ -209,7 +209,7 @@ test('an unverified served certificate: the op pins exactly the one seen, nothin
 
 test('a restart op names the unit and the init system, nothing of the login', () => {
   const op = plan(state({ values: { dir: '/tmp' } })).changes[0]?.op;
-  assert.equal(op, { kind: 'restart', service: 'redis-6380', init: 'fallback', reasons: ['dir: live /tmp, wanted /var/lib/redis/6380 (not changeable live)'] });
+  assert.equal(op, { kind: 'restart', service: 'redis-6380', init: 'systemd', reasons: ['dir: live /tmp, wanted /var/lib/redis/6380 (not changeable live)'] });
 });
 
 test('args: the wanted settings come from a template or a mapping, exactly one of them', () => {
