@@ -4,7 +4,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
-import { openCluster, openRedis, type RedisLogin } from './redis/open-redis.js';
+import { openRedis, openTaskCluster, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, NotYetThere, type ModuleContext } from '../runner/types.js';
 
 const endpoint = Type.Object(
@@ -181,17 +181,6 @@ async function rawProbe(conn: Connection, at: Endpoint, transport: Transport, ca
   });
 }
 
-function clusterOf(conn: Connection, seeds: readonly Endpoint[], login: RedisLogin): Cluster {
-  const cluster = openCluster(
-    conn,
-    seeds.map((i) => ({ host: i.address, port: i.port })),
-    login,
-    { enableReadyCheck: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: 5000 },
-  );
-  cluster.on('error', () => {});
-  return cluster;
-}
-
 /** Runs the command as the op says (apply), or as a read (gather: `isRead` decides whether to run it). */
 async function execute(ctx: ModuleContext, op: RunCommand, login: RedisLogin, isRead?: (ask: (c: string[]) => Promise<unknown>) => Promise<boolean>): Promise<Outcome | undefined> {
   const at = op.instances[0]!;
@@ -200,7 +189,7 @@ async function execute(ctx: ModuleContext, op: RunCommand, login: RedisLogin, is
     return rawProbe(ctx.conn, at, op.transport, login.tls.ca, op.command);
   }
   if (op.cluster) {
-    const cluster = clusterOf(ctx.conn, op.instances, login);
+    const cluster = openTaskCluster(ctx.conn, op.instances, login);
     try {
       if (isRead && !(await isRead((c) => cluster.call(c[0]!, ...c.slice(1))))) return undefined;
       return await inCluster(cluster, op.command);

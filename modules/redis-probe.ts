@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import calculateSlot from 'cluster-key-slot';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Connection } from '../runner/connection/connection.js';
 import { isRefused, loadLogin, redisLoginArgs, type RedisLoginArgs } from './redis/login.js';
-import { openCluster, openRedis, type RedisLogin } from './redis/open-redis.js';
+import { openRedis, openTaskCluster, type RedisLogin } from './redis/open-redis.js';
 import { defineModule, NotYetThere } from '../runner/types.js';
 
 /** The namespace reserved for rplay's own test keys; the probe user's ACL reaches nothing else. */
@@ -63,17 +63,6 @@ export interface ProbeOp {
 type ProbeTarget = Pick<ProbeOp, 'key' | 'value' | 'slot' | 'node'>;
 export type ProbeActual = { refused: false; target: ProbeTarget } | { refused: true; result: ProbeResult };
 
-function clusterOf(conn: Connection, seeds: readonly Endpoint[], login: RedisLogin): Cluster {
-  const cluster = openCluster(
-    conn,
-    seeds.map((i) => ({ host: i.address, port: i.port })),
-    login,
-    { enableReadyCheck: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: 5000 },
-  );
-  cluster.on('error', () => {});
-  return cluster;
-}
-
 /** ioredis says only that no seed answered; one plain login says why (WRONGPASS, NOPERM, refused). */
 async function why(conn: Connection, seed: Endpoint, login: RedisLogin, message: string): Promise<{ refused: boolean; message: string }> {
   if (!/None of startup nodes is available/.test(message)) return { refused: false, message };
@@ -111,7 +100,7 @@ export const redisProbe = defineModule<typeof schema, ProbeActual, ProbeOp>({
     const key = `${PROBE_PREFIX}${randomBytes(12).toString('hex')}`;
     const slot = calculateSlot(key);
     const refused = (error: string): ProbeActual => ({ refused: true, result: { key, slot, node: null, set: null, read_back: false, deleted: null, error } });
-    const cluster = clusterOf(ctx.conn, seeds, login);
+    const cluster = openTaskCluster(ctx.conn, seeds, login);
     try {
       const there = await cluster.call('GET', key);
       const node = cluster.slots[slot]?.[0];
@@ -143,7 +132,7 @@ export const redisProbe = defineModule<typeof schema, ProbeActual, ProbeOp>({
     for (const op of ops) {
       const login = await loadLogin(ctx.projectDir, op.login);
       const out: ProbeResult = { key: op.key, slot: op.slot, node: null, set: null, read_back: false, deleted: null, error: null };
-      const cluster = clusterOf(ctx.conn, op.seeds, login);
+      const cluster = openTaskCluster(ctx.conn, op.seeds, login);
       let owner: Redis | undefined;
       try {
         out.set = await cluster.call('SET', op.key, op.value, 'NX', 'PX', String(op.ttlMs));

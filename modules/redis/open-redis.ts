@@ -223,3 +223,18 @@ export function openCluster(conn: Connection, seeds: readonly { host: string; po
   );
   return cluster;
 }
+
+/**
+ * A cluster client for one task's commands: no ready check, no retrying a cluster that is down
+ * (its commands fail instead), its errors surfacing only through them.
+ */
+export function openTaskCluster(conn: Connection, seeds: readonly { address: string; port: number }[], login: RedisLogin): Cluster {
+  const cluster = openCluster(
+    conn,
+    seeds.map((i) => ({ host: i.address, port: i.port })),
+    login,
+    { enableReadyCheck: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: 5000 },
+  );
+  cluster.on('error', () => {});
+  return cluster;
+}
