@@ -35,6 +35,8 @@ process.on('exit', () => {
     }
   }
 });
+// The suite runner ends a test file that overran its time with SIGTERM: exit, so the hosts go too.
+process.once('SIGTERM', () => process.exit(143));
 
 export async function startLab(opts: { hosts: number; prefix: string }): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'rplay-lab-'));

@@ -89,9 +89,15 @@ function login(user: string, password: string): RedisLogin {
   return { user, password, tls: { ca: pki('ca.crt'), cert: pki('rplay-admin.crt'), key: pki('rplay-admin.key') } };
 }
 
-/** An application's cluster client: the lab's hosts share the controller's loopback, so no tunnel is needed. */
+/**
+ * An application's cluster client: the lab's hosts share the controller's loopback, so no tunnel is
+ * needed. It gives up on a cluster unreachable for about a minute, so its commands fail, not hang.
+ */
 function appClient(seeds: Node[]): ReturnType<typeof openCluster> {
-  const c = openCluster(local, seeds.map((n) => ({ host: n.address, port: 6379 })), login('app_user', secrets.vault_redis_app_password!), { enableReadyCheck: false });
+  const c = openCluster(local, seeds.map((n) => ({ host: n.address, port: 6379 })), login('app_user', secrets.vault_redis_app_password!), {
+    enableReadyCheck: false,
+    clusterRetryStrategy: (times) => (times > 40 ? null : Math.min(times * 100, 2000)),
+  });
   c.on('error', () => {});
   return c;
 }
